@@ -1,0 +1,697 @@
+# -*- coding: utf-8 -*-
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Nova's create-server flow, top to bottom, against the hypervisors of an inventory.
+
+Each step carries the name of the Nova code it stands for (see docs/create-flow):
+
+  1 servers.Controller.create         -> validation.check_server_request (the module calls it)
+  2 compute.API._provision_instances  -> ComputeAPI._provision_instances: quota, records
+  3 conductor.build_instances         -> ComputeAPI.build_instances: build_request_spec
+  4 scheduler.select_destinations     -> scheduler.select_destinations over live host states
+  5 compute_rpcapi.build_and_run_instance -> ComputeManager.build_and_run_instance (per host)
+  6 ResourceTracker.instance_claim    -> ComputeManager._instance_claim (a lock on the host)
+  7 _build_resources                  -> networking, then block_device_mapping
+  8 driver.spawn                      -> ComputeManager._spawn: define and start the domain
+  9 after spawn                       -> active / None, power_state, launched_at, create.end
+"""
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+import contextlib
+import datetime
+import json
+import threading
+import uuid as uuidlib
+
+from ansible_collections.novalite.compute.plugins.module_utils import config_drive
+from ansible_collections.novalite.compute.plugins.module_utils import images
+from ansible_collections.novalite.compute.plugins.module_utils import instance_record as records
+from ansible_collections.novalite.compute.plugins.module_utils import libvirt_driver as driver
+from ansible_collections.novalite.compute.plugins.module_utils.host_state import HostState
+from ansible_collections.novalite.compute.plugins.module_utils.quota import (
+    QuotaExceeded, check_num_instances_quota, count_usage)
+from ansible_collections.novalite.compute.plugins.module_utils.request_spec import (
+    Flavor, ImageMeta, Instance, ServerGroup, build_request_spec)
+from ansible_collections.novalite.compute.plugins.module_utils.scheduler import (
+    NoValidHost, select_destinations)
+from ansible_collections.novalite.compute.plugins.module_utils import filters
+
+GIB = 1024 ** 3
+MIB = 1024 ** 2
+DELETED_STATES = (records.DELETED,)
+
+
+class ComputeError(Exception):
+    """The request failed; `servers` and `details` say what was left where."""
+
+    def __init__(self, message, servers=None, details=None):
+        super(ComputeError, self).__init__(message)
+        self.servers = servers or []
+        self.details = details or {}
+
+
+class RescheduledException(Exception):
+    """A build on one host failed in a way another host may not: try an alternate."""
+
+
+def utcnow():
+    return datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+# ---------------------------------------------------------------------- notifications
+class Notifier:
+    """Nova's versioned-notification envelope, kept in memory and appended to a file."""
+
+    def __init__(self, path=None):
+        self.path = path
+        self.events = []
+        self._lock = threading.Lock()
+
+    def notify(self, event_type, host, payload, priority="INFO"):
+        event = {
+            "message_id": str(uuidlib.uuid4()),
+            "event_type": event_type,
+            "publisher_id": "compute.%s" % host,
+            "priority": priority,
+            "timestamp": utcnow(),
+            "payload": payload,
+        }
+        with self._lock:
+            self.events.append(event)
+            if self.path:
+                with open(self.path, "a") as handle:
+                    handle.write(json.dumps(event, sort_keys=True) + "\n")
+        return event
+
+
+def notification_payload(instance, image_name=None, message=None, fault=None):
+    flavor = instance.get("flavor") or {}
+    payload = {
+        "instance_id": instance["uuid"],
+        "display_name": instance["name"],
+        "tenant_id": instance.get("project_id"),
+        "host": instance.get("host"),
+        "node": instance.get("host"),
+        "availability_zone": instance.get("availability_zone"),
+        "state": instance.get("vm_state"),
+        "state_description": instance.get("task_state") or "",
+        "instance_type": flavor.get("name"),
+        "memory_mb": flavor.get("ram"),
+        "vcpus": flavor.get("vcpus"),
+        "root_gb": flavor.get("disk"),
+        "ephemeral_gb": flavor.get("ephemeral"),
+        "image_name": image_name or instance.get("image"),
+        "created_at": instance.get("created_at"),
+        "launched_at": instance.get("launched_at") or "",
+        "metadata": instance.get("metadata") or {},
+        "fixed_ips": [{"address": p.get("ip"), "vif_mac": p["mac"], "label": p["network"]}
+                      for p in instance.get("ports") or []],
+    }
+    if message is not None:
+        payload["message"] = message
+    if fault is not None:
+        payload["fault"] = fault
+    return payload
+
+
+# ------------------------------------------------------------------------ hypervisors
+class Hypervisor:
+    """One compute node of the inventory and its libvirt connection."""
+
+    def __init__(self, config):
+        self.config = config
+        self.name = config["name"]
+        self.uri = config["uri"]
+        self.conn = None
+        self.facts = None
+        self.networks = ()
+        self.error = None
+        self.failed_builds = 0
+        self._pool = None
+
+    def gather(self):
+        """Connect and read the host's facts; on failure the host is down."""
+        try:
+            self.conn = driver.connect(self.uri)
+            self.facts = driver.host_facts(self.conn, self.config["storage_pool"], self.config["virt_type"])
+            self.networks = tuple(net.name() for net in self.conn.listAllNetworks() if net.isActive())
+            self.error = None
+        except Exception as exc:  # any failure to reach the host marks it down
+            self.facts = None
+            self.error = str(exc)
+
+    @property
+    def up(self):
+        return self.facts is not None
+
+    def pool(self):
+        if self._pool is None:
+            self._pool = driver.ensure_pool(self.conn, self.config["storage_pool"], self.config["storage_path"])
+        return self._pool
+
+    def host_state(self):
+        config = dict(self.config, up=self.up, failed_builds=self.failed_builds)
+        return HostState.from_facts(self.facts, config)
+
+    def refresh_facts(self):
+        self.facts = driver.host_facts(self.conn, self.config["storage_pool"], self.config["virt_type"])
+        return self.facts
+
+
+def gather_all(hypervisors, timeout):
+    """Gather every hypervisor's facts in parallel; a host silent past `timeout` is down."""
+    threads = []
+    for hv in hypervisors:
+        thread = threading.Thread(target=hv.gather, name="gather-%s" % hv.name)
+        thread.daemon = True
+        thread.start()
+        threads.append((hv, thread))
+    deadline = _monotonic() + timeout
+    for hv, thread in threads:
+        thread.join(max(0.0, deadline - _monotonic()))
+        if thread.is_alive():
+            hv.facts = None
+            hv.error = "no answer from %s within %ss" % (hv.uri, timeout)
+
+
+def _monotonic():
+    import time
+    return time.monotonic()
+
+
+# ------------------------------------------------------------------------- the API
+class ComputeAPI:
+    """What nova-api, nova-conductor and the compute managers do for one request."""
+
+    def __init__(self, catalogs, scheduler_config, project_id="default", quotas=None,
+                 notifier=None, check_mode=False, wait=True, timeout=180,
+                 connect_timeout=30, open_url=None):
+        self.catalogs = catalogs
+        self.scheduler_config = scheduler_config
+        self.project_id = project_id
+        self.quotas = quotas or {}
+        self.notifier = notifier or Notifier()
+        self.check_mode = check_mode
+        self.wait = wait
+        self.timeout = timeout
+        self.connect_timeout = connect_timeout
+        self.open_url = open_url
+        self.hypervisors = dict((name, Hypervisor(config))
+                                for name, config in sorted(catalogs["hypervisors"].items()))
+        self.faults = []
+
+    # ----------------------------------------------------------------- shared steps
+    def gather_host_states(self):
+        gather_all(self.hypervisors.values(), self.connect_timeout)
+        return [hv.host_state() for hv in self.hypervisors.values()]
+
+    def find_servers(self, names):
+        """{name: (hypervisor, domain, record)} of the named servers on every host."""
+        found = {}
+        for hv in self.hypervisors.values():
+            if not hv.up:
+                continue
+            for record in hv.facts["instances"]:
+                if record.get("name") in names:
+                    found[record["name"]] = (hv, record)
+        return found
+
+    def unreachable(self):
+        return dict((hv.name, hv.error) for hv in self.hypervisors.values() if not hv.up)
+
+    @staticmethod
+    def server_names(request):
+        if request["max_count"] == 1:
+            return [request["name"]]
+        return ["%s-%d" % (request["name"], index) for index in range(1, request["max_count"] + 1)]
+
+    # ------------------------------------------------------------------ create
+    def create(self, request):
+        """Create the servers of the request that do not exist yet (idempotent by name)."""
+        names = self.server_names(request)
+        self.gather_host_states()
+        existing = self.find_servers(set(names))
+        self._check_names_free(names, existing)
+        missing = [name for name in names if name not in existing]
+        result = {"changed": False, "servers": [], "placement": None, "faults": []}
+        for name in names:
+            if name in existing:
+                hv, record = existing[name]
+                changed = self._update_metadata(hv, record, request["meta"])
+                result["changed"] = result["changed"] or changed
+                result["servers"].append(server_view(record, hv))
+        if not missing:
+            return result
+        min_count = max(1, request["min_count"] - len(existing)) if request["min_count"] > len(existing) else 1
+        instances = self._provision_instances(request, missing, min_count)
+        spec, selections, placement = self._schedule(request, instances, min_count)
+        instances = instances[:len(selections)]
+        result["placement"] = placement
+        result["changed"] = True
+        if self.check_mode:
+            for instance, selection in zip(instances, selections):
+                instance["host"] = selection.host
+                result["servers"].append(server_view(instance, self.hypervisors[selection.host]))
+            return result
+        built = self.build_instances(request, instances, selections)
+        result["servers"].extend(server_view(inst, self.hypervisors.get(inst.get("host"))) for inst in built)
+        result["servers"].sort(key=lambda s: s["name"])
+        result["faults"] = self.faults
+        failed = [inst for inst in built if inst["vm_state"] == records.ERROR]
+        if failed:
+            raise ComputeError("%d of %d servers failed to build: %s" % (
+                len(failed), len(built), "; ".join("%s: %s" % (i["name"], (i.get("fault") or {}).get("message"))
+                                                   for i in failed)),
+                servers=result["servers"], details={"faults": self.faults, "placement": placement})
+        return result
+
+    def _check_names_free(self, names, existing):
+        """A domain with one of our names but no record of ours is not ours to touch."""
+        for hv in self.hypervisors.values():
+            if not hv.up:
+                continue
+            for name in names:
+                if name in existing:
+                    continue
+                dom = driver.find_domain(hv.conn, name)
+                if dom is not None:
+                    raise ComputeError("name: a domain named %r already exists on hypervisor %s and is "
+                                       "not managed by novalite.compute" % (name, hv.name))
+
+    def _update_metadata(self, hv, record, meta):
+        if (record.get("metadata") or {}) == meta:
+            return False
+        if not self.check_mode:
+            dom = driver.find_domain(hv.conn, record["domain"])
+            record["metadata"] = meta
+            driver.save_record(dom, _stored(record))
+        record["metadata"] = meta
+        return True
+
+    def _provision_instances(self, request, names, min_count):
+        """compute.API._provision_instances: quota, then building/scheduling records."""
+        flavor = request["flavor"]
+        usage = count_usage([hv.facts["instances"] for hv in self.hypervisors.values() if hv.up],
+                            self.project_id)
+        try:
+            allowed = check_num_instances_quota(self.quotas, usage, _flavor(flavor), min_count, len(names))
+        except QuotaExceeded as exc:
+            raise ComputeError("quota: %s" % exc)
+        now = utcnow()
+        reservation_id = "r-" + uuidlib.uuid4().hex[:8]
+        group = request["scheduler_hints"].get("group")
+        instances = []
+        for index, name in enumerate(names[:allowed]):
+            instances.append({
+                "uuid": str(uuidlib.uuid4()),
+                "name": name,
+                "project_id": self.project_id,
+                "vm_state": records.BUILDING,
+                "task_state": records.SCHEDULING,
+                "power_state": records.NOSTATE,
+                "created_at": now,
+                "launched_at": None,
+                "image": request["image"]["name"],
+                "flavor": flavor,
+                "key_name": request.get("key_name"),
+                "metadata": request["meta"],
+                "availability_zone": request.get("availability_zone"),
+                "server_group": group,
+                "launch_index": index,
+                "reservation_id": reservation_id,
+                "config_drive": "True" if request["config_drive"] else "",
+                "ports": [],
+            })
+        return instances
+
+    def _request_spec(self, request, num_instances, min_count):
+        """conductor: scheduler_utils.build_request_spec."""
+        image = request["image"]
+        group = None
+        group_name = request["scheduler_hints"].get("group")
+        if group_name:
+            conf = self.catalogs["server_groups"][group_name]
+            group = ServerGroup(conf["name"], conf["policy"], rules=conf["rules"])
+        hints = dict((k, v) for k, v in request["scheduler_hints"].items() if k != "group")
+        return build_request_spec(
+            flavor=_flavor(request["flavor"]),
+            image=ImageMeta(image["name"], properties=image["properties"], min_ram=image["min_ram"],
+                            min_disk=image["min_disk"]),
+            num_instances=num_instances, min_count=min_count,
+            availability_zone=request.get("availability_zone"), scheduler_hints=hints,
+            instance_group=group, project_id=self.project_id)
+
+    def _schedule(self, request, instances, min_count):
+        """scheduler_client.select_destinations over the hosts that have the networks."""
+        spec = self._request_spec(request, len(instances), min_count)
+        wanted = set(nic["network"] for nic in request["nics"])
+        if wanted and not any(wanted <= set(hv.networks) for hv in self.hypervisors.values() if hv.up):
+            for index, nic in enumerate(request["nics"]):
+                if not any(nic["network"] in hv.networks for hv in self.hypervisors.values()):
+                    raise ComputeError("nics[%d].net-name: network %r does not exist on any reachable "
+                                       "hypervisor" % (index, nic["network"]))
+        states = []
+        for hv in self.hypervisors.values():
+            state = hv.host_state()
+            if hv.up and not wanted <= set(hv.networks):
+                state.up = False
+            states.append(state)
+        try:
+            result = select_destinations(states, spec, self.scheduler_config)
+        except NoValidHost as exc:
+            raise ComputeError(str(exc), details={"placement": {"filters": exc.report},
+                                                  "unreachable": self.unreachable()})
+        placement = {"filters": result.filter_report,
+                     "weighed": [{"host": host, "weight": weight} for host, weight in result.weighed],
+                     "hosts": [s.host for s in result.selections],
+                     "unreachable": self.unreachable()}
+        return spec, result.selections, placement
+
+    # ------------------------------------------------------------------ conductor
+    def build_instances(self, request, instances, selections):
+        """Hand each instance to its chosen host; hosts build in parallel."""
+        threads = []
+        for instance, selection in zip(instances, selections):
+            thread = threading.Thread(target=self.build_and_run_instance,
+                                      args=(request, instance, selection), name="build-" + instance["name"])
+            thread.daemon = True
+            thread.start()
+            threads.append(thread)
+        for thread in threads:
+            thread.join()
+        return instances
+
+    def build_and_run_instance(self, request, instance, selection):
+        """The host, then its alternates, up to max_attempts; then vm_state error."""
+        hosts = [selection.host] + list(selection.alternates)
+        hosts = hosts[:self.scheduler_config.max_attempts]
+        for attempt, host in enumerate(hosts, 1):
+            hv = self.hypervisors[host]
+            try:
+                ComputeManager(self, hv).build_and_run_instance(request, instance)
+                return instance
+            except RescheduledException as exc:
+                fault = {"code": 500, "message": str(exc), "host": host, "attempt": attempt,
+                         "created": utcnow()}
+                self.faults.append(dict(fault, server=instance["name"]))
+                hv.failed_builds += 1
+                instance["fault"] = fault
+        instance.update(vm_state=records.ERROR, task_state=None, host=None)
+        self.notifier.notify("compute.instance.create.error", hosts[-1] if hosts else "none",
+                             notification_payload(instance, fault=instance.get("fault")), "ERROR")
+        return instance
+
+    # ------------------------------------------------------------------ delete
+    def delete(self, request):
+        """Delete the named servers (idempotent): domain, volumes, DHCP reservations."""
+        names = self.server_names(request)
+        if request["max_count"] > 1:
+            names.append(request["name"])
+        self.gather_host_states()
+        existing = self.find_servers(set(names))
+        result = {"changed": bool(existing), "servers": []}
+        for name in sorted(existing):
+            hv, record = existing[name]
+            result["servers"].append(server_view(record, hv))
+            if not self.check_mode:
+                ComputeManager(self, hv).terminate_instance(record)
+                result["servers"][-1].update(status="DELETED", vm_state=records.DELETED, task_state=None)
+        down = self.unreachable()
+        if down:
+            result["unreachable"] = down
+        return result
+
+
+class ComputeManager:
+    """nova.compute.manager for one instance on one hypervisor."""
+
+    def __init__(self, api, hypervisor):
+        self.api = api
+        self.hv = hypervisor
+        self.notifier = api.notifier
+
+    def _save(self, dom, instance, **changes):
+        instance.update(changes)
+        driver.save_record(dom, _stored(instance))
+
+    def build_and_run_instance(self, request, instance):
+        """_build_and_run_instance: claim, build resources, spawn, active."""
+        if not self.hv.up:
+            raise RescheduledException("hypervisor %s is unreachable: %s" % (self.hv.name, self.hv.error))
+        instance.update(host=self.hv.name, availability_zone=self.hv.config["availability_zone"],
+                        vm_state=records.BUILDING, task_state=records.SCHEDULING, ports=[])
+        instance.pop("fault", None)
+        self.notifier.notify("compute.instance.create.start", self.hv.name,
+                             notification_payload(instance, request["image"]["name"]))
+        try:
+            with self._instance_claim(request, instance) as dom:
+                resources = self._build_resources(request, instance, dom)
+                self._save(dom, instance, vm_state=records.BUILDING, task_state=records.SPAWNING)
+                self._spawn(request, instance, dom, resources)
+        except RescheduledException as exc:
+            self.notifier.notify("compute.instance.create.error", self.hv.name,
+                                 notification_payload(instance, fault={"message": str(exc)}), "ERROR")
+            raise
+        self.notifier.notify("compute.instance.create.end", self.hv.name,
+                             notification_payload(instance, request["image"]["name"], message="Success"))
+
+    @contextlib.contextmanager
+    def _instance_claim(self, request, instance):
+        """ResourceTracker.instance_claim: re-check live usage under the host's lock.
+
+        The claim is the domain itself, defined (not started) with the instance
+        record while the lock is held, so every later claim counts it. On any
+        failure inside the block the claim is aborted: everything built is removed.
+        """
+        conn = self.hv.conn
+        try:
+            pool = self.hv.pool()
+            with driver.HostLock(pool, "claim", timeout=self.api.timeout):
+                facts = self.hv.refresh_facts()
+                self._check_claim(request, instance, facts)
+                xml = driver.domain_xml(self._domain_spec(request, instance, pool))
+                dom = driver.define_domain(conn, xml)
+        except (driver.DriverError, Exception) as exc:
+            if isinstance(exc, RescheduledException):
+                raise
+            raise RescheduledException("claim on %s failed: %s" % (self.hv.name, exc))
+        try:
+            yield dom
+        except Exception as exc:
+            self._cleanup(instance, pool)
+            if isinstance(exc, RescheduledException):
+                raise
+            raise RescheduledException("build on %s failed: %s" % (self.hv.name, exc))
+
+    def _check_claim(self, request, instance, facts):
+        """The resource and server-group filters, on the host's live usage."""
+        state = HostState.from_facts(facts, dict(self.hv.config, up=True, failed_builds=0))
+        spec = self.api._request_spec(request, 1, 1)
+        group = spec.instance_group
+        if group is not None:
+            hosts = set()
+            for hv in self.api.hypervisors.values():
+                if hv is not self.hv and hv.up:
+                    if any(r.get("server_group") == group.name for r in hv.facts["instances"]):
+                        hosts.add(hv.name)
+            if any(r.get("server_group") == group.name for r in facts["instances"]):
+                hosts.add(self.hv.name)
+            group.hosts = sorted(hosts)
+        for filter_cls in (filters.CoreFilter, filters.RamFilter, filters.DiskFilter,
+                           filters.ServerGroupAntiAffinityFilter, filters.ServerGroupAffinityFilter):
+            if not filter_cls().host_passes(state, spec):
+                raise RescheduledException("claim on %s refused by %s: the host's live usage leaves no room"
+                                           % (self.hv.name, filter_cls.__name__))
+        if driver.find_domain(self.hv.conn, instance["name"]) is not None:
+            raise ComputeError("name: a domain named %r appeared on %s during the build"
+                               % (instance["name"], self.hv.name))
+
+    def _domain_spec(self, request, instance, pool, resources=None):
+        flavor = instance["flavor"]
+        base = driver.pool_path(pool)
+        spec = {
+            "name": instance["name"], "uuid": instance["uuid"], "title": instance["name"],
+            "virt_type": self.hv.facts["virt_type"], "arch": self.hv.facts["cpu_arch"],
+            "vcpus": flavor["vcpus"], "memory_mb": flavor["ram"],
+            "console_log": "%s/%s.console.log" % (base, instance["uuid"]),
+            "record": _stored(instance), "disks": [], "nics": [],
+        }
+        if resources:
+            spec.update(resources)
+        return spec
+
+    def _build_resources(self, request, instance, dom):
+        """_build_resources: networking, then block_device_mapping."""
+        conn = self.hv.conn
+        pool = self.hv.pool()
+        self._save(dom, instance, task_state=records.NETWORKING)
+        ports = []
+        for nic in request["nics"]:
+            net = driver.find_network(conn, nic["network"])
+            if net is None or not net.isActive():
+                raise RescheduledException("network %s is not active on %s" % (nic["network"], self.hv.name))
+            port = {"network": nic["network"], "mac": driver.generate_mac(), "ip": None}
+            ports.append(port)
+            instance["ports"] = ports
+            self._save(dom, instance)
+            port["ip"] = driver.reserve_fixed_ip(conn, pool, net, port["mac"], instance["name"],
+                                                 nic.get("fixed_ip"))
+        self._save(dom, instance, ports=ports, task_state=records.BLOCK_DEVICE_MAPPING)
+        return {"disks": self._block_device_mapping(request, instance, pool),
+                "nics": [{"network": p["network"], "mac": p["mac"]} for p in ports]}
+
+    def _block_device_mapping(self, request, instance, pool):
+        """Root overlay on the cached base, ephemeral, swap and the config drive."""
+        conn = self.hv.conn
+        image = request["image"]
+        flavor = instance["flavor"]
+        uuid = instance["uuid"]
+        base_path, _copied = driver.cache_image(conn, pool, request["image_file"], image["disk_format"],
+                                                request.get("image_checksum"))
+        root_size = max(flavor["disk"] * GIB, request["image_size"])
+        disks = []
+        root = driver.create_volume(pool, uuid + ".disk", root_size, "qcow2",
+                                    (base_path, "qcow2" if image["disk_format"] == "qcow2" else "raw"))
+        disks.append({"path": root.path(), "format": "qcow2", "dev": "vda"})
+        devs = iter(("vdb", "vdc", "vdd", "vde"))
+        if flavor.get("ephemeral"):
+            vol = driver.create_volume(pool, uuid + ".disk.eph0", flavor["ephemeral"] * GIB, "qcow2")
+            disks.append({"path": vol.path(), "format": "qcow2", "dev": next(devs)})
+        if flavor.get("swap"):
+            vol = driver.create_volume(pool, uuid + ".disk.swap", flavor["swap"] * MIB, "qcow2")
+            disks.append({"path": vol.path(), "format": "qcow2", "dev": next(devs)})
+        if request["config_drive"]:
+            keys = {}
+            if request.get("key_name"):
+                keys[request["key_name"]] = self.api.catalogs["keypairs"][request["key_name"]]
+            iso = config_drive.build(instance, keys, request.get("userdata"), request.get("admin_password"))
+            vol = driver.create_volume(pool, uuid + ".disk.config", len(iso), "raw")
+            driver.upload_volume(conn, vol, iso)
+            disks.append({"path": vol.path(), "format": "raw", "dev": next(devs), "readonly": True})
+        driver.create_volume(pool, uuid + ".console.log", 0, "raw")
+        return disks
+
+    def _spawn(self, request, instance, dom, resources):
+        """driver.spawn: the full domain XML, define, power on, wait until running."""
+        conn = self.hv.conn
+        pool = self.hv.pool()
+        boot = {}
+        for key, field in (("kernel_id", "kernel"), ("ramdisk_id", "initrd")):
+            if request.get(field + "_file"):
+                boot[field], _ = driver.cache_image(conn, pool, request[field + "_file"], "raw",
+                                                    request.get(field + "_checksum"))
+        if boot:
+            boot["cmdline"] = request["image"].get("os_command_line") or "console=ttyS0"
+        spec = self._domain_spec(request, instance, pool, dict(resources, **boot))
+        dom = driver.define_domain(conn, driver.domain_xml(spec))
+        driver.start_domain(dom)
+        if self.api.wait and not driver.wait_for_state(dom, records.RUNNING, self.api.timeout):
+            raise RescheduledException("domain %s did not reach RUNNING within %ss"
+                                       % (instance["name"], self.api.timeout))
+        self._save(dom, instance, vm_state=records.ACTIVE, task_state=None,
+                   power_state=driver.power_state(dom), launched_at=utcnow())
+
+    def _cleanup(self, instance, pool):
+        """Remove what this host holds of a failed build: domain, volumes, reservations."""
+        conn = self.hv.conn
+        dom = driver.find_domain(conn, instance["name"])
+        if dom is not None:
+            record = driver.read_record(dom)
+            if record is not None and record.get("uuid") == instance["uuid"]:
+                driver.destroy_domain(dom)
+        for vol in driver.instance_volumes(pool, instance["uuid"]):
+            driver.delete_volume(vol)
+        for port in instance.get("ports") or []:
+            net = driver.find_network(conn, port["network"])
+            if net is not None:
+                driver.release_fixed_ip(pool, net, port["mac"])
+        instance["ports"] = []
+
+    def terminate_instance(self, record):
+        """Delete: power off, undefine, volumes, DHCP reservations; delete.start/end."""
+        self.notifier.notify("compute.instance.delete.start", self.hv.name, notification_payload(record))
+        dom = driver.find_domain(self.hv.conn, record["domain"])
+        if dom is not None:
+            record["task_state"] = records.DELETING
+            driver.save_record(dom, _stored(record))
+        self._cleanup(record, self.hv.pool())
+        record.update(vm_state=records.DELETED, task_state=None)
+        self.notifier.notify("compute.instance.delete.end", self.hv.name, notification_payload(record))
+
+
+# ------------------------------------------------------------------------- helpers
+def _flavor(flavor):
+    return Flavor(flavor["name"], flavor["vcpus"], flavor["ram"], flavor["disk"],
+                  flavor.get("ephemeral", 0), flavor.get("swap", 0), flavor.get("extra_specs") or {})
+
+
+def _stored(instance):
+    """The fields of an instance dict that go into the domain's metadata."""
+    return dict((k, v) for k, v in instance.items() if k not in ("domain",))
+
+
+def server_view(record, hv=None):
+    """A server shaped like openstack.cloud.server's result."""
+    addresses = {}
+    for port in record.get("ports") or []:
+        addresses.setdefault(port["network"], []).append({
+            "addr": port.get("ip"), "version": 4, "OS-EXT-IPS:type": "fixed",
+            "OS-EXT-IPS-MAC:mac_addr": port["mac"]})
+    flavor = record.get("flavor") or {}
+    host = record.get("host") or (hv.name if hv else None)
+    return {
+        "id": record.get("uuid"),
+        "name": record.get("name"),
+        "status": records.status(record),
+        "vm_state": record.get("vm_state"),
+        "task_state": record.get("task_state"),
+        "power_state": record.get("power_state", 0),
+        "power_state_name": records.POWER_STATES.get(record.get("power_state", 0), "NOSTATE"),
+        "hypervisor_hostname": host,
+        "compute_host": host,
+        "hypervisor_uri": hv.uri if hv else None,
+        "availability_zone": record.get("availability_zone"),
+        "flavor": {"name": flavor.get("name"), "vcpus": flavor.get("vcpus"), "ram": flavor.get("ram"),
+                   "disk": flavor.get("disk"), "ephemeral": flavor.get("ephemeral", 0),
+                   "swap": flavor.get("swap", 0), "extra_specs": flavor.get("extra_specs") or {}},
+        "image": {"name": record.get("image")},
+        "key_name": record.get("key_name") or None,
+        "addresses": addresses,
+        "metadata": record.get("metadata") or {},
+        "project_id": record.get("project_id"),
+        "server_group": record.get("server_group") or None,
+        "created_at": record.get("created_at"),
+        "launched_at": record.get("launched_at"),
+        "fault": record.get("fault"),
+        "reservation_id": record.get("reservation_id"),
+        "launch_index": record.get("launch_index", 0),
+        "config_drive": bool(record.get("config_drive")),
+    }
+
+
+def prepare_request_images(request, catalogs, open_url=None):
+    """Local files, checksums and sizes of the image (and its kernel/ramdisk) of a request."""
+    image = request["image"]
+    path = images.local_file(image, open_url=open_url)
+    request["image_file"] = path
+    request["image_checksum"] = image.get("checksum") or images.sha256_of(path)
+    request["image_size"] = images.virtual_size(path, image["disk_format"])
+    flavor = request["flavor"]
+    if flavor["disk"] and flavor["disk"] * GIB < request["image_size"]:
+        raise ComputeError("flavor: root disk of %s (%d GB) is smaller than image %s (%d bytes)"
+                           % (flavor["name"], flavor["disk"], image["name"], request["image_size"]))
+    if image["min_disk"] and flavor["disk"] and flavor["disk"] < image["min_disk"]:
+        raise ComputeError("flavor: root disk of %s (%d GB) is below the min_disk %d GB of image %s"
+                           % (flavor["name"], flavor["disk"], image["min_disk"], image["name"]))
+    if image["min_ram"] and flavor["ram"] < image["min_ram"]:
+        raise ComputeError("flavor: ram of %s (%d MB) is below the min_ram %d MB of image %s"
+                           % (flavor["name"], flavor["ram"], image["min_ram"], image["name"]))
+    for key, field in (("kernel_id", "kernel"), ("ramdisk_id", "initrd")):
+        if image.get(key):
+            part = catalogs["images"][image[key]]
+            part_path = images.local_file(part, open_url=open_url)
+            request[field + "_file"] = part_path
+            request[field + "_checksum"] = part.get("checksum") or images.sha256_of(part_path)
+    return request

@@ -1,0 +1,658 @@
+# -*- coding: utf-8 -*-
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""The libvirt side: one hypervisor reached by a libvirt URI.
+
+Everything a server needs on its host goes through the libvirt API, so a local
+`qemu:///system` and a remote `qemu+ssh://` hypervisor are driven the same way:
+volumes in a storage pool (base image cache, overlays, config drive, console log),
+DHCP reservations on libvirt networks, and the domain with the instance record in
+its metadata. XML is built with ElementTree, never by pasting strings.
+"""
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+import hashlib
+import os
+import re
+import time
+import uuid as uuidlib
+import xml.etree.ElementTree as ET
+
+try:
+    import libvirt
+    HAS_LIBVIRT = True
+    LIBVIRT_IMPORT_ERROR = None
+except ImportError as exc:  # pragma: no cover - reported by the modules
+    libvirt = None
+    HAS_LIBVIRT = False
+    LIBVIRT_IMPORT_ERROR = exc
+
+from ansible_collections.novalite.compute.plugins.module_utils import instance_record as records
+
+DEFAULT_URI = "qemu:///system"
+DEFAULT_POOL = "nova_instances"
+DEFAULT_POOL_PATH = "/var/lib/novalite/instances"
+BASE_SUFFIX = "_base"
+LOCK_STALE_SECONDS = 120
+MIB = 1024 * 1024
+GIB = 1024 * MIB
+
+
+class DriverError(Exception):
+    """A hypervisor operation failed; the message says which and why."""
+
+
+def _quiet(_ctx, _err):
+    return None
+
+
+def connect(uri):
+    """Open a libvirt connection; errors become DriverError naming the URI."""
+    if not HAS_LIBVIRT:
+        raise DriverError("the libvirt Python binding (libvirt-python) is not installed: %s"
+                          % LIBVIRT_IMPORT_ERROR)
+    libvirt.registerErrorHandler(_quiet, None)
+    try:
+        return libvirt.open(uri)
+    except libvirt.libvirtError as exc:
+        raise DriverError("cannot connect to hypervisor %s: %s" % (uri, exc.get_error_message()))
+
+
+def _text(element, path, default=None):
+    found = element.find(path)
+    return found.text if found is not None and found.text is not None else default
+
+
+def _xml(element):
+    return ET.tostring(element, encoding="unicode")
+
+
+# --------------------------------------------------------------------------- host
+def virt_type(conn, requested="auto"):
+    """kvm or qemu for this host.
+
+    `kvm` or `qemu` when the operator says so. `auto` answers kvm only when libvirt
+    offers KVM *and* the host's record says a KVM guest was seen to boot there
+    (written by the nova_compute role's probe); /dev/kvm opening is not enough:
+    nested KVM often starts domains whose kernels then hang.
+    """
+    if requested in ("kvm", "qemu"):
+        return requested
+    try:
+        conn.getDomainCapabilities(None, None, None, "kvm")
+    except libvirt.libvirtError:
+        return "qemu"
+    return "kvm" if host_record(conn).get("kvm_boot_verified") else "qemu"
+
+
+def host_record(conn, pool_name=DEFAULT_POOL):
+    """Host-level settings kept on the hypervisor itself (a small volume), or {}."""
+    import json
+    try:
+        pool = conn.storagePoolLookupByName(pool_name)
+        vol = pool.storageVolLookupByName(".novalite-host.json")
+    except libvirt.libvirtError:
+        return {}
+    try:
+        return json.loads(download_volume(conn, vol).decode("utf-8") or "{}")
+    except ValueError:
+        return {}
+
+
+def host_facts(conn, pool_name=DEFAULT_POOL, requested_virt_type="auto"):
+    """What this hypervisor has and uses, as nova_host_facts reports it.
+
+    memory_mb is libvirt's node memory (virNodeGetInfo), the source Nova's libvirt
+    driver uses; *_used are allocations: the flavors of the instances on the host
+    plus the size of any other running domain, not what the guests touch.
+    """
+    info = conn.getInfo()
+    caps = ET.fromstring(conn.getCapabilities())
+    instances = []
+    vcpus_used = 0
+    memory_used = 0
+    disk_used_gb = 0
+    running = 0
+    for dom in conn.listAllDomains():
+        state, max_mem_kib, _mem, nr_vcpus, _cpu = dom.info()
+        active = state == libvirt.VIR_DOMAIN_RUNNING or dom.isActive()
+        running += 1 if active else 0
+        record = read_record(dom)
+        if record is None:
+            if active:
+                vcpus_used += nr_vcpus
+                memory_used += max_mem_kib // 1024
+            continue
+        flavor = record.get("flavor") or {}
+        vcpus_used += int(flavor.get("vcpus", nr_vcpus))
+        memory_used += int(flavor.get("ram", max_mem_kib // 1024))
+        disk_used_gb += int(flavor.get("disk", 0)) + int(flavor.get("ephemeral", 0))
+        disk_used_gb += -(-int(flavor.get("swap", 0)) // 1024)
+        record["power_state"] = power_state(dom)
+        record["domain"] = dom.name()
+        instances.append(record)
+    local_gb = 0
+    try:
+        pool = conn.storagePoolLookupByName(pool_name)
+        if pool.isActive():
+            local_gb = pool.info()[1] // GIB
+    except libvirt.libvirtError:
+        pass
+    return {
+        "hypervisor_hostname": conn.getHostname(),
+        "hypervisor_type": conn.getType(),
+        "hypervisor_version": conn.getVersion(),
+        "libvirt_version": conn.getLibVersion(),
+        "virt_type": virt_type(conn, requested_virt_type),
+        "cpu_arch": _text(caps, "host/cpu/arch", info[0]),
+        "vcpus": info[2],
+        "vcpus_used": vcpus_used,
+        "memory_mb": info[1],
+        "memory_mb_used": memory_used,
+        "local_gb": local_gb,
+        "local_gb_used": disk_used_gb,
+        "running_vms": running,
+        "storage_pool": pool_name,
+        "instances": sorted(instances, key=lambda r: r.get("name", "")),
+    }
+
+
+def power_state(dom):
+    state = dom.state()[0]
+    mapping = {
+        libvirt.VIR_DOMAIN_NOSTATE: 0, libvirt.VIR_DOMAIN_RUNNING: 1,
+        libvirt.VIR_DOMAIN_BLOCKED: 1, libvirt.VIR_DOMAIN_PAUSED: 3,
+        libvirt.VIR_DOMAIN_SHUTDOWN: 4, libvirt.VIR_DOMAIN_SHUTOFF: 4,
+        libvirt.VIR_DOMAIN_CRASHED: 6, libvirt.VIR_DOMAIN_PMSUSPENDED: 7,
+    }
+    return mapping.get(state, 0)
+
+
+# ------------------------------------------------------------------- instance record
+def read_record(dom):
+    """The instance record in a domain's metadata, or None for a foreign domain."""
+    try:
+        xml = dom.metadata(libvirt.VIR_DOMAIN_METADATA_ELEMENT, records.NAMESPACE)
+    except libvirt.libvirtError as exc:
+        if exc.get_error_code() == libvirt.VIR_ERR_NO_DOMAIN_METADATA:
+            return None
+        raise
+    return records.from_xml(xml)
+
+
+def save_record(dom, record):
+    """Write the record into the domain's persistent (and live) metadata."""
+    flags = libvirt.VIR_DOMAIN_AFFECT_CONFIG
+    if dom.isActive():
+        flags |= libvirt.VIR_DOMAIN_AFFECT_LIVE
+    element = records.to_element(record)
+    inner = ET.tostring(element, encoding="unicode", default_namespace=None)
+    dom.setMetadata(libvirt.VIR_DOMAIN_METADATA_ELEMENT, _strip_namespace(inner),
+                    records.PREFIX, records.NAMESPACE, flags)
+
+
+def _strip_namespace(xml):
+    """setMetadata wants the element without its own namespace declaration."""
+    root = ET.fromstring(xml)
+    for el in root.iter():
+        if el.tag.startswith("{"):
+            el.tag = el.tag.split("}", 1)[1]
+    return ET.tostring(root, encoding="unicode")
+
+
+def find_domain(conn, name):
+    try:
+        return conn.lookupByName(name)
+    except libvirt.libvirtError as exc:
+        if exc.get_error_code() == libvirt.VIR_ERR_NO_DOMAIN:
+            return None
+        raise
+
+
+# ------------------------------------------------------------------------- storage
+def ensure_pool(conn, name=DEFAULT_POOL, path=DEFAULT_POOL_PATH):
+    """A started, autostarted directory pool; created when missing."""
+    try:
+        pool = conn.storagePoolLookupByName(name)
+    except libvirt.libvirtError:
+        pool_el = ET.Element("pool", type="dir")
+        ET.SubElement(pool_el, "name").text = name
+        target = ET.SubElement(pool_el, "target")
+        ET.SubElement(target, "path").text = path
+        perms = ET.SubElement(target, "permissions")
+        ET.SubElement(perms, "mode").text = "0700"
+        pool = conn.storagePoolDefineXML(_xml(pool_el), 0)
+        pool.build(0)
+        pool.setAutostart(1)
+    if not pool.isActive():
+        pool.create(0)
+    return pool
+
+
+def pool_path(pool):
+    return _text(ET.fromstring(pool.XMLDesc(0)), "target/path")
+
+
+def base_pool(conn, instance_pool):
+    """Nova's `_base` image cache: a second pool under the instance pool's path."""
+    return ensure_pool(conn, instance_pool.name() + BASE_SUFFIX,
+                       os.path.join(pool_path(instance_pool), BASE_SUFFIX))
+
+
+def find_volume(pool, name):
+    try:
+        return pool.storageVolLookupByName(name)
+    except libvirt.libvirtError as exc:
+        if exc.get_error_code() == libvirt.VIR_ERR_NO_STORAGE_VOL:
+            return None
+        raise
+
+
+def _volume_xml(name, capacity_bytes, fmt, backing=None, mode="0600"):
+    vol = ET.Element("volume")
+    ET.SubElement(vol, "name").text = name
+    ET.SubElement(vol, "capacity", unit="bytes").text = str(int(capacity_bytes))
+    ET.SubElement(vol, "allocation", unit="bytes").text = "0"
+    target = ET.SubElement(vol, "target")
+    ET.SubElement(target, "format", type=fmt)
+    perms = ET.SubElement(target, "permissions")
+    ET.SubElement(perms, "mode").text = mode
+    if backing is not None:
+        store = ET.SubElement(vol, "backingStore")
+        ET.SubElement(store, "path").text = backing[0]
+        ET.SubElement(store, "format", type=backing[1])
+    return _xml(vol)
+
+
+def create_volume(pool, name, capacity_bytes, fmt="qcow2", backing=None):
+    """Create a volume (an empty disk, or a qcow2 overlay on `backing`=(path, format))."""
+    try:
+        return pool.createXML(_volume_xml(name, capacity_bytes, fmt, backing), 0)
+    except libvirt.libvirtError as exc:
+        raise DriverError("cannot create volume %s in pool %s: %s"
+                          % (name, pool.name(), exc.get_error_message()))
+
+
+def upload_volume(conn, vol, data):
+    """Write bytes (or a readable file object) into a volume through a libvirt stream."""
+    stream = conn.newStream(0)
+    try:
+        vol.upload(stream, 0, 0, 0)
+        if isinstance(data, (bytes, bytearray)):
+            view = memoryview(data)
+            for start in range(0, len(view), MIB):
+                stream.send(bytes(view[start:start + MIB]))
+        else:
+            while True:
+                chunk = data.read(MIB)
+                if not chunk:
+                    break
+                stream.send(chunk)
+        stream.finish()
+    except Exception:
+        try:
+            stream.abort()
+        except libvirt.libvirtError:
+            pass
+        raise
+
+
+def download_volume(conn, vol, limit=None):
+    """The bytes of a volume (its first `limit` bytes), through a libvirt stream."""
+    stream = conn.newStream(0)
+    vol.download(stream, 0, limit or 0, 0)
+    chunks = []
+
+    def sink(_stream, data, _opaque):
+        chunks.append(bytes(data))
+        return len(data)
+
+    stream.recvAll(sink, None)
+    stream.finish()
+    return b"".join(chunks)
+
+
+def delete_volume(vol):
+    try:
+        vol.delete(0)
+    except libvirt.libvirtError as exc:
+        if exc.get_error_code() != libvirt.VIR_ERR_NO_STORAGE_VOL:
+            raise
+
+
+class HostLock:
+    """A lock on one hypervisor: a volume whose creation only one caller can win.
+
+    libvirt refuses to create a volume whose name exists, atomically in the daemon,
+    so whoever creates `<name>.lock` holds the lock until it deletes it. A lock older
+    than `stale_after` seconds (its holder died) is broken.
+    """
+
+    def __init__(self, pool, name, timeout=60.0, stale_after=LOCK_STALE_SECONDS):
+        self.pool = pool
+        self.name = ".%s.lock" % name
+        self.timeout = timeout
+        self.stale_after = stale_after
+        self.vol = None
+
+    def __enter__(self):
+        deadline = time.monotonic() + self.timeout
+        delay = 0.005
+        while True:
+            try:
+                self.vol = self.pool.createXML(_volume_xml(self.name, 0, "raw"), 0)
+                return self
+            except libvirt.libvirtError as exc:
+                if exc.get_error_code() != libvirt.VIR_ERR_STORAGE_VOL_EXIST:
+                    raise DriverError("cannot take lock %s: %s" % (self.name, exc.get_error_message()))
+            self._break_if_stale()
+            if time.monotonic() > deadline:
+                raise DriverError("timed out after %ss waiting for lock %s on pool %s"
+                                  % (self.timeout, self.name, self.pool.name()))
+            time.sleep(delay)
+            delay = min(delay * 2, 0.2)
+
+    def _break_if_stale(self):
+        vol = find_volume(self.pool, self.name)
+        if vol is None:
+            return
+        mtime = _text(ET.fromstring(vol.XMLDesc(0)), "target/timestamps/mtime")
+        if mtime and time.time() - float(mtime) > self.stale_after:
+            delete_volume(vol)
+
+    def __exit__(self, *exc_info):
+        if self.vol is not None:
+            delete_volume(self.vol)
+            self.vol = None
+        return False
+
+
+def _file_sha256(path):
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        for chunk in iter(lambda: handle.read(MIB), b""):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def cache_image(conn, instance_pool, path, fmt, checksum=None):
+    """The base image in the host's `_base` cache, uploaded once per host.
+
+    Volumes are named by the image's sha256, so a changed file is a new base and an
+    unchanged one is never copied twice. Returns (volume path, copied: bool).
+    """
+    checksum = checksum or _file_sha256(path)
+    cache = base_pool(conn, instance_pool)
+    name = checksum
+    with HostLock(cache, name, timeout=600):
+        vol = find_volume(cache, name)
+        if vol is not None:
+            return vol.path(), False
+        size = os.path.getsize(path)
+        vol = create_volume(cache, name, size, "raw", None)
+        try:
+            with open(path, "rb") as handle:
+                upload_volume(conn, vol, handle)
+        except Exception:
+            delete_volume(vol)
+            raise
+        cache.refresh(0)
+        return vol.path(), True
+
+
+def volume_virtual_size(vol):
+    """Capacity of a volume as libvirt reads it (qcow2 virtual size for qcow2)."""
+    return vol.info()[1]
+
+
+# ------------------------------------------------------------------------ networks
+def find_network(conn, name):
+    try:
+        return conn.networkLookupByName(name)
+    except libvirt.libvirtError as exc:
+        if exc.get_error_code() == libvirt.VIR_ERR_NO_NETWORK:
+            return None
+        raise
+
+
+def ensure_network(conn, name, cidr, bridge=None, dhcp=True):
+    """An isolated libvirt network (no forward) with DHCP; defined when missing."""
+    import ipaddress
+    net = find_network(conn, name)
+    if net is None:
+        network = ipaddress.ip_network(cidr, strict=False)
+        hosts = list(network.hosts())
+        root = ET.Element("network")
+        ET.SubElement(root, "name").text = name
+        if bridge:
+            ET.SubElement(root, "bridge", name=bridge, stp="off")
+        ip = ET.SubElement(root, "ip", address=str(hosts[0]), netmask=str(network.netmask))
+        if dhcp:
+            dhcp_el = ET.SubElement(ip, "dhcp")
+            ET.SubElement(dhcp_el, "range", start=str(hosts[1]), end=str(hosts[-1]))
+        net = conn.networkDefineXML(_xml(root))
+        net.setAutostart(1)
+    if not net.isActive():
+        net.create()
+    return net
+
+
+def network_dhcp(net):
+    """(range start, range end, {mac: (ip, name)}) of a network's first IPv4 DHCP."""
+    root = ET.fromstring(net.XMLDesc(libvirt.VIR_NETWORK_XML_INACTIVE))
+    for ip in root.findall("ip"):
+        if ip.get("family", "ipv4") != "ipv4":
+            continue
+        dhcp = ip.find("dhcp")
+        if dhcp is None or dhcp.find("range") is None:
+            continue
+        rng = dhcp.find("range")
+        hosts = {}
+        for host in dhcp.findall("host"):
+            if host.get("mac"):
+                hosts[host.get("mac").lower()] = (host.get("ip"), host.get("name"))
+        return rng.get("start"), rng.get("end"), hosts
+    return None
+
+
+_DHCP_HOSTNAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9-]{0,62}$")
+
+
+def generate_mac():
+    """Nova's fa:16:3e OUI followed by three random octets."""
+    tail = os.urandom(3)
+    return "fa:16:3e:%02x:%02x:%02x" % (tail[0], tail[1], tail[2])
+
+
+def reserve_fixed_ip(conn, pool, net, mac, hostname, requested=None):
+    """A DHCP host entry for `mac` on `net` (at `requested`, or the first free
+    address of the DHCP range); returns the address.
+
+    Runs under the host's network lock so two builds never take one address.
+    """
+    import ipaddress
+    with HostLock(pool, "net-" + net.name()):
+        dhcp = network_dhcp(net)
+        if dhcp is None:
+            return None
+        start, end, hosts = dhcp
+        if mac in hosts:
+            return hosts[mac][0]
+        taken = set(ip for ip, _name in hosts.values())
+        for lease in _leases(net):
+            taken.add(lease.get("ipaddr"))
+        first = int(ipaddress.ip_address(start))
+        last = int(ipaddress.ip_address(end))
+        address = None
+        if requested is not None:
+            if requested in taken:
+                raise DriverError("address %s on network %s is already in use" % (requested, net.name()))
+            address = requested
+        for candidate in range(first, last + 1):
+            if address is not None:
+                break
+            text = str(ipaddress.ip_address(candidate))
+            if text not in taken:
+                address = text
+        if address is None:
+            raise DriverError("network %s has no free address left in %s-%s" % (net.name(), start, end))
+        host = ET.Element("host", mac=mac, ip=address)
+        if hostname and _DHCP_HOSTNAME.match(hostname):
+            host.set("name", hostname)
+        flags = libvirt.VIR_NETWORK_UPDATE_AFFECT_CONFIG
+        if net.isActive():
+            flags |= libvirt.VIR_NETWORK_UPDATE_AFFECT_LIVE
+        net.update(libvirt.VIR_NETWORK_UPDATE_COMMAND_ADD_LAST,
+                   libvirt.VIR_NETWORK_SECTION_IP_DHCP_HOST, -1, _xml(host), flags)
+        return address
+
+
+def release_fixed_ip(pool, net, mac):
+    """Remove the DHCP host entry of `mac`; True when there was one."""
+    with HostLock(pool, "net-" + net.name()):
+        dhcp = network_dhcp(net)
+        if dhcp is None or mac.lower() not in dhcp[2]:
+            return False
+        ip, name = dhcp[2][mac.lower()]
+        host = ET.Element("host", mac=mac, ip=ip)
+        if name:
+            host.set("name", name)
+        flags = libvirt.VIR_NETWORK_UPDATE_AFFECT_CONFIG
+        if net.isActive():
+            flags |= libvirt.VIR_NETWORK_UPDATE_AFFECT_LIVE
+        net.update(libvirt.VIR_NETWORK_UPDATE_COMMAND_DELETE,
+                   libvirt.VIR_NETWORK_SECTION_IP_DHCP_HOST, -1, _xml(host), flags)
+        return True
+
+
+def _leases(net):
+    try:
+        return net.DHCPLeases() or []
+    except libvirt.libvirtError:
+        return []
+
+
+def lease_for(net, mac):
+    for lease in _leases(net):
+        if (lease.get("mac") or "").lower() == mac.lower():
+            return lease.get("ipaddr")
+    return None
+
+
+# ------------------------------------------------------------------------- domains
+def domain_xml(spec):
+    """Domain XML for a server.
+
+    spec: name, uuid, virt_type, arch, machine, vcpus, memory_mb, kernel, initrd,
+    cmdline, disks [(path, fmt, dev, readonly)], nics [(network, mac)], console_log,
+    record (the instance record for <metadata>), title.
+    """
+    ET.register_namespace(records.PREFIX, records.NAMESPACE)
+    dom = ET.Element("domain", type=spec["virt_type"])
+    ET.SubElement(dom, "name").text = spec["name"]
+    ET.SubElement(dom, "uuid").text = spec["uuid"]
+    ET.SubElement(dom, "title").text = spec.get("title") or spec["name"]
+    meta = ET.SubElement(dom, "metadata")
+    meta.append(records.to_element(spec["record"]))
+    ET.SubElement(dom, "memory", unit="MiB").text = str(int(spec["memory_mb"]))
+    ET.SubElement(dom, "vcpu", placement="static").text = str(int(spec["vcpus"]))
+    sysinfo = ET.SubElement(dom, "sysinfo", type="smbios")
+    system = ET.SubElement(sysinfo, "system")
+    for key, value in (("manufacturer", "novalite"), ("product", "OpenStack Nova"),
+                       ("serial", spec["uuid"]), ("uuid", spec["uuid"]),
+                       ("family", "Virtual Machine")):
+        ET.SubElement(system, "entry", name=key).text = value
+    os_el = ET.SubElement(dom, "os")
+    ET.SubElement(os_el, "type", arch=spec.get("arch", "x86_64"),
+                  machine=spec.get("machine", "pc")).text = "hvm"
+    if spec.get("kernel"):
+        ET.SubElement(os_el, "kernel").text = spec["kernel"]
+        if spec.get("initrd"):
+            ET.SubElement(os_el, "initrd").text = spec["initrd"]
+        ET.SubElement(os_el, "cmdline").text = spec.get("cmdline") or "console=ttyS0"
+    else:
+        ET.SubElement(os_el, "boot", dev="hd")
+    ET.SubElement(os_el, "smbios", mode="sysinfo")
+    features = ET.SubElement(dom, "features")
+    ET.SubElement(features, "acpi")
+    ET.SubElement(features, "apic")
+    ET.SubElement(dom, "clock", offset="utc")
+    ET.SubElement(dom, "on_poweroff").text = "destroy"
+    ET.SubElement(dom, "on_reboot").text = "restart"
+    ET.SubElement(dom, "on_crash").text = "destroy"
+    devices = ET.SubElement(dom, "devices")
+    for disk in spec.get("disks", []):
+        disk_el = ET.SubElement(devices, "disk", type="file", device="disk")
+        ET.SubElement(disk_el, "driver", name="qemu", type=disk["format"])
+        ET.SubElement(disk_el, "source", file=disk["path"])
+        ET.SubElement(disk_el, "target", dev=disk["dev"], bus="virtio")
+        if disk.get("readonly"):
+            ET.SubElement(disk_el, "readonly")
+    for nic in spec.get("nics", []):
+        iface = ET.SubElement(devices, "interface", type="network")
+        ET.SubElement(iface, "mac", address=nic["mac"])
+        ET.SubElement(iface, "source", network=nic["network"])
+        ET.SubElement(iface, "model", type="virtio")
+    serial = ET.SubElement(devices, "serial", type="file")
+    ET.SubElement(serial, "source", path=spec["console_log"], append="on")
+    ET.SubElement(serial, "target", port="0")
+    console = ET.SubElement(devices, "console", type="file")
+    ET.SubElement(console, "source", path=spec["console_log"], append="on")
+    ET.SubElement(console, "target", type="serial", port="0")
+    ET.SubElement(devices, "memballoon", model="virtio")
+    return _xml(dom)
+
+
+def define_domain(conn, xml):
+    try:
+        return conn.defineXML(xml)
+    except libvirt.libvirtError as exc:
+        raise DriverError("cannot define domain: %s" % exc.get_error_message())
+
+
+def start_domain(dom):
+    try:
+        dom.create()
+    except libvirt.libvirtError as exc:
+        raise DriverError("cannot start domain %s: %s" % (dom.name(), exc.get_error_message()))
+
+
+def wait_for_state(dom, wanted, timeout):
+    """Poll the domain until its power state is `wanted`; True if it got there."""
+    deadline = time.monotonic() + timeout
+    while True:
+        if power_state(dom) == wanted:
+            return True
+        if time.monotonic() > deadline:
+            return False
+        time.sleep(0.05)
+
+
+def destroy_domain(dom):
+    """Power off (if running) and undefine, with its NVRAM and snapshots metadata."""
+    try:
+        if dom.isActive():
+            dom.destroy()
+    except libvirt.libvirtError as exc:
+        if exc.get_error_code() not in (libvirt.VIR_ERR_NO_DOMAIN, libvirt.VIR_ERR_OPERATION_INVALID):
+            raise
+    flags = (libvirt.VIR_DOMAIN_UNDEFINE_NVRAM | libvirt.VIR_DOMAIN_UNDEFINE_SNAPSHOTS_METADATA
+             | libvirt.VIR_DOMAIN_UNDEFINE_MANAGED_SAVE)
+    try:
+        dom.undefineFlags(flags)
+    except libvirt.libvirtError as exc:
+        if exc.get_error_code() != libvirt.VIR_ERR_NO_DOMAIN:
+            raise
+
+
+def instance_volumes(pool, instance_uuid):
+    """Volumes of one instance: every volume named `<uuid>.*` in the instance pool."""
+    pool.refresh(0)
+    prefix = instance_uuid + "."
+    return [vol for vol in pool.listAllVolumes(0) if vol.name().startswith(prefix)]
+
+
+def new_uuid():
+    return str(uuidlib.uuid4())

@@ -1,0 +1,150 @@
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+DOCUMENTATION = r"""
+---
+module: nova_host_facts
+short_description: What a libvirt hypervisor has and uses, as Nova's resource tracker sees it
+version_added: "0.1.0"
+description:
+  - Connects to one hypervisor's libvirt and reports, in C(ansible_facts.nova_host), its hostname,
+    hypervisor type and version, virt type, architecture, vCPUs, memory and instance storage with
+    what is allocated of each, the running domains, and the novalite instances on it with their
+    flavors and states (read from each domain's metadata).
+  - With O(hypervisors) instead of O(uri), reports every hypervisor, gathered in parallel, in
+    C(ansible_facts.nova_hosts) keyed by name; an unreachable one is reported with C(up=false).
+  - C(memory_mb) is libvirt's node memory (C(virNodeGetInfo)), the figure Nova's libvirt driver uses.
+    It may differ from C(/proc/meminfo), for example under memory ballooning.
+    C(memory_mb_used), C(vcpus_used) and C(local_gb_used) are allocations: the flavors of the
+    instances on the host plus the size of any other running domain.
+author:
+  - novalite.compute developers
+requirements:
+  - libvirt-python
+attributes:
+  check_mode:
+    support: full
+    description: Reads only.
+  diff_mode:
+    support: none
+  facts:
+    support: full
+options:
+  uri:
+    description: libvirt URI of the hypervisor. Ignored when O(hypervisors) is given.
+    type: str
+    default: qemu:///system
+  storage_pool:
+    description: The instance storage pool whose capacity is C(local_gb).
+    type: str
+    default: nova_instances
+  virt_type:
+    description:
+      - C(auto) reports C(kvm) only where libvirt offers KVM and a KVM guest was seen to boot on
+        the host (recorded by the nova_compute role); otherwise C(qemu).
+    type: str
+    choices: [auto, kvm, qemu]
+    default: auto
+  hypervisors:
+    description: Several hypervisors at once, as in M(novalite.compute.nova_server).
+    type: list
+    elements: dict
+  connect_timeout:
+    description: Seconds to wait for each hypervisor's libvirt.
+    type: int
+    default: 30
+"""
+
+EXAMPLES = r"""
+- name: Read the local hypervisor
+  novalite.compute.nova_host_facts:
+
+- name: Read a remote hypervisor
+  novalite.compute.nova_host_facts:
+    uri: qemu+ssh://root@compute1/system
+
+- name: Show what is free
+  ansible.builtin.debug:
+    msg: "{{ nova_host.memory_mb - nova_host.memory_mb_used }} MB free"
+"""
+
+RETURN = r"""
+ansible_facts:
+  description: Facts about the hypervisor.
+  returned: always
+  type: dict
+  contains:
+    nova_host:
+      description: The hypervisor (when O(uri) is used).
+      returned: when O(hypervisors) is not given
+      type: dict
+      contains:
+        hypervisor_hostname: {description: The host's name as libvirt reports it., type: str}
+        hypervisor_type: {description: libvirt driver type, C(QEMU)., type: str}
+        hypervisor_version: {description: Hypervisor version as an integer (7002022 is 7.2.22)., type: int}
+        virt_type: {description: C(kvm) or C(qemu)., type: str}
+        cpu_arch: {description: Host CPU architecture., type: str}
+        vcpus: {description: Host CPUs., type: int}
+        vcpus_used: {description: vCPUs allocated to domains., type: int}
+        memory_mb: {description: Host memory in MB (virNodeGetInfo)., type: int}
+        memory_mb_used: {description: Memory allocated to domains in MB., type: int}
+        local_gb: {description: Capacity of the instance storage pool in GB., type: int}
+        local_gb_used: {description: Disk allocated to instances in GB (flavor sizes)., type: int}
+        running_vms: {description: Running domains., type: int}
+        instances:
+          description: The novalite instances on the host with their records.
+          type: list
+          elements: dict
+    nova_hosts:
+      description: Per hypervisor name, the same dictionary plus C(up) and C(error).
+      returned: when O(hypervisors) is given
+      type: dict
+"""
+
+from ansible.module_utils.basic import AnsibleModule, missing_required_lib
+
+from ansible_collections.novalite.compute.plugins.module_utils import compute
+from ansible_collections.novalite.compute.plugins.module_utils import libvirt_driver
+from ansible_collections.novalite.compute.plugins.module_utils import validation
+
+
+def main():
+    module = AnsibleModule(
+        argument_spec=dict(
+            uri=dict(type="str", default=libvirt_driver.DEFAULT_URI),
+            storage_pool=dict(type="str", default=libvirt_driver.DEFAULT_POOL),
+            virt_type=dict(type="str", default="auto", choices=["auto", "kvm", "qemu"]),
+            hypervisors=dict(type="list", elements="dict"),
+            connect_timeout=dict(type="int", default=30),
+        ),
+        supports_check_mode=True,
+    )
+    if not libvirt_driver.HAS_LIBVIRT:
+        module.fail_json(msg=missing_required_lib("libvirt-python"),
+                         exception=str(libvirt_driver.LIBVIRT_IMPORT_ERROR))
+    params = module.params
+    try:
+        if params["hypervisors"] is not None:
+            hypervisors = [compute.Hypervisor(validation.check_hypervisor("hypervisors[%d]" % i, hv))
+                           for i, hv in enumerate(params["hypervisors"])]
+            compute.gather_all(hypervisors, params["connect_timeout"])
+            hosts = {}
+            for hv in hypervisors:
+                hosts[hv.name] = dict(hv.facts or {}, up=hv.up, error=hv.error, uri=hv.uri)
+            module.exit_json(changed=False, ansible_facts={"nova_hosts": hosts})
+        validation.check_uri("uri", params["uri"])
+        validation.check_name("storage_pool", params["storage_pool"])
+        conn = libvirt_driver.connect(params["uri"])
+        facts = libvirt_driver.host_facts(conn, params["storage_pool"], params["virt_type"])
+    except (validation.InvalidRequest, libvirt_driver.DriverError) as exc:
+        module.fail_json(msg=str(exc))
+    module.exit_json(changed=False, ansible_facts={"nova_host": facts})
+
+
+if __name__ == "__main__":
+    main()

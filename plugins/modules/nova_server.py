@@ -1,0 +1,354 @@
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+DOCUMENTATION = r"""
+---
+module: nova_server
+short_description: Create or delete servers on libvirt hypervisors the way OpenStack Nova does
+version_added: "0.1.0"
+description:
+  - Performs Nova's create-server flow against the libvirt hypervisors named in O(hypervisors),
+    with no OpenStack. The request is validated, quota is checked against the instances
+    found on the hypervisors, a request spec is built and the filter scheduler picks a host
+    (and alternates) per server, a claim re-checks the chosen host's live usage under a lock
+    held on the hypervisor itself, then networking (MAC and DHCP reservation), block devices
+    (qcow2 overlay on a cached base image, ephemeral, swap, config drive) and the domain are built
+    and started. A failed build is cleaned up and rescheduled to an alternate host.
+  - The instance record (vm_state, task_state, power_state, launched_at, flavor, ports, ...) is kept
+    in the libvirt domain's metadata; the hypervisor is the record, there is no other database.
+  - Idempotent by name. A server that exists anywhere among O(hypervisors) is not touched again,
+    except for O(meta), which is updated in place.
+  - The module runs on the control node and reaches each hypervisor through its libvirt URI
+    (C(qemu:///system) locally, C(qemu+ssh://root@host/system) remotely).
+author:
+  - novalite.compute developers
+requirements:
+  - libvirt-python
+  - pycdlib
+extends_documentation_fragment:
+  - novalite.compute.hypervisors
+attributes:
+  check_mode:
+    support: full
+    description: Reports the placement each server would get, creating nothing.
+  diff_mode:
+    support: none
+options:
+  name:
+    description:
+      - Name of the server. With O(max_count) above 1, servers are named C(NAME-1) ... C(NAME-N).
+      - Letters, digits, C(.), C(_) and C(-), at most 63 characters, starting with a letter or digit.
+    type: str
+    required: true
+  state:
+    description: Whether the server should exist.
+    type: str
+    choices: [present, absent]
+    default: present
+  image:
+    description: Name of an image of the O(images) catalog. Required when O(state=present).
+    type: str
+  flavor:
+    description: Name of a flavor of the O(flavors) catalog. Required when O(state=present).
+    type: str
+  nics:
+    description:
+      - Networks to attach, in order. Each is a libvirt network that must exist on the hypervisor
+        (the scheduler only considers hosts that have all of them).
+      - Items are dictionaries with C(net-name) (or C(network)) and an optional C(fixed_ip),
+        or plain network names.
+    type: list
+    elements: raw
+    default: []
+  key_name:
+    description: Name of a key pair of O(keypairs); its public key goes onto the config drive.
+    type: str
+  userdata:
+    description: User data for the guest, written to the config drive (at most 65535 bytes).
+    type: str
+  admin_password:
+    description: Admin password placed on the config drive as C(admin_pass).
+    type: str
+  meta:
+    description: Metadata key/value pairs of the server (at most 128, values at most 255 characters).
+    type: dict
+    default: {}
+  availability_zone:
+    description: Availability zone to place the server in (a zone of some hypervisor).
+    type: str
+  scheduler_hints:
+    description:
+      - C(group) names a server group of O(server_groups);
+        C(same_host) and C(different_host) list server names or uuids.
+    type: dict
+    default: {}
+  config_drive:
+    description: Attach a config drive (ISO 9660, label C(config-2)) with meta_data, user_data, network_data.
+    type: bool
+    default: true
+  min_count:
+    description: The fewest servers to create; if fewer can be placed, none is created.
+    type: int
+    default: 1
+  max_count:
+    description: The most servers to create in this one request. Defaults to O(min_count).
+    type: int
+  wait:
+    description: Wait until each domain is really running before returning.
+    type: bool
+    default: true
+  timeout:
+    description: Seconds to wait for locks and for each domain to reach its state.
+    type: int
+    default: 180
+  flavors:
+    description:
+      - The flavor catalog. Each item has C(name), C(vcpus), C(ram) (MB), C(disk) (GB, 0 means the
+        image's size), C(ephemeral) (GB), C(swap) (MB) and C(extra_specs) (dict).
+    type: list
+    elements: dict
+    default: []
+  images:
+    description:
+      - The image catalog. Each item has C(name) and either C(file) (an absolute path on the control
+        node) or C(url) (downloaded once into C(~/.cache/novalite/images)), plus C(disk_format)
+        (C(qcow2), C(raw); C(aki)/C(ari) for kernel and ramdisk images), C(checksum) (sha256),
+        C(properties) (for example C(architecture), C(hypervisor_type)), C(min_ram), C(min_disk),
+        C(kernel_id) and C(ramdisk_id) (names of aki/ari images, for direct kernel boot) and
+        C(os_command_line).
+    type: list
+    elements: dict
+    default: []
+  keypairs:
+    description: Key pairs by name, each an OpenSSH public key.
+    type: dict
+    default: {}
+  server_groups:
+    description:
+      - Server groups. Each item has C(name), C(policy) (C(affinity), C(anti-affinity),
+        C(soft-affinity), C(soft-anti-affinity)) and C(rules) (C(max_server_per_host) for anti-affinity).
+      - Membership is recorded in each server's metadata on its hypervisor.
+    type: list
+    elements: dict
+    default: []
+  project:
+    description: The project (tenant) the servers belong to; quota is counted per project.
+    type: str
+    default: default
+  quotas:
+    description: Per-project limits C(instances), C(cores) and C(ram) (MB); missing or -1 is unlimited.
+    type: dict
+    default: {}
+  scheduler:
+    description:
+      - Scheduler settings with Nova's option names. C(enabled_filters) (list), C(max_attempts)
+        (default 3), and weigher multipliers such as C(ram_weight_multiplier) (1.0; negative packs),
+        C(cpu_weight_multiplier), C(disk_weight_multiplier), C(num_instances_weight_multiplier),
+        C(soft_affinity_weight_multiplier), C(soft_anti_affinity_weight_multiplier),
+        C(build_failure_weight_multiplier).
+    type: dict
+    default: {}
+  notifications_file:
+    description: Append each notification (C(compute.instance.create.start) ...) as a JSON line to this file.
+    type: path
+notes:
+  - Ephemeral and swap disks are attached unformatted; the guest (cloud-init) formats them.
+"""
+
+EXAMPLES = r"""
+- name: Boot one server on the inventory's hypervisors
+  novalite.compute.nova_server:
+    name: web1
+    image: debian-12
+    flavor: m1.small
+    nics:
+      - net-name: private
+    key_name: ops
+    meta:
+      role: web
+    hypervisors:
+      - name: compute1
+        uri: qemu+ssh://root@compute1/system
+        availability_zone: az1
+      - name: compute2
+        uri: qemu+ssh://root@compute2/system
+    flavors:
+      - {name: m1.small, vcpus: 1, ram: 2048, disk: 20}
+    images:
+      - {name: debian-12, file: /srv/images/debian-12.qcow2, properties: {architecture: x86_64}}
+    keypairs:
+      ops: "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAI... ops@example"
+  register: web1
+
+- name: Boot between two and five workers, spread by anti-affinity
+  novalite.compute.nova_server:
+    name: worker
+    image: debian-12
+    flavor: m1.small
+    min_count: 2
+    max_count: 5
+    scheduler_hints:
+      group: workers
+    server_groups:
+      - {name: workers, policy: anti-affinity}
+    hypervisors: "{{ nova_hypervisors }}"
+    flavors: "{{ nova_flavors }}"
+    images: "{{ nova_images }}"
+
+- name: Delete a server
+  novalite.compute.nova_server:
+    name: web1
+    state: absent
+    hypervisors: "{{ nova_hypervisors }}"
+"""
+
+RETURN = r"""
+server:
+  description: The server, when one server was asked for.
+  returned: when O(max_count) is 1
+  type: dict
+  contains:
+    id: {description: Instance uuid (also the domain's uuid)., type: str}
+    name: {description: Server name (also the domain's name)., type: str}
+    status: {description: Nova API status, C(ACTIVE), C(BUILD), C(ERROR) or C(DELETED)., type: str}
+    vm_state: {description: Nova vm_state., type: str}
+    task_state: {description: Nova task_state, null when idle., type: str}
+    power_state: {description: Nova power_state number (1 running, 4 shut down)., type: int}
+    hypervisor_hostname: {description: Hypervisor (inventory name) the server runs on., type: str}
+    availability_zone: {description: Zone of that hypervisor., type: str}
+    flavor: {description: The flavor the server was built with., type: dict}
+    image: {description: The image, by name., type: dict}
+    addresses: {description: "Per network, the fixed address and MAC (openstack.cloud shape).", type: dict}
+    metadata: {description: The server's metadata., type: dict}
+    launched_at: {description: When the server became active (UTC)., type: str}
+    fault: {description: The last fault of the build, if any., type: dict}
+  sample:
+    id: 8f2c1f8e-6d0a-4f53-9a40-1d6c8f0e1a11
+    name: web1
+    status: ACTIVE
+    vm_state: active
+    task_state: null
+    power_state: 1
+    hypervisor_hostname: compute1
+servers:
+  description: Every server of the request (one item when one server was asked for).
+  returned: always
+  type: list
+  elements: dict
+placement:
+  description:
+    - How the scheduler placed the servers, when something was scheduled. C(filters) gives per-filter
+      host counts, C(weighed) the best weighed hosts, C(hosts) the host chosen for each server.
+  returned: when servers were scheduled
+  type: dict
+faults:
+  description: Every failed build attempt (server, host, attempt, message), rescheduled or final.
+  returned: always
+  type: list
+  elements: dict
+notifications:
+  description: The notifications emitted, Nova's envelope (event_type, publisher_id, payload, ...).
+  returned: always
+  type: list
+  elements: dict
+unreachable:
+  description: Hypervisors that could not be reached, with the reason; they were treated as down.
+  returned: when some hypervisor was unreachable
+  type: dict
+"""
+
+import traceback
+
+from ansible.module_utils.basic import AnsibleModule, missing_required_lib
+from ansible.module_utils.urls import open_url
+
+from ansible_collections.novalite.compute.plugins.module_utils import compute
+from ansible_collections.novalite.compute.plugins.module_utils import config_drive
+from ansible_collections.novalite.compute.plugins.module_utils import images
+from ansible_collections.novalite.compute.plugins.module_utils import libvirt_driver
+from ansible_collections.novalite.compute.plugins.module_utils import validation
+from ansible_collections.novalite.compute.plugins.module_utils.common import (
+    HYPERVISORS_ARGUMENT_SPEC, scheduler_config)
+
+
+def argument_spec():
+    spec = dict(
+        name=dict(type="str", required=True),
+        state=dict(type="str", default="present", choices=["present", "absent"]),
+        image=dict(type="str"),
+        flavor=dict(type="str"),
+        nics=dict(type="list", elements="raw", default=[]),
+        key_name=dict(type="str", no_log=False),
+        userdata=dict(type="str"),
+        admin_password=dict(type="str", no_log=True),
+        meta=dict(type="dict", default={}),
+        availability_zone=dict(type="str"),
+        scheduler_hints=dict(type="dict", default={}),
+        config_drive=dict(type="bool", default=True),
+        min_count=dict(type="int", default=1),
+        max_count=dict(type="int"),
+        wait=dict(type="bool", default=True),
+        timeout=dict(type="int", default=180),
+        flavors=dict(type="list", elements="dict", default=[]),
+        images=dict(type="list", elements="dict", default=[]),
+        keypairs=dict(type="dict", default={}, no_log=False),
+        server_groups=dict(type="list", elements="dict", default=[]),
+        project=dict(type="str", default="default"),
+        quotas=dict(type="dict", default={}),
+        scheduler=dict(type="dict", default={}),
+        notifications_file=dict(type="path"),
+    )
+    spec.update(HYPERVISORS_ARGUMENT_SPEC)
+    return spec
+
+
+def main():
+    module = AnsibleModule(
+        argument_spec=argument_spec(),
+        required_if=[("state", "present", ("image", "flavor"))],
+        supports_check_mode=True,
+    )
+    if not libvirt_driver.HAS_LIBVIRT:
+        module.fail_json(msg=missing_required_lib("libvirt-python"),
+                         exception=str(libvirt_driver.LIBVIRT_IMPORT_ERROR))
+    if not config_drive.HAS_PYCDLIB:
+        module.fail_json(msg=missing_required_lib("pycdlib"), exception=str(config_drive.PYCDLIB_IMPORT_ERROR))
+    params = module.params
+    notifier = compute.Notifier(params["notifications_file"])
+    try:
+        catalogs = validation.check_catalogs(params["flavors"], params["images"], params["hypervisors"],
+                                             params["server_groups"], params["keypairs"])
+        request = validation.check_server_request(params, catalogs)
+        validation.check_int("timeout", params["timeout"], 1, 86400)
+        validation.check_int("connect_timeout", params["connect_timeout"], 1, 3600)
+        validation.check_name("project", params["project"])
+        api = compute.ComputeAPI(
+            catalogs, scheduler_config(params["scheduler"]), project_id=params["project"],
+            quotas=params["quotas"], notifier=notifier, check_mode=module.check_mode,
+            wait=params["wait"], timeout=params["timeout"], connect_timeout=params["connect_timeout"],
+            open_url=open_url)
+        if params["state"] == "absent":
+            result = api.delete(request)
+        else:
+            compute.prepare_request_images(request, catalogs, open_url=open_url)
+            result = api.create(request)
+    except (validation.InvalidRequest, images.ImageError) as exc:
+        module.fail_json(msg=str(exc), notifications=notifier.events)
+    except compute.ComputeError as exc:
+        module.fail_json(msg=str(exc), servers=exc.servers, notifications=notifier.events, **exc.details)
+    except Exception as exc:  # an unexpected failure still returns what happened
+        module.fail_json(msg="unexpected error: %s" % exc, exception=traceback.format_exc(),
+                         notifications=notifier.events)
+    result["notifications"] = notifier.events
+    if request["max_count"] == 1 and result["servers"]:
+        result["server"] = result["servers"][0]
+    module.exit_json(**result)
+
+
+if __name__ == "__main__":
+    main()
