@@ -1,0 +1,141 @@
+"""Fixtures for tests against the real local libvirtd: a private pool and network per test,
+and the tiny guest image. Everything a test creates is removed when it ends, also on failure."""
+
+import os
+import subprocess
+import uuid
+
+import libvirt
+import pytest
+
+from helpers import REPO
+from ansible_collections.novalite.compute.plugins.module_utils import libvirt_driver as driver
+
+IMAGES = os.path.join(REPO, "build", "images")
+
+
+@pytest.fixture(scope="session")
+def conn():
+    subprocess.run([os.path.join(REPO, "scripts", "start-libvirtd.sh")], check=True)
+    connection = driver.connect("qemu:///system")
+    yield connection
+    connection.close()
+
+
+@pytest.fixture(scope="session")
+def tiny_image():
+    subprocess.run([os.path.join(REPO, "scripts", "build-tiny-image.sh"), IMAGES], check=True)
+    return {
+        "kernel": os.path.join(IMAGES, "tiny-vmlinuz"),
+        "initrd": os.path.join(IMAGES, "tiny-initrd.img"),
+        "root": os.path.join(IMAGES, "tiny-root.qcow2"),
+    }
+
+
+def catalog(tiny_image):
+    """The flavors and images catalogs the tests and the demo use."""
+    return {
+        "flavors": [
+            {"name": "m1.tiny", "vcpus": 1, "ram": 192, "disk": 1},
+            {"name": "m1.small", "vcpus": 1, "ram": 256, "disk": 1, "ephemeral": 1, "swap": 64},
+            {"name": "m1.huge", "vcpus": 64, "ram": 1048576, "disk": 1},
+        ],
+        "images": [
+            {"name": "tiny-kernel", "file": tiny_image["kernel"], "disk_format": "aki"},
+            {"name": "tiny-ramdisk", "file": tiny_image["initrd"], "disk_format": "ari"},
+            {"name": "tiny", "file": tiny_image["root"], "disk_format": "qcow2",
+             "kernel_id": "tiny-kernel", "ramdisk_id": "tiny-ramdisk",
+             "os_command_line": "console=ttyS0 panic=-1",
+             "properties": {"architecture": "x86_64", "hypervisor_type": "qemu"}},
+        ],
+        "keypairs": {"ops": "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIE2novalitetestkeyonly ops@test"},
+    }
+
+
+class LocalHypervisor:
+    """A private storage pool and isolated network on the local libvirtd."""
+
+    def __init__(self, conn, tag, subnet_octet):
+        self.conn = conn
+        self.tag = tag
+        self.pool_name = "nlt_" + tag
+        self.pool_path = "/var/lib/novalite/test-" + tag
+        self.network = "nlt-" + tag
+        self.bridge = "nlt" + tag[:8]
+        self.cidr = "10.213.%d.0/24" % subnet_octet
+        self.prefix = "nlt-%s-" % tag
+
+    def config(self, **extra):
+        cfg = {"name": "local", "uri": "qemu:///system", "virt_type": "qemu",
+               "storage_pool": self.pool_name, "storage_path": self.pool_path}
+        cfg.update(extra)
+        return cfg
+
+    def setup(self):
+        driver.ensure_network(self.conn, self.network, self.cidr, bridge=self.bridge)
+
+    def pool(self):
+        return self.conn.storagePoolLookupByName(self.pool_name)
+
+    def leftovers(self):
+        """Domains, volumes and DHCP reservations of this test still on the host."""
+        left = []
+        for dom in self.conn.listAllDomains():
+            if dom.name().startswith(self.prefix):
+                left.append("domain " + dom.name())
+        for name in (self.pool_name, self.pool_name + driver.BASE_SUFFIX):
+            try:
+                pool = self.conn.storagePoolLookupByName(name)
+            except libvirt.libvirtError:
+                continue
+            pool.refresh(0)
+            for vol in pool.listAllVolumes(0):
+                if name == self.pool_name:
+                    left.append("volume " + vol.name())
+        net = driver.find_network(self.conn, self.network)
+        if net is not None:
+            dhcp = driver.network_dhcp(net)
+            for mac, (ip, _name) in (dhcp[2] if dhcp else {}).items():
+                left.append("dhcp host %s %s" % (mac, ip))
+        return left
+
+    def teardown(self):
+        for dom in self.conn.listAllDomains():
+            if dom.name().startswith(self.prefix):
+                driver.destroy_domain(dom)
+        for name in (self.pool_name, self.pool_name + driver.BASE_SUFFIX, "nlt_scratch_" + self.tag):
+            try:
+                pool = self.conn.storagePoolLookupByName(name)
+            except libvirt.libvirtError:
+                continue
+            if pool.isActive():
+                pool.refresh(0)
+                for vol in pool.listAllVolumes(0):
+                    driver.delete_volume(vol)
+                pool.destroy()
+            try:
+                pool.delete(0)
+            except libvirt.libvirtError:
+                pass
+            pool.undefine()
+        for path in (self.pool_path + "/" + driver.BASE_SUFFIX, self.pool_path):
+            if os.path.isdir(path):
+                os.rmdir(path)
+        net = driver.find_network(self.conn, self.network)
+        if net is not None:
+            if net.isActive():
+                net.destroy()
+            net.undefine()
+
+
+_octets = iter(range(100, 250))
+
+
+@pytest.fixture
+def local_hv(conn):
+    hv = LocalHypervisor(conn, uuid.uuid4().hex[:10], next(_octets))
+    try:
+        hv.setup()
+        yield hv
+    finally:
+        hv.teardown()

@@ -1,0 +1,168 @@
+"""nova_server and nova_host_facts against the real local libvirtd, booting the tiny image."""
+
+import json
+import os
+import re
+import time
+
+import pytest
+
+from conftest import catalog
+from helpers import run_playbook
+from ansible_collections.novalite.compute.plugins.module_utils import libvirt_driver as driver
+
+SERVER_TASK = """
+- hosts: localhost
+  gather_facts: false
+  tasks:
+    - name: server
+      novalite.compute.nova_server:
+        name: "{{ server_name }}"
+        state: "{{ server_state | default('present') }}"
+        image: tiny
+        flavor: "{{ flavor | default('m1.tiny') }}"
+        nics: "{{ nics | default([]) }}"
+        key_name: "{{ key_name | default(omit) }}"
+        userdata: "{{ userdata | default(omit) }}"
+        meta: "{{ meta | default({}) }}"
+        min_count: "{{ min_count | default(1) }}"
+        max_count: "{{ max_count | default(omit) }}"
+        hypervisors: "{{ hypervisors }}"
+        flavors: "{{ flavors }}"
+        images: "{{ images }}"
+        keypairs: "{{ keypairs }}"
+        quotas: "{{ quotas | default({}) }}"
+        notifications_file: "{{ notifications_file | default(omit) }}"
+"""
+
+
+def console(conn, hv, instance_uuid):
+    pool = hv.pool()
+    pool.refresh(0)
+    vol = pool.storageVolLookupByName(instance_uuid + ".console.log")
+    return driver.download_volume(conn, vol).decode("utf-8", "replace")
+
+
+def wait_console(conn, hv, instance_uuid, marker, timeout=120):
+    deadline = time.monotonic() + timeout
+    text = ""
+    while time.monotonic() < deadline:
+        text = console(conn, hv, instance_uuid)
+        if marker in text:
+            return text
+        time.sleep(0.5)
+    raise AssertionError("%s not seen on the console within %ss:\n%s" % (marker, timeout, text[-3000:]))
+
+
+def server_vars(hv, tiny_image, name, **extra):
+    data = catalog(tiny_image)
+    data.update(server_name=name, hypervisors=[hv.config()], nics=[{"net-name": hv.network}])
+    data.update(extra)
+    return data
+
+
+def test_create_boot_rerun_delete(conn, local_hv, tiny_image, tmp_path):
+    hv = local_hv
+    name = hv.prefix + "web"
+    notes = str(tmp_path / "notifications.jsonl")
+    variables = server_vars(hv, tiny_image, name, key_name="ops", userdata="hello-from-userdata\nline2\n",
+                            meta={"role": "web"}, notifications_file=notes)
+
+    first = run_playbook(SERVER_TASK, variables)
+    result = first.task("server")
+    assert first.stats["localhost"]["failures"] == 0, result
+    assert result["changed"] is True
+    server = result["server"]
+    assert server["status"] == "ACTIVE"
+    assert server["vm_state"] == "active"
+    assert server["task_state"] is None
+    assert server["power_state"] == 1
+    assert server["launched_at"]
+    assert server["hypervisor_hostname"] == "local"
+    assert server["metadata"] == {"role": "web"}
+    port = server["addresses"][hv.network][0]
+    assert port["OS-EXT-IPS-MAC:mac_addr"].startswith("fa:16:3e:")
+    assert port["addr"].startswith(hv.cidr.rsplit(".", 1)[0] + ".")
+
+    # The hypervisor is the record: the domain's metadata holds the same state.
+    dom = conn.lookupByName(name)
+    assert dom.UUIDString() == server["id"]
+    record = driver.read_record(dom)
+    assert record["vm_state"] == "active" and record.get("task_state") is None
+    assert record["flavor"]["name"] == "m1.tiny"
+    assert record["ports"][0]["mac"] == port["OS-EXT-IPS-MAC:mac_addr"]
+
+    # The guest boots, reads its config drive and takes the reserved address.
+    text = wait_console(conn, hv, server["id"], "NOVALITE-GUEST-READY")
+    assert "NOVALITE-CONFIG-DRIVE uuid=%s name=%s" % (server["id"], name) in text
+    assert "NOVALITE-USER-DATA hello-from-userdata" in text
+    assert "NOVALITE-PUBLIC-KEYS 1" in text
+    assert re.search(r"NOVALITE-DHCP ip=%s\b" % re.escape(port["addr"]), text), text[-2000:]
+
+    # Notifications, in the result and in the file.
+    events = [n["event_type"] for n in result["notifications"]]
+    assert events == ["compute.instance.create.start", "compute.instance.create.end"]
+    with open(notes) as handle:
+        lines = [json.loads(line) for line in handle]
+    assert [n["event_type"] for n in lines] == events
+    assert lines[1]["payload"]["instance_id"] == server["id"]
+    assert lines[1]["payload"]["state"] == "active"
+
+    # A second identical run changes nothing.
+    second = run_playbook(SERVER_TASK, variables).task("server")
+    assert second["changed"] is False
+    assert second["server"]["id"] == server["id"]
+    assert second["server"]["addresses"] == server["addresses"]
+    assert conn.lookupByName(name).UUIDString() == server["id"]
+
+    # Delete removes the domain, its volumes and its DHCP reservation; twice is a no-op.
+    gone = run_playbook(SERVER_TASK, dict(variables, server_state="absent")).task("server")
+    assert gone["changed"] is True
+    assert hv.leftovers() == []
+    again = run_playbook(SERVER_TASK, dict(variables, server_state="absent")).task("server")
+    assert again["changed"] is False
+
+
+def test_check_mode_creates_nothing(conn, local_hv, tiny_image):
+    hv = local_hv
+    name = hv.prefix + "plan"
+    run = run_playbook(SERVER_TASK, server_vars(hv, tiny_image, name), check=True)
+    result = run.task("server")
+    assert result["changed"] is True
+    assert result["server"]["hypervisor_hostname"] == "local"
+    assert result["placement"]["hosts"] == ["local"]
+    assert driver.find_domain(conn, name) is None
+    assert hv.leftovers() == []
+
+
+def test_host_facts_report_instances(conn, local_hv, tiny_image):
+    hv = local_hv
+    name = hv.prefix + "facts"
+    created = run_playbook(SERVER_TASK, server_vars(hv, tiny_image, name, flavor="m1.small")).task("server")
+    assert created["server"]["status"] == "ACTIVE", created
+    facts_play = """
+- hosts: localhost
+  gather_facts: false
+  tasks:
+    - name: facts
+      novalite.compute.nova_host_facts:
+        storage_pool: "%s"
+        virt_type: qemu
+""" % hv.pool_name
+    facts = run_playbook(facts_play).task("facts")["ansible_facts"]["nova_host"]
+    assert facts["hypervisor_type"] == "QEMU"
+    assert facts["virt_type"] == "qemu"
+    assert facts["vcpus"] == os.cpu_count()
+    assert facts["memory_mb"] > 0
+    mine = [i for i in facts["instances"] if i["name"] == name]
+    assert len(mine) == 1
+    assert mine[0]["flavor"]["name"] == "m1.small"
+    assert mine[0]["vm_state"] == "active"
+    assert facts["vcpus_used"] >= 1
+    assert facts["memory_mb_used"] >= 256
+    assert facts["local_gb_used"] >= 3  # disk 1 + ephemeral 1 + swap rounded up to 1
+    assert facts["running_vms"] >= 1
+    # ephemeral and swap disks exist as volumes of the instance
+    names = sorted(v.name() for v in driver.instance_volumes(hv.pool(), mine[0]["uuid"]))
+    assert names == sorted(mine[0]["uuid"] + s for s in
+                           (".console.log", ".disk", ".disk.config", ".disk.eph0", ".disk.swap"))
