@@ -1,0 +1,55 @@
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+import io
+import json
+
+import pycdlib
+
+from ansible_collections.novalite.compute.plugins.module_utils import config_drive
+from ansible_collections.novalite.compute.plugins.module_utils import instance_record as records
+
+
+def test_record_round_trip_keeps_hostile_text():
+    record = {"uuid": "u", "name": "n", "vm_state": "building", "task_state": None, "power_state": 0,
+              "launch_index": 2, "metadata": {"x": "<b>&'\"</b>"}, "flavor": {"name": "f", "ram": 1},
+              "ports": [{"network": "n", "mac": "fa:16:3e:00:00:01", "ip": "10.0.0.2"}]}
+    xml = "<domain><metadata>%s</metadata></domain>" % records.to_xml(record)
+    back = records.from_domain_xml(xml)
+    assert back["metadata"] == record["metadata"]
+    assert back["ports"] == record["ports"]
+    assert back["task_state"] is None
+    assert back["power_state"] == 0 and back["launch_index"] == 2
+    assert records.status(back) == "BUILD"
+
+
+def test_foreign_domain_has_no_record():
+    assert records.from_domain_xml("<domain><name>x</name></domain>") is None
+
+
+def test_config_drive_layout():
+    instance = {"uuid": "u-1", "name": "web1", "availability_zone": "az1", "metadata": {"k": "v"},
+                "ports": [{"network": "private", "mac": "fa:16:3e:00:00:02", "ip": "10.0.0.3"}]}
+    data = config_drive.build(instance, {"ops": "ssh-ed25519 AAAA"}, "#cloud-config\n", "s3cret")
+    iso = pycdlib.PyCdlib()
+    iso.open_fp(io.BytesIO(data))
+    try:
+        assert iso.pvd.volume_identifier.strip() == b"config-2"
+
+        def read(path):
+            out = io.BytesIO()
+            iso.get_file_from_iso_fp(out, rr_path=path)
+            return out.getvalue()
+
+        meta = json.loads(read("/openstack/latest/meta_data.json"))
+        assert meta["uuid"] == "u-1" and meta["name"] == "web1"
+        assert meta["public_keys"] == {"ops": "ssh-ed25519 AAAA"}
+        assert meta["admin_pass"] == "s3cret"
+        assert meta["meta"] == {"k": "v"}
+        assert read("/openstack/2012-08-10/user_data") == b"#cloud-config\n"
+        network = json.loads(read("/openstack/latest/network_data.json"))
+        assert network["links"][0]["ethernet_mac_address"] == "fa:16:3e:00:00:02"
+    finally:
+        iso.close()

@@ -1,0 +1,139 @@
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+import pytest
+
+from ansible_collections.novalite.compute.plugins.module_utils import validation as v
+
+
+@pytest.fixture
+def image_file(tmp_path):
+    path = tmp_path / "img.qcow2"
+    path.write_bytes(b"QFI\xfb" + b"\0" * 60)
+    return str(path)
+
+
+def catalogs(image_file, **extra):
+    data = dict(
+        flavors=[{"name": "m1.tiny", "vcpus": 1, "ram": 128, "disk": 1}],
+        images=[{"name": "tiny", "file": image_file}],
+        hypervisors=[{"name": "h1", "uri": "qemu:///system", "availability_zone": "az1"}],
+        server_groups=[{"name": "g", "policy": "anti-affinity"}],
+        keypairs={"ops": "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIE2 ops@x"},
+    )
+    data.update(extra)
+    return v.check_catalogs(**data)
+
+
+def request(**params):
+    base = {"name": "web1", "image": "tiny", "flavor": "m1.tiny", "min_count": 1, "max_count": None,
+            "nics": [], "meta": {}, "scheduler_hints": {}, "state": "present"}
+    base.update(params)
+    return base
+
+
+def test_good_request(image_file):
+    cats = catalogs(image_file)
+    req = v.check_server_request(request(nics=[{"net-name": "private"}], meta={"a": "b"},
+                                         scheduler_hints={"group": "g", "different_host": "web0"},
+                                         availability_zone="az1", key_name="ops"), cats)
+    assert req["flavor"]["name"] == "m1.tiny"
+    assert req["nics"] == [{"network": "private", "fixed_ip": None}]
+    assert req["scheduler_hints"] == {"group": "g", "different_host": ["web0"]}
+    assert req["max_count"] == 1
+    hv = cats["hypervisors"]["h1"]
+    assert (hv["cpu_allocation_ratio"], hv["ram_allocation_ratio"], hv["disk_allocation_ratio"]) == (4.0, 1.0, 1.0)
+    assert hv["reserved_host_memory_mb"] == 512
+
+
+BAD_REQUESTS = [
+    ("name", dict(name="a<b")),
+    ("name", dict(name="x'; rm -rf /")),
+    ("name", dict(name="$(reboot)")),
+    ("name", dict(name="a" * 64)),
+    ("name", dict(name="ünïcode")),
+    ("name", dict(name="")),
+    ("name", dict(name="../etc")),
+    ("flavor", dict(flavor="m1.nope")),
+    ("image", dict(image="/etc/passwd")),
+    ("image", dict(image="missing")),
+    ("min_count", dict(min_count=3, max_count=2)),
+    ("min_count", dict(min_count=0)),
+    ("min_count", dict(min_count=-1)),
+    ("max_count", dict(max_count=10 ** 9)),
+    ("availability_zone", dict(availability_zone="az9")),
+    ("key_name", dict(key_name="nokey")),
+    ("meta.k", dict(meta={"k": "v" * 256})),
+    ("meta", dict(meta="notadict")),
+    ("userdata", dict(userdata="x" * 70000)),
+    ("scheduler_hints.bogus", dict(scheduler_hints={"bogus": 1})),
+    ("scheduler_hints.group", dict(scheduler_hints={"group": "nogroup"})),
+    ("scheduler_hints.same_host", dict(scheduler_hints={"same_host": ["a<b>"]})),
+    ("scheduler_hints.same_host", dict(scheduler_hints={"same_host": []})),
+    ("nics[0].net-name", dict(nics=[{"net-name": "bad net"}])),
+    ("nics[0]", dict(nics=[{"net-name": "n", "port-id": "x"}])),
+    ("nics[0].fixed_ip", dict(nics=[{"net-name": "n", "fixed_ip": "999.1.1.1"}])),
+    ("nics[0]", dict(nics=[42])),
+]
+
+
+@pytest.mark.parametrize("field,params", BAD_REQUESTS)
+def test_bad_request_names_field(image_file, field, params):
+    with pytest.raises(v.InvalidRequest) as err:
+        v.check_server_request(request(**params), catalogs(image_file))
+    assert str(err.value).startswith(field + ":"), str(err.value)
+
+
+BAD_CATALOGS = [
+    ("flavors[0].vcpus", dict(flavors=[{"name": "f", "vcpus": -1, "ram": 128}])),
+    ("flavors[0].ram", dict(flavors=[{"name": "f", "vcpus": 1, "ram": 10 ** 12}])),
+    ("flavors[0].name", dict(flavors=[{"name": "f<x>", "vcpus": 1, "ram": 128}])),
+    ("flavors[0].disk", dict(flavors=[{"name": "f", "vcpus": 1, "ram": 128, "disk": "big"}])),
+    ("flavors[1].name", dict(flavors=[{"name": "f", "vcpus": 1, "ram": 128}, {"name": "f", "vcpus": 1, "ram": 128}])),
+    ("images[0].file", dict(images=[{"name": "i", "file": "/var/../etc/shadow"}])),
+    ("images[0].file", dict(images=[{"name": "i", "file": "relative.qcow2"}])),
+    ("images[0].file", dict(images=[{"name": "i", "file": "/nonexistent/x.qcow2"}])),
+    ("images[0]", dict(images=[{"name": "i"}])),
+    ("images[0].url", dict(images=[{"name": "i", "url": "ftp://x/y"}])),
+    ("images[0].disk_format", dict(images=[{"name": "i", "url": "http://127.0.0.1/x", "disk_format": "vmdk"}])),
+    ("images.i.kernel_id", dict(images=[{"name": "i", "url": "http://127.0.0.1/x", "kernel_id": "k"}])),
+    ("hypervisors[0].uri", dict(hypervisors=[{"name": "h", "uri": "qemu+ssh://root@h/system;reboot"}])),
+    ("hypervisors[0].uri", dict(hypervisors=[{"name": "h", "uri": "http://h/system"}])),
+    ("hypervisors[0].uri", dict(hypervisors=[{"name": "h", "uri": "qemu+ssh:///system"}])),
+    ("hypervisors[0].uri", dict(hypervisors=[{"name": "h", "uri": "qemu:///etc/passwd"}])),
+    ("hypervisors[0].cpu_allocation_ratio", dict(hypervisors=[{"name": "h", "uri": "qemu:///system",
+                                                               "cpu_allocation_ratio": -2}])),
+    ("hypervisors[0].storage_path", dict(hypervisors=[{"name": "h", "uri": "qemu:///system",
+                                                       "storage_path": "/var/lib/../../etc"}])),
+    ("hypervisors[0].virt_type", dict(hypervisors=[{"name": "h", "uri": "qemu:///system", "virt_type": "xen"}])),
+    ("hypervisors", dict(hypervisors=[])),
+    ("server_groups[0].policy", dict(server_groups=[{"name": "g", "policy": "random"}])),
+    ("server_groups[0].rules", dict(server_groups=[{"name": "g", "policy": "affinity",
+                                                    "rules": {"max_server_per_host": 2}}])),
+    ("keypairs.k", dict(keypairs={"k": "not a key"})),
+]
+
+
+@pytest.mark.parametrize("field,params", BAD_CATALOGS)
+def test_bad_catalog_names_field(image_file, field, params):
+    with pytest.raises(v.InvalidRequest) as err:
+        catalogs(image_file, **params)
+    assert str(err.value).startswith(field + ":"), str(err.value)
+
+
+def test_kernel_ramdisk_references(image_file):
+    cats = catalogs(image_file, images=[
+        {"name": "k", "file": image_file, "disk_format": "aki"},
+        {"name": "r", "file": image_file, "disk_format": "ari"},
+        {"name": "i", "file": image_file, "kernel_id": "k", "ramdisk_id": "r"}])
+    assert cats["images"]["i"]["kernel_id"] == "k"
+    with pytest.raises(v.InvalidRequest) as err:
+        v.check_server_request(request(image="k"), cats)
+    assert str(err.value).startswith("image:")
+
+
+def test_absent_needs_only_a_name(image_file):
+    req = v.check_server_request({"name": "web1", "state": "absent"}, catalogs(image_file))
+    assert req == {"name": "web1", "min_count": 1, "max_count": 1}
