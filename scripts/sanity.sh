@@ -2,6 +2,13 @@
 # ansible-test sanity on a copy of the collection placed under ansible_collections/novalite/compute.
 set -euo pipefail
 here=$(cd "$(dirname "$0")/.." && pwd)
+# ansible-test fetches get-pip.py from a host outside the package registries; give it ours.
+pip_version=$(sed -n "s/^ *pip='\\([0-9.]*\\)',$/\\1/p" \
+  "$("$here/.venv/bin/python" -c 'import ansible_test, os; print(os.path.dirname(ansible_test.__file__))')/_internal/python_requirements.py")
+if [ -n "$pip_version" ]; then
+  mkdir -p ~/.ansible/test/cache
+  cp "$here/scripts/ansible-test-get-pip.py" ~/.ansible/test/cache/get_pip_${pip_version//./_}.py
+fi
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 dest=$work/ansible_collections/novalite/compute

@@ -20,10 +20,10 @@ description:
     C(ansible_facts.nova_hosts) keyed by name; an unreachable one is reported with C(up=false).
   - C(memory_mb) is libvirt's node memory (C(virNodeGetInfo)), the figure Nova's libvirt driver uses.
     It may differ from C(/proc/meminfo), for example under memory ballooning.
-    C(memory_mb_used), C(vcpus_used) and C(local_gb_used) are allocations: the flavors of the
-    instances on the host plus the size of any other running domain.
+    C(memory_mb_used), C(vcpus_used) and C(local_gb_used) are allocations, that is the flavors of
+    the instances on the host plus the size of any other running domain.
 author:
-  - novalite.compute developers
+  - novalite.compute developers (@novalite)
 requirements:
   - libvirt-python
 attributes:
@@ -32,6 +32,7 @@ attributes:
     description: Reads only.
   diff_mode:
     support: none
+    description: Not supported.
   facts:
     support: full
 options:
@@ -84,18 +85,42 @@ ansible_facts:
       returned: when O(hypervisors) is not given
       type: dict
       contains:
-        hypervisor_hostname: {description: The host's name as libvirt reports it., type: str}
-        hypervisor_type: {description: libvirt driver type, C(QEMU)., type: str}
-        hypervisor_version: {description: Hypervisor version as an integer (7002022 is 7.2.22)., type: int}
-        virt_type: {description: C(kvm) or C(qemu)., type: str}
-        cpu_arch: {description: Host CPU architecture., type: str}
-        vcpus: {description: Host CPUs., type: int}
-        vcpus_used: {description: vCPUs allocated to domains., type: int}
-        memory_mb: {description: Host memory in MB (virNodeGetInfo)., type: int}
-        memory_mb_used: {description: Memory allocated to domains in MB., type: int}
-        local_gb: {description: Capacity of the instance storage pool in GB., type: int}
-        local_gb_used: {description: Disk allocated to instances in GB (flavor sizes)., type: int}
-        running_vms: {description: Running domains., type: int}
+        hypervisor_hostname:
+          description: "The host's name as libvirt reports it."
+          type: str
+        hypervisor_type:
+          description: "libvirt driver type, C(QEMU)."
+          type: str
+        hypervisor_version:
+          description: "Hypervisor version as an integer (7002022 is 7.2.22)."
+          type: int
+        virt_type:
+          description: "C(kvm) or C(qemu)."
+          type: str
+        cpu_arch:
+          description: "Host CPU architecture."
+          type: str
+        vcpus:
+          description: "Host CPUs."
+          type: int
+        vcpus_used:
+          description: "vCPUs allocated to domains."
+          type: int
+        memory_mb:
+          description: "Host memory in MB (virNodeGetInfo)."
+          type: int
+        memory_mb_used:
+          description: "Memory allocated to domains in MB."
+          type: int
+        local_gb:
+          description: "Capacity of the instance storage pool in GB."
+          type: int
+        local_gb_used:
+          description: "Disk allocated to instances in GB (flavor sizes)."
+          type: int
+        running_vms:
+          description: "Running domains."
+          type: int
         instances:
           description: The novalite instances on the host with their records.
           type: list

@@ -13,18 +13,20 @@ short_description: An isolated libvirt network with DHCP on a hypervisor, for se
 version_added: "0.1.0"
 description:
   - Ensures a libvirt network exists (defined, started, autostarted) or is gone on one hypervisor.
-  - The network is isolated (no forward element, no NAT): guests reach each other and the host's
-    bridge address only. DHCP hands out the range of O(cidr) past its first address;
+  - The network is isolated, with no forward element and no NAT; guests reach each other and the
+    host's bridge address only. DHCP hands out the range of O(cidr) past its first address;
     M(novalite.compute.nova_server) reserves one address per NIC in it.
 author:
-  - novalite.compute developers
+  - novalite.compute developers (@novalite)
 requirements:
   - libvirt-python
 attributes:
   check_mode:
     support: full
+    description: Reports what would change.
   diff_mode:
     support: none
+    description: Not supported.
 options:
   name:
     description: Network name.

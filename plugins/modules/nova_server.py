@@ -26,7 +26,7 @@ description:
   - The module runs on the control node and reaches each hypervisor through its libvirt URI
     (C(qemu:///system) locally, C(qemu+ssh://root@host/system) remotely).
 author:
-  - novalite.compute developers
+  - novalite.compute developers (@novalite)
 requirements:
   - libvirt-python
   - pycdlib
@@ -38,6 +38,7 @@ attributes:
     description: Reports the placement each server would get, creating nothing.
   diff_mode:
     support: none
+    description: Not supported.
 options:
   name:
     description:
@@ -213,20 +214,48 @@ server:
   returned: when O(max_count) is 1
   type: dict
   contains:
-    id: {description: Instance uuid (also the domain's uuid)., type: str}
-    name: {description: Server name (also the domain's name)., type: str}
-    status: {description: Nova API status, C(ACTIVE), C(BUILD), C(ERROR) or C(DELETED)., type: str}
-    vm_state: {description: Nova vm_state., type: str}
-    task_state: {description: Nova task_state, null when idle., type: str}
-    power_state: {description: Nova power_state number (1 running, 4 shut down)., type: int}
-    hypervisor_hostname: {description: Hypervisor (inventory name) the server runs on., type: str}
-    availability_zone: {description: Zone of that hypervisor., type: str}
-    flavor: {description: The flavor the server was built with., type: dict}
-    image: {description: The image, by name., type: dict}
-    addresses: {description: "Per network, the fixed address and MAC (openstack.cloud shape).", type: dict}
-    metadata: {description: The server's metadata., type: dict}
-    launched_at: {description: When the server became active (UTC)., type: str}
-    fault: {description: The last fault of the build, if any., type: dict}
+    id:
+      description: Instance uuid, also the domain's uuid.
+      type: str
+    name:
+      description: Server name, also the domain's name.
+      type: str
+    status:
+      description: "Nova API status: ACTIVE, BUILD, ERROR or DELETED."
+      type: str
+    vm_state:
+      description: Nova vm_state.
+      type: str
+    task_state:
+      description: Nova task_state, null when no task is under way.
+      type: str
+    power_state:
+      description: Nova power_state number, 1 is running and 4 is shut down.
+      type: int
+    hypervisor_hostname:
+      description: Hypervisor (inventory name) the server runs on.
+      type: str
+    availability_zone:
+      description: Zone of that hypervisor.
+      type: str
+    flavor:
+      description: The flavor the server was built with.
+      type: dict
+    image:
+      description: The image the server was built from, by name.
+      type: dict
+    addresses:
+      description: Per network, the fixed address and MAC, shaped as openstack.cloud shapes them.
+      type: dict
+    metadata:
+      description: The server's metadata.
+      type: dict
+    launched_at:
+      description: When the server became active, in UTC.
+      type: str
+    fault:
+      description: The last fault of the build, when there was one.
+      type: dict
   sample:
     id: 8f2c1f8e-6d0a-4f53-9a40-1d6c8f0e1a11
     name: web1
