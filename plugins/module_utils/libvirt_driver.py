@@ -70,13 +70,22 @@ def _xml(element):
 
 
 # --------------------------------------------------------------------------- host
-def virt_type(conn, requested="auto"):
+def find_pool(conn, name):
+    try:
+        return conn.storagePoolLookupByName(name)
+    except libvirt.libvirtError as exc:
+        if exc.get_error_code() == libvirt.VIR_ERR_NO_STORAGE_POOL:
+            return None
+        raise
+
+
+def virt_type(conn, requested="auto", pool_name=DEFAULT_POOL):
     """kvm or qemu for this host.
 
     `kvm` or `qemu` when the operator says so. `auto` answers kvm only when libvirt
-    offers KVM *and* the host's record says a KVM guest was seen to boot there
-    (written by the nova_compute role's probe); /dev/kvm opening is not enough:
-    nested KVM often starts domains whose kernels then hang.
+    offers KVM *and* the host record (written by nova_compute_node: a probe guest was
+    seen to boot under KVM, or the operator chose kvm there) says kvm; /dev/kvm
+    opening is not enough: nested KVM often starts domains whose kernels then hang.
     """
     if requested in ("kvm", "qemu"):
         return requested
@@ -84,16 +93,16 @@ def virt_type(conn, requested="auto"):
         conn.getDomainCapabilities(None, None, None, "kvm")
     except libvirt.libvirtError:
         return "qemu"
-    return "kvm" if host_record(conn).get("kvm_boot_verified") else "qemu"
+    record = host_record(conn, pool_name)
+    return record.get("virt_type") if record.get("virt_type") in ("kvm", "qemu") else "qemu"
 
 
 def host_record(conn, pool_name=DEFAULT_POOL):
     """Host-level settings kept on the hypervisor itself (a small volume), or {}."""
     import json
-    try:
-        pool = conn.storagePoolLookupByName(pool_name)
-        vol = pool.storageVolLookupByName(".novalite-host.json")
-    except libvirt.libvirtError:
+    pool = find_pool(conn, pool_name)
+    vol = find_volume(pool, HOST_RECORD) if pool is not None and pool.isActive() else None
+    if vol is None:
         return {}
     try:
         return json.loads(download_volume(conn, vol).decode("utf-8") or "{}")
@@ -145,7 +154,7 @@ def host_facts(conn, pool_name=DEFAULT_POOL, requested_virt_type="auto"):
         "hypervisor_type": conn.getType(),
         "hypervisor_version": conn.getVersion(),
         "libvirt_version": conn.getLibVersion(),
-        "virt_type": virt_type(conn, requested_virt_type),
+        "virt_type": virt_type(conn, requested_virt_type, pool_name),
         "cpu_arch": _text(caps, "host/cpu/arch", info[0]),
         "vcpus": info[2],
         "vcpus_used": vcpus_used,
@@ -656,3 +665,54 @@ def instance_volumes(pool, instance_uuid):
 
 def new_uuid():
     return str(uuidlib.uuid4())
+
+
+# ------------------------------------------------------------------ host record
+HOST_RECORD = ".novalite-host.json"
+
+
+def write_host_record(conn, pool, record):
+    """Replace the host record volume with `record` (a dict, stored as JSON)."""
+    import json
+    data = json.dumps(record, sort_keys=True).encode("utf-8")
+    old = find_volume(pool, HOST_RECORD)
+    if old is not None:
+        delete_volume(old)
+    vol = create_volume(pool, HOST_RECORD, len(data), "raw")
+    upload_volume(conn, vol, data)
+
+
+def probe_kvm_boot(conn, kernel, initrd, marker, timeout, console_dir):
+    """Boot a transient KVM guest and wait for `marker` on its serial console.
+
+    True when the marker appears within `timeout` seconds: KVM really boots guests
+    here, not merely starts domains.
+    """
+    name = "novalite-kvm-probe-%s" % uuidlib.uuid4().hex[:8]
+    log = os.path.join(console_dir, name + ".log")
+    spec = {"name": name, "uuid": new_uuid(), "virt_type": "kvm", "vcpus": 1, "memory_mb": 128,
+            "kernel": kernel, "initrd": initrd, "cmdline": "console=ttyS0 panic=-1",
+            "console_log": log, "record": {"name": name}}
+    xml = domain_xml(spec)
+    try:
+        dom = conn.createXML(xml, 0)
+    except libvirt.libvirtError:
+        return False
+    try:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            try:
+                with open(log, "rb") as handle:
+                    if marker.encode("utf-8") in handle.read():
+                        return True
+            except IOError:
+                pass
+            time.sleep(0.25)
+        return False
+    finally:
+        try:
+            dom.destroy()
+        except libvirt.libvirtError:
+            pass
+        if os.path.exists(log):
+            os.unlink(log)
