@@ -23,6 +23,17 @@ options:
     type: list
     elements: dict
     default: [{name: localhost, uri: "qemu:///system"}]
+      - When not given, the hosts of the inventory group O(hypervisor_group) are the hypervisors, with
+        C(uri) from C(nova_libvirt_uri) or qemu+ssh to the host's C(ansible_host) as C(ansible_user) with
+        its C(ansible_ssh_private_key_file) (and C(nova_libvirt_known_hosts)), and the other keys from
+        the host variables C(nova_availability_zone), C(nova_aggregates), C(nova_cpu_allocation_ratio),
+        C(nova_ram_allocation_ratio), C(nova_disk_allocation_ratio), C(nova_reserved_host_memory_mb),
+        C(nova_reserved_host_disk_mb), C(nova_reserved_host_cpus), C(nova_enabled), C(nova_virt_type),
+        C(nova_compute_storage_pool) and C(nova_compute_storage_path).
+  hypervisor_group:
+    description: Inventory group whose hosts are the hypervisors when O(hypervisors) is not given.
+    type: str
+    default: nova_compute
   connect_timeout:
     description: Seconds to wait for each hypervisor's libvirt; a silent host is treated as down.
     type: int

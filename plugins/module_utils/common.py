@@ -11,6 +11,7 @@ from ansible_collections.novalite.compute.plugins.module_utils.validation import
 
 HYPERVISORS_ARGUMENT_SPEC = dict(
     hypervisors=dict(type="list", elements="dict", default=[{"name": "localhost", "uri": "qemu:///system"}]),
+    hypervisor_group=dict(type="str", default="nova_compute"),
     connect_timeout=dict(type="int", default=30),
 )
 

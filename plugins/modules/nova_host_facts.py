@@ -55,6 +55,11 @@ options:
     description: Several hypervisors at once, as in M(novalite.compute.nova_server).
     type: list
     elements: dict
+  hypervisor_group:
+    description:
+      - Report every host of this inventory group, with O(hypervisors) built from host variables as
+        M(novalite.compute.nova_server) builds them.
+    type: str
   connect_timeout:
     description: Seconds to wait for each hypervisor's libvirt.
     type: int
@@ -145,6 +150,7 @@ def main():
             storage_pool=dict(type="str", default=libvirt_driver.DEFAULT_POOL),
             virt_type=dict(type="str", default="auto", choices=["auto", "kvm", "qemu"]),
             hypervisors=dict(type="list", elements="dict"),
+            hypervisor_group=dict(type="str"),
             connect_timeout=dict(type="int", default=30),
         ),
         supports_check_mode=True,

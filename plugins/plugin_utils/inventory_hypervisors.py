@@ -1,0 +1,69 @@
+# -*- coding: utf-8 -*-
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""The hypervisors of an inventory group, from host and group variables.
+
+Each host of the group (default `nova_compute`) is a compute node. Its libvirt URI is
+`nova_libvirt_uri` when set, else qemu+ssh to its ansible_host as its ansible_user, with
+the key Ansible uses for it (`ansible_ssh_private_key_file`) and, when set,
+`nova_libvirt_known_hosts`; ssh checks the host key. Settings come from `nova_*` variables.
+"""
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+try:
+    from urllib.parse import urlencode, quote
+except ImportError:  # pragma: no cover
+    from urllib import urlencode, quote
+
+# hypervisor option -> host variable
+HOST_VARIABLES = {
+    "availability_zone": "nova_availability_zone",
+    "aggregates": "nova_aggregates",
+    "cpu_allocation_ratio": "nova_cpu_allocation_ratio",
+    "ram_allocation_ratio": "nova_ram_allocation_ratio",
+    "disk_allocation_ratio": "nova_disk_allocation_ratio",
+    "reserved_host_memory_mb": "nova_reserved_host_memory_mb",
+    "reserved_host_disk_mb": "nova_reserved_host_disk_mb",
+    "reserved_host_cpus": "nova_reserved_host_cpus",
+    "enabled": "nova_enabled",
+    "virt_type": "nova_virt_type",
+    "storage_pool": "nova_compute_storage_pool",
+    "storage_path": "nova_compute_storage_path",
+}
+
+
+def libvirt_uri(name, hostvars):
+    if hostvars.get("nova_libvirt_uri"):
+        return hostvars["nova_libvirt_uri"]
+    if hostvars.get("ansible_connection") == "local":
+        return "qemu:///system"
+    address = hostvars.get("ansible_host") or name
+    user = hostvars.get("ansible_user") or "root"
+    params = {}
+    if hostvars.get("ansible_ssh_private_key_file"):
+        params["keyfile"] = hostvars["ansible_ssh_private_key_file"]
+    if hostvars.get("nova_libvirt_known_hosts"):
+        params["known_hosts"] = hostvars["nova_libvirt_known_hosts"]
+    port = hostvars.get("ansible_port")
+    netloc = "%s@%s" % (quote(str(user), safe=""), address)
+    if port and int(port) != 22:
+        netloc += ":%d" % int(port)
+    uri = "qemu+ssh://%s/system" % netloc
+    if params:
+        uri += "?" + urlencode(sorted(params.items()), safe="/")
+    return uri
+
+
+def hypervisors_from_inventory(group_hosts, hostvars_of):
+    """[hypervisor dict] for the hosts of a group; hostvars_of(name) gives a host's variables."""
+    hypervisors = []
+    for name in group_hosts:
+        hostvars = hostvars_of(name)
+        hv = {"name": name, "uri": libvirt_uri(name, hostvars)}
+        for option, variable in HOST_VARIABLES.items():
+            if hostvars.get(variable) is not None:
+                hv[option] = hostvars[variable]
+        hypervisors.append(hv)
+    return hypervisors
