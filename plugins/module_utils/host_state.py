@@ -1,0 +1,259 @@
+# -*- coding: utf-8 -*-
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""nova.scheduler.host_manager.HostState, built from what nova_host_facts reports.
+
+No I/O: HostState.from_facts(facts, config) turns a hypervisor's facts and its
+inventory settings into the figures the filters and weighers read.
+"""
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+import copy
+
+from ansible_collections.novalite.compute.plugins.module_utils.request_spec import Flavor, Instance
+
+# Nova's defaults for the per-hypervisor settings.
+CONFIG_DEFAULTS = {
+    "availability_zone": "nova",
+    "aggregates": (),
+    "cpu_allocation_ratio": 4.0,
+    "ram_allocation_ratio": 1.0,
+    "disk_allocation_ratio": 1.0,
+    "reserved_host_memory_mb": 512,
+    "reserved_host_disk_mb": 0,
+    "reserved_host_cpus": 0,
+    "enabled": True,
+    "up": True,
+    "failed_builds": 0,
+}
+RATIO_OPTIONS = ("cpu_allocation_ratio", "ram_allocation_ratio", "disk_allocation_ratio")
+RESERVED_OPTIONS = ("reserved_host_memory_mb", "reserved_host_disk_mb", "reserved_host_cpus")
+
+
+class Aggregate:
+    """A host aggregate: a name and string metadata."""
+
+    __slots__ = ("name", "metadata")
+
+    def __init__(self, name, metadata=None):
+        self.name = name
+        self.metadata = dict((str(k), str(v)) for k, v in (metadata or {}).items())
+
+    def __repr__(self):
+        return "Aggregate(%r, %r)" % (self.name, self.metadata)
+
+
+def _number(field, value, cast):
+    try:
+        number = cast(value)
+    except (TypeError, ValueError):
+        raise ValueError("%s: %r is not a number" % (field, value))
+    if isinstance(value, bool) or number < 0:
+        raise ValueError("%s: %r must be a non-negative number" % (field, value))
+    return number
+
+
+def _supported_instances(cpu_arch, virt_type):
+    """(arch, hv_type, vm_mode) triplets, as the libvirt driver derives them from
+    the capabilities: every QEMU host runs 'qemu' (TCG) domains, a KVM host also
+    'kvm'; an x86_64 host also runs i686 guests."""
+    if not cpu_arch:
+        return []
+    arches = [cpu_arch.lower()]
+    if arches[0] == "x86_64":
+        arches.append("i686")
+    hv_types = ["qemu"] + (["kvm"] if (virt_type or "").lower() == "kvm" else [])
+    return [(arch, hv_type, "hvm") for arch in arches for hv_type in hv_types]
+
+
+class HostState:
+    """What the scheduler knows of one compute node.
+
+    Usage follows Nova's resource tracker, where *_used include the reserved
+    amounts (facts report instance usage only):
+
+      vcpus_used           = facts.vcpus_used + reserved_host_cpus
+      free_ram_mb          = memory_mb - reserved_host_memory_mb - facts.memory_mb_used
+      free_disk_mb         = local_gb * 1024 - reserved_host_disk_mb - facts.local_gb_used * 1024
+      total_usable_ram_mb  = memory_mb;  total_usable_disk_gb = local_gb;  vcpus_total = vcpus
+      limits               = {memory_mb: memory_mb * ram_allocation_ratio,
+                              disk_gb: local_gb * disk_allocation_ratio,
+                              vcpu: vcpus * cpu_allocation_ratio}
+
+    so a filter admits a request when used + requested <= total * ratio
+    (used including reserved). A down host (facts None) has all figures 0.
+    """
+
+    def __init__(self, host, nodename=None, hypervisor_type=None, hypervisor_version=0, virt_type=None,
+                 cpu_arch=None, vcpus=0, vcpus_used=0, memory_mb=0, memory_mb_used=0, local_gb=0,
+                 local_gb_used=0, instances=None, availability_zone="nova", aggregates=None,
+                 cpu_allocation_ratio=4.0, ram_allocation_ratio=1.0, disk_allocation_ratio=1.0,
+                 reserved_host_memory_mb=512, reserved_host_disk_mb=0, reserved_host_cpus=0,
+                 enabled=True, up=True, failed_builds=0, supported_instances=None):
+        if not isinstance(host, str) or not host:
+            raise ValueError("name: a host state needs a host name")
+        self.host = host
+        self.nodename = nodename or host
+        self.hypervisor_type = hypervisor_type
+        self.hypervisor_version = hypervisor_version or 0
+        self.virt_type = virt_type
+        self.cpu_arch = cpu_arch
+        self.availability_zone = availability_zone or "nova"
+        self.aggregates = [a if isinstance(a, Aggregate) else Aggregate(a.get("name"), a.get("metadata"))
+                           for a in (aggregates or ())]
+        self.cpu_allocation_ratio = _number("cpu_allocation_ratio", cpu_allocation_ratio, float)
+        self.ram_allocation_ratio = _number("ram_allocation_ratio", ram_allocation_ratio, float)
+        self.disk_allocation_ratio = _number("disk_allocation_ratio", disk_allocation_ratio, float)
+        self.reserved_host_memory_mb = _number("reserved_host_memory_mb", reserved_host_memory_mb, int)
+        self.reserved_host_disk_mb = _number("reserved_host_disk_mb", reserved_host_disk_mb, int)
+        self.reserved_host_cpus = _number("reserved_host_cpus", reserved_host_cpus, int)
+        self.enabled = bool(enabled)
+        self.up = bool(up)
+        self.failed_builds = _number("failed_builds", failed_builds or 0, int)
+
+        self.vcpus_total = int(vcpus)
+        self.vcpus_used = int(vcpus_used) + self.reserved_host_cpus
+        self.total_usable_ram_mb = int(memory_mb)
+        self.memory_mb_used = int(memory_mb_used) + self.reserved_host_memory_mb
+        self.free_ram_mb = self.total_usable_ram_mb - self.memory_mb_used
+        self.total_usable_disk_gb = int(local_gb)
+        self.disk_mb_used = int(local_gb_used) * 1024 + self.reserved_host_disk_mb
+        self.free_disk_mb = self.total_usable_disk_gb * 1024 - self.disk_mb_used
+        self.limits = {
+            "memory_mb": self.total_usable_ram_mb * self.ram_allocation_ratio,
+            "disk_gb": self.total_usable_disk_gb * self.disk_allocation_ratio,
+            "vcpu": self.vcpus_total * self.cpu_allocation_ratio,
+        }
+        if supported_instances is None:
+            supported_instances = _supported_instances(cpu_arch, virt_type)
+        self.supported_instances = [tuple(s) for s in supported_instances]
+
+        self.instances = {}
+        self._group_counts = {}
+        self.num_instances = 0
+        for instance in instances or ():
+            if not isinstance(instance, Instance):
+                instance = Instance.from_dict(instance, host=host)
+            self._add_instance(instance)
+
+    @classmethod
+    def from_facts(cls, facts, config=None):
+        """Build from nova_host_facts' dict and the hypervisor's settings.
+
+        Missing settings take Nova's defaults (CONFIG_DEFAULTS); unknown keys
+        are ignored. facts None (host unreachable) gives a down host.
+        """
+        conf = dict(CONFIG_DEFAULTS)
+        conf.update((k, v) for k, v in (config or {}).items() if v is not None)
+        facts = facts or None
+        host = conf.get("name") or (facts or {}).get("hypervisor_hostname")
+        if not host:
+            raise ValueError("name: the config names no host and there are no facts")
+        kwargs = dict((key, conf[key]) for key in CONFIG_DEFAULTS)
+        if facts is None:
+            kwargs["up"] = False
+            return cls(host, **kwargs)
+        return cls(
+            host,
+            nodename=facts.get("hypervisor_hostname"),
+            hypervisor_type=facts.get("hypervisor_type"),
+            hypervisor_version=facts.get("hypervisor_version") or 0,
+            virt_type=facts.get("virt_type"),
+            cpu_arch=facts.get("cpu_arch"),
+            vcpus=facts.get("vcpus") or 0,
+            vcpus_used=facts.get("vcpus_used") or 0,
+            memory_mb=facts.get("memory_mb") or 0,
+            memory_mb_used=facts.get("memory_mb_used") or 0,
+            local_gb=facts.get("local_gb") or 0,
+            local_gb_used=facts.get("local_gb_used") or 0,
+            instances=facts.get("instances") or (),
+            supported_instances=facts.get("supported_instances"),
+            **kwargs)
+
+    # ------------------------------------------------------------ derived figures
+    @property
+    def ratios(self):
+        return dict((key, getattr(self, key)) for key in RATIO_OPTIONS)
+
+    @property
+    def reserved(self):
+        return dict((key, getattr(self, key)) for key in RESERVED_OPTIONS)
+
+    @property
+    def free_vcpus(self):
+        """vcpus_total * cpu_allocation_ratio - vcpus_used (CPUWeigher's figure)."""
+        return self.vcpus_total * self.cpu_allocation_ratio - self.vcpus_used
+
+    @property
+    def instance_names(self):
+        return set(i.name for i in self.instances.values() if not i.deleted)
+
+    def holds_instance(self, uuid_or_name):
+        """True if a live instance with this uuid or name is on the host."""
+        instance = self.instances.get(uuid_or_name)
+        if instance is not None and not instance.deleted:
+            return True
+        return any(i.name == uuid_or_name and not i.deleted for i in self.instances.values())
+
+    def count_group_members(self, group):
+        """Members of the server group on this host: live instances whose
+        server_group is the group's name, or whose uuid is in group.members."""
+        count = self._group_counts.get(group.name, 0)
+        for uuid in group.members:
+            instance = self.instances.get(uuid)
+            if instance is not None and not instance.deleted and instance.server_group != group.name:
+                count += 1
+        return count
+
+    # ------------------------------------------------------------ consumption
+    def _add_instance(self, instance):
+        key = instance.uuid or "(unnamed-%d)" % len(self.instances)
+        self.instances[key] = instance
+        if not instance.deleted:
+            self.num_instances += 1
+            if instance.server_group:
+                self._group_counts[instance.server_group] = self._group_counts.get(instance.server_group, 0) + 1
+
+    def consume_instance(self, instance_or_flavor, server_group=None):
+        """Account an instance (or a bare flavor) placed here, as the resource
+        tracker would: vcpus, RAM, disk (root + ephemeral + swap), num_instances,
+        and the instance itself (so group and same/different-host checks see it)."""
+        if isinstance(instance_or_flavor, Flavor):
+            instance = Instance("(scheduled-%d)" % len(self.instances), None, instance_or_flavor,
+                                server_group=server_group, host=self.host)
+        else:
+            instance = instance_or_flavor
+            if server_group is not None and server_group != instance.server_group:
+                instance = Instance(instance.uuid, instance.name, instance.flavor, instance.vm_state,
+                                    instance.task_state, server_group, instance.project_id, instance.host)
+        flavor = instance.flavor
+        self.vcpus_used += flavor.vcpus
+        self.memory_mb_used += flavor.ram
+        self.free_ram_mb -= flavor.ram
+        self.disk_mb_used += flavor.total_disk_mb
+        self.free_disk_mb -= flavor.total_disk_mb
+        self._add_instance(instance)
+        return instance
+
+    def consume_from_request(self, spec, instance_uuid=None, name=None):
+        """HostState.consume_from_request: take one instance of the spec."""
+        group = spec.instance_group.name if spec.instance_group is not None else None
+        uuid = instance_uuid or spec.instance_uuid or "(scheduled-%d)" % len(self.instances)
+        return self.consume_instance(Instance(uuid, name, spec.flavor, "building", "scheduling", group,
+                                              spec.project_id, self.host))
+
+    def copy(self):
+        """An independent copy (instances and counters copied; aggregates shared)."""
+        new = copy.copy(self)
+        new.instances = dict(self.instances)
+        new._group_counts = dict(self._group_counts)
+        new.limits = dict(self.limits)
+        return new
+
+    def __repr__(self):
+        return ("HostState(%s: ram %d MB free of %d, disk %d MB free, vcpus %d/%d, %d instances%s)"
+                % (self.host, self.free_ram_mb, self.total_usable_ram_mb, self.free_disk_mb,
+                   self.vcpus_used, self.vcpus_total, self.num_instances,
+                   "" if self.up and self.enabled else ", down" if not self.up else ", disabled"))

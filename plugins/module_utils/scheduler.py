@@ -1,0 +1,230 @@
+# -*- coding: utf-8 -*-
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""The filter scheduler: nova.scheduler.manager.SchedulerManager.select_destinations.
+
+For each instance of the request: filter the hosts, weigh the survivors, take
+the best (or a random one of the best host_subset_size), consume its resources
+and add it to the server group, so the next instance sees the placement.
+As in Nova, the filters with run_filter_once_per_request only run for the
+first instance, and each instance starts from the hosts that passed for the
+previous one (the resource and group verdicts only ever get stricter).
+"""
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+import random
+
+from ansible_collections.novalite.compute.plugins.module_utils import filters as filters_mod
+from ansible_collections.novalite.compute.plugins.module_utils.request_spec import RequestSpec
+from ansible_collections.novalite.compute.plugins.module_utils.weighers import build_weighers, weigh_hosts
+
+MAX_NAMES_IN_MESSAGE = 5
+WEIGHED_IN_RESULT = 5
+
+
+class SchedulerConfig:
+    """Nova's [filter_scheduler]/[scheduler] options; ValueError names a bad one."""
+
+    def __init__(self, enabled_filters=None, weight_multipliers=None, max_attempts=3, host_subset_size=1):
+        if enabled_filters is None:
+            enabled_filters = list(filters_mod.DEFAULT_FILTERS)
+        if isinstance(enabled_filters, str) or not isinstance(enabled_filters, (list, tuple)):
+            raise ValueError("enabled_filters: must be a list of filter names")
+        for name in enabled_filters:
+            if name not in filters_mod.ALL_FILTERS:
+                raise ValueError("enabled_filters: unknown filter %r (known: %s)"
+                                 % (name, ", ".join(sorted(filters_mod.ALL_FILTERS))))
+        if len(set(enabled_filters)) != len(enabled_filters):
+            raise ValueError("enabled_filters: a filter is listed twice")
+        for field, value in (("max_attempts", max_attempts), ("host_subset_size", host_subset_size)):
+            if not isinstance(value, int) or isinstance(value, bool) or value < 1:
+                raise ValueError("%s: must be an integer of at least 1, got %r" % (field, value))
+        if weight_multipliers is not None and not isinstance(weight_multipliers, dict):
+            raise ValueError("weight_multipliers: must be a dictionary")
+        self.enabled_filters = list(enabled_filters)
+        self.weight_multipliers = dict(weight_multipliers or {})
+        self.max_attempts = max_attempts
+        self.host_subset_size = host_subset_size
+        self.filters = [filters_mod.ALL_FILTERS[name]() for name in self.enabled_filters]
+        self.weighers = build_weighers(self.weight_multipliers)
+
+    def __repr__(self):
+        return "SchedulerConfig(enabled_filters=%r, weight_multipliers=%r, max_attempts=%d, host_subset_size=%d)" % (
+            self.enabled_filters, self.weight_multipliers, self.max_attempts, self.host_subset_size)
+
+
+class Selection:
+    """nova.objects.Selection: the chosen host, its alternates (best first), its weight."""
+
+    __slots__ = ("host", "alternates", "weight", "instance_uuid")
+
+    def __init__(self, host, alternates, weight, instance_uuid=None):
+        self.host = host
+        self.alternates = list(alternates)
+        self.weight = weight
+        self.instance_uuid = instance_uuid
+
+    def to_dict(self):
+        return {"host": self.host, "alternates": list(self.alternates), "weight": self.weight}
+
+    def __repr__(self):
+        return "Selection(host=%r, alternates=%r, weight=%r)" % (self.host, self.alternates, self.weight)
+
+
+class SchedulingResult:
+    """selections: one per placed instance. filter_report: one entry per filter
+    (see _FilterReport). weighed: the top (host, weight) of the first decision."""
+
+    def __init__(self, selections, filter_report, weighed):
+        self.selections = selections
+        self.filter_report = filter_report
+        self.weighed = weighed
+
+    def __repr__(self):
+        return "SchedulingResult(%r)" % (self.selections,)
+
+
+class NoValidHost(Exception):
+    """Fewer than min_count instances could be placed. report: as filter_report."""
+
+    def __init__(self, report, num_hosts, placed, min_count, num_instances):
+        self.report = report
+        self.num_hosts = num_hosts
+        self.placed = placed
+        self.min_count = min_count
+        self.num_instances = num_instances
+        super(NoValidHost, self).__init__(self._message())
+
+    def _message(self):
+        parts = ["%d host%s" % (self.num_hosts, "" if self.num_hosts == 1 else "s")]
+        for entry in self.report:
+            names = entry["eliminated"] + entry["eliminated_later"]
+            if not names:
+                continue
+            shown = ", ".join(names[:MAX_NAMES_IN_MESSAGE])
+            if len(names) > MAX_NAMES_IN_MESSAGE:
+                shown += " and %d more" % (len(names) - MAX_NAMES_IN_MESSAGE)
+            parts.append("%s eliminated %d (%s: %s)" % (entry["filter"], len(names), entry["reason"], shown))
+        parts.append("placed %d of min_count %d" % (self.placed, self.min_count))
+        return "No valid host was found. There are not enough hosts available: " + "; ".join(parts)
+
+
+class _FilterReport:
+    """Per filter: hosts_before/hosts_after/eliminated for the first instance,
+    eliminated_later for the later instances, eliminated_total for the request."""
+
+    def __init__(self, names, reasons):
+        self.entries = []
+        self.by_name = {}
+        for name in names:
+            entry = {"filter": name, "hosts_before": 0, "hosts_after": 0, "eliminated": [],
+                     "eliminated_later": [], "eliminated_total": 0, "reason": reasons.get(name, "rejected")}
+            self.entries.append(entry)
+            self.by_name[name] = entry
+
+    def record(self, name, index, before, passed):
+        entry = self.by_name[name]
+        if len(passed) == len(before):
+            eliminated = []
+        else:
+            kept = set(id(h) for h in passed)
+            eliminated = [h.host for h in before if id(h) not in kept]
+        if index == 0:
+            entry["hosts_before"] = len(before)
+            entry["hosts_after"] = len(passed)
+            entry["eliminated"] = eliminated
+        else:
+            entry["eliminated_later"].extend(eliminated)
+        entry["eliminated_total"] += len(eliminated)
+
+    def as_list(self):
+        return [dict(e, eliminated=list(e["eliminated"]), eliminated_later=list(e["eliminated_later"]))
+                for e in self.entries]
+
+
+def _group_with_hosts(group, host_states):
+    """A copy of the group whose hosts include every host holding a member."""
+    group = group.copy()
+    hosts = set(group.hosts)
+    for host in host_states:
+        if host.count_group_members(group):
+            hosts.add(host.host)
+    group.hosts = sorted(hosts)
+    return group
+
+
+def select_destinations(host_states, spec, config=None, rng=None):
+    """Place up to spec.num_instances instances; NoValidHost below spec.min_count.
+
+    Never changes host_states or spec (copies are consumed). Deterministic for
+    host_subset_size 1 (ties go to the lower host name); with a larger subset
+    the choice among the best comes from rng (a random.Random; seeded 0 if None).
+    """
+    config = config or SchedulerConfig()
+    if not isinstance(spec, RequestSpec):
+        raise ValueError("spec: must be a RequestSpec")
+    hosts = sorted(host_states, key=lambda h: h.host)
+    for first, second in zip(hosts, hosts[1:]):
+        if first.host == second.host:
+            raise ValueError("host_states: host %r appears twice" % first.host)
+    if rng is None and config.host_subset_size > 1:
+        rng = random.Random(0)
+
+    work = spec.copy().validate()
+    if work.instance_group is not None:
+        work.instance_group = _group_with_hosts(work.instance_group, hosts)
+    uuids = work.instance_uuids or ["(instance-%d)" % i for i in range(work.num_instances)]
+
+    names = list(config.enabled_filters)
+    reasons = dict((f.name, f.reason(work)) for f in config.filters)
+    if work.ignore_hosts:
+        names.insert(0, "ignore_hosts")
+        reasons["ignore_hosts"] = "in the request's ignore_hosts"
+    report = _FilterReport(names, reasons)
+    if work.ignore_hosts:
+        ignored = set(work.ignore_hosts)
+        passed = [h for h in hosts if h.host not in ignored]
+        report.record("ignore_hosts", 0, hosts, passed)
+        candidates = passed
+    else:
+        candidates = hosts
+    per_instance = [f for f in config.filters if not f.run_filter_once_per_request]
+
+    selections = []
+    first_weighed = []
+    copied = set()
+    for index in range(work.num_instances):
+        work.instance_uuid = uuids[index]
+        for host_filter in (config.filters if index == 0 else per_instance):
+            passed = host_filter.filter_all(candidates, work)
+            report.record(host_filter.name, index, candidates, passed)
+            candidates = passed
+        if not candidates:
+            break
+        weighed = weigh_hosts(candidates, work, config.weighers)
+        if index == 0:
+            first_weighed = [(h.host, w) for h, w in weighed[:WEIGHED_IN_RESULT]]
+        pick = 0
+        if config.host_subset_size > 1:
+            pick = rng.randrange(min(config.host_subset_size, len(weighed)))
+        chosen, weight = weighed[pick]
+        alternates = [h.host for position, (h, _w) in enumerate(weighed) if position != pick]
+        selections.append(Selection(chosen.host, alternates[:config.max_attempts - 1], weight, uuids[index]))
+        if chosen.host not in copied:
+            # Copy on write: the caller's HostState is never consumed.
+            position = candidates.index(chosen)
+            chosen = chosen.copy()
+            candidates[position] = chosen
+            copied.add(chosen.host)
+        chosen.consume_from_request(work, uuids[index])
+        group = work.instance_group
+        if group is not None:
+            if chosen.host not in group.hosts:
+                group.hosts.append(chosen.host)
+            group.members.append(uuids[index])
+
+    if len(selections) < work.min_count:
+        raise NoValidHost(report.as_list(), len(hosts), len(selections), work.min_count, work.num_instances)
+    return SchedulingResult(selections, report.as_list(), first_weighed)

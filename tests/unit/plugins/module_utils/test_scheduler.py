@@ -1,0 +1,312 @@
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+import random
+
+import pytest
+
+from ansible_collections.novalite.compute.plugins.module_utils import filters
+from ansible_collections.novalite.compute.plugins.module_utils.host_state import HostState
+from ansible_collections.novalite.compute.plugins.module_utils.request_spec import (
+    Flavor, ImageMeta, ServerGroup, build_request_spec)
+from ansible_collections.novalite.compute.plugins.module_utils.scheduler import (
+    NoValidHost, SchedulerConfig, Selection, select_destinations)
+
+
+def host(name, memory_mb=4608, mem_used=0, instances=(), up=True, **config):
+    """By default 4096 MB free (512 reserved), 4 vCPUs (16 with ratio), 100 GB."""
+    facts = None
+    if up:
+        facts = {"hypervisor_hostname": name, "hypervisor_type": "QEMU", "hypervisor_version": 8002000,
+                 "virt_type": "kvm", "cpu_arch": "x86_64", "vcpus": 4, "vcpus_used": 0, "memory_mb": memory_mb,
+                 "memory_mb_used": mem_used, "local_gb": 100, "local_gb_used": 0, "running_vms": 0,
+                 "instances": list(instances)}
+    config.setdefault("name", name)
+    config["up"] = up
+    return HostState.from_facts(facts, config)
+
+
+def record(uuid, name, group=None):
+    return {"uuid": uuid, "name": name, "vm_state": "active", "server_group": group, "project_id": "p",
+            "flavor": {"name": "f", "vcpus": 1, "ram": 512, "disk": 1}}
+
+
+def spec(ram=1024, num=1, min_count=1, **kw):
+    return build_request_spec(Flavor("m1", 1, ram, 1), ImageMeta("img"), num_instances=num, min_count=min_count,
+                              **kw)
+
+
+def placed(result):
+    return [s.host for s in result.selections]
+
+
+def snapshot(hosts):
+    return [(h.host, h.free_ram_mb, h.free_disk_mb, h.vcpus_used, h.num_instances, sorted(h.instances))
+            for h in hosts]
+
+
+# ------------------------------------------------------------ SchedulerConfig
+def test_config_defaults_and_validation():
+    config = SchedulerConfig()
+    assert config.enabled_filters == filters.DEFAULT_FILTERS
+    assert (config.max_attempts, config.host_subset_size) == (3, 1)
+    assert [x.name for x in config.filters] == filters.DEFAULT_FILTERS
+    with pytest.raises(ValueError, match="'NUMATopologyFilter'"):
+        SchedulerConfig(enabled_filters=["RamFilter", "NUMATopologyFilter"])
+    with pytest.raises(ValueError, match="enabled_filters"):
+        SchedulerConfig(enabled_filters="RamFilter")
+    with pytest.raises(ValueError, match="twice"):
+        SchedulerConfig(enabled_filters=["RamFilter", "RamFilter"])
+    with pytest.raises(ValueError, match="max_attempts"):
+        SchedulerConfig(max_attempts=0)
+    with pytest.raises(ValueError, match="host_subset_size"):
+        SchedulerConfig(host_subset_size="2")
+    with pytest.raises(ValueError, match="io_ops_weight_multiplier"):
+        SchedulerConfig(weight_multipliers={"io_ops_weight_multiplier": 1})
+
+
+# ------------------------------------------------------------- one instance
+def test_best_host_and_alternates():
+    hosts = [host("h1", mem_used=3000), host("h2"), host("h3", mem_used=1000), host("h4", mem_used=2000)]
+    result = select_destinations(hosts, spec(), SchedulerConfig())
+    (selection,) = result.selections
+    assert isinstance(selection, Selection)
+    assert selection.host == "h2"
+    assert selection.alternates == ["h3", "h4"]          # max_attempts 3 -> 2 alternates, best first
+    assert selection.weight == result.weighed[0][1]
+    assert [pair[0] for pair in result.weighed] == ["h2", "h3", "h4", "h1"]
+
+
+def test_alternates_only_from_hosts_that_passed():
+    hosts = [host("h1"), host("h2", mem_used=3500), host("h3", enabled=False), host("h4", up=False)]
+    (selection,) = select_destinations(hosts, spec(), SchedulerConfig(max_attempts=5)).selections
+    assert (selection.host, selection.alternates) == ("h1", [])
+    hosts.append(host("h5", mem_used=1000))
+    (selection,) = select_destinations(hosts, spec(), SchedulerConfig(max_attempts=5)).selections
+    assert (selection.host, selection.alternates) == ("h1", ["h5"])
+    (selection,) = select_destinations(hosts, spec(), SchedulerConfig(max_attempts=1)).selections
+    assert selection.alternates == []
+
+
+def test_availability_zone_and_hints():
+    hosts = [host("h1", availability_zone="az1"),
+             host("h2", availability_zone="az2", mem_used=1000, instances=[record("u1", "db1")]),
+             host("h3", availability_zone="az2", mem_used=500)]
+    assert placed(select_destinations(hosts, spec(availability_zone="az2"))) == ["h3"]
+    assert placed(select_destinations(hosts, spec(scheduler_hints={"same_host": ["db1"]}))) == ["h2"]
+    assert placed(select_destinations(hosts, spec(scheduler_hints={"different_host": "u1"},
+                                                  availability_zone="az2"))) == ["h3"]
+
+
+def test_ignore_hosts():
+    hosts = [host("h1"), host("h2", mem_used=1000)]
+    result = select_destinations(hosts, spec(ignore_hosts=["h1"]))
+    assert placed(result) == ["h2"]
+    assert result.filter_report[0]["filter"] == "ignore_hosts"
+    assert result.filter_report[0]["eliminated"] == ["h1"]
+
+
+# ------------------------------------------------- multi-instance requests
+def test_anti_affinity_spreads_a_request_over_three_hosts():
+    hosts = [host("h1"), host("h2"), host("h3"), host("h4", mem_used=2000)]
+    result = select_destinations(hosts, spec(num=3, instance_group=ServerGroup("g", "anti-affinity")))
+    assert placed(result) == ["h1", "h2", "h3"]
+    # alternates of later instances exclude hosts the group already uses
+    assert result.selections[1].alternates == ["h3", "h4"]
+    assert result.selections[2].alternates == ["h4"]
+
+
+def test_anti_affinity_sees_existing_members():
+    hosts = [host("h1", instances=[record("u1", "a", "g")]), host("h2"), host("h3")]
+    result = select_destinations(hosts, spec(num=2, instance_group=ServerGroup("g", "anti-affinity")))
+    assert placed(result) == ["h2", "h3"]
+
+
+def test_anti_affinity_not_enough_hosts_is_all_or_nothing():
+    hosts = [host("h1"), host("h2")]
+    group = ServerGroup("g", "anti-affinity")
+    with pytest.raises(NoValidHost) as info:
+        select_destinations(hosts, spec(num=3, min_count=3, instance_group=group))
+    assert "placed 2 of min_count 3" in str(info.value)
+    assert "ServerGroupAntiAffinityFilter eliminated 2" in str(info.value)
+    assert info.value.placed == 2
+    assert group.hosts == [] and group.members == []
+    # with min_count 2 the two that fit are placed
+    assert placed(select_destinations(hosts, spec(num=3, min_count=2, instance_group=group))) == ["h1", "h2"]
+
+
+def test_anti_affinity_max_server_per_host():
+    hosts = [host("h1"), host("h2")]
+    group = ServerGroup("g", "anti-affinity", {"max_server_per_host": 2})
+    result = select_destinations(hosts, spec(num=4, instance_group=group))
+    assert sorted(placed(result)) == ["h1", "h1", "h2", "h2"]
+
+
+def test_affinity_keeps_a_request_on_one_host():
+    hosts = [host("h1"), host("h2"), host("h3")]
+    result = select_destinations(hosts, spec(num=3, instance_group=ServerGroup("g", "affinity")))
+    assert placed(result) == ["h1", "h1", "h1"]
+    assert all(s.alternates == [] for s in result.selections[1:])
+
+
+def test_affinity_follows_existing_members():
+    hosts = [host("h1"), host("h2", mem_used=2000, instances=[record("u1", "a", "g")]), host("h3")]
+    assert placed(select_destinations(hosts, spec(num=2, instance_group=ServerGroup("g", "affinity")))) == ["h2"] * 2
+
+
+def test_affinity_with_group_host_given_by_caller():
+    hosts = [host("h1"), host("h2")]
+    group = ServerGroup("g", "affinity", hosts=["h2"])
+    assert placed(select_destinations(hosts, spec(instance_group=group))) == ["h2"]
+    assert group.hosts == ["h2"]
+
+
+def test_soft_policies_are_preferences():
+    hosts = [host("h1"), host("h2")]
+    assert placed(select_destinations(hosts, spec(num=2, instance_group=ServerGroup("g", "soft-affinity")))) \
+        == ["h1", "h1"]
+    assert placed(select_destinations(hosts, spec(num=3, ram=512,
+                                                  instance_group=ServerGroup("g", "soft-anti-affinity")))) \
+        == ["h1", "h2", "h1"]
+
+
+def test_resources_are_consumed_between_instances():
+    hosts = [host("h1"), host("h2", mem_used=1024)]     # 4096 and 3072 MB free
+    ram_only = SchedulerConfig(weight_multipliers={"cpu_weight_multiplier": 0, "disk_weight_multiplier": 0})
+    assert placed(select_destinations(hosts, spec(ram=1024, num=4), ram_only)) == ["h1", "h1", "h2", "h1"]
+    # with the default weighers, h1's used vCPU and disk tip the tie after the first instance
+    assert placed(select_destinations(hosts, spec(ram=1024, num=4))) == ["h1", "h2", "h1", "h2"]
+    one = [host("h1")]
+    assert placed(select_destinations(one, spec(ram=1500, num=3, min_count=1))) == ["h1", "h1"]
+    with pytest.raises(NoValidHost) as info:
+        select_destinations(one, spec(ram=1500, num=3, min_count=3))
+    message = str(info.value)
+    assert "RamFilter eliminated 1 (less than 1500 MB RAM usable: h1)" in message
+    assert "placed 2 of min_count 3" in message
+    (ram,) = [e for e in info.value.report if e["filter"] == "RamFilter"]
+    assert (ram["eliminated"], ram["eliminated_later"], ram["eliminated_total"]) == ([], ["h1"], 1)
+
+
+def test_ram_multiplier_sign_spreads_or_packs():
+    hosts = [host("h1"), host("h2")]
+    assert placed(select_destinations(hosts, spec(num=2))) == ["h1", "h2"]
+    packing = SchedulerConfig(weight_multipliers={"ram_weight_multiplier": -1.0, "cpu_weight_multiplier": 0,
+                                                  "disk_weight_multiplier": 0})
+    assert placed(select_destinations(hosts, spec(num=2), packing)) == ["h1", "h1"]
+
+
+def test_failed_builds_send_the_request_elsewhere():
+    hosts = [host("h1", failed_builds=1), host("h2", mem_used=3000)]
+    assert placed(select_destinations(hosts, spec())) == ["h2"]
+
+
+# --------------------------------------------------------------- NoValidHost
+def test_no_valid_host_message_and_report():
+    hosts = [host("h1", memory_mb=1024), host("h2", memory_mb=1024), host("h3", up=False),
+             host("h4", memory_mb=1024), host("h5", availability_zone="az9")]
+    with pytest.raises(NoValidHost) as info:
+        select_destinations(hosts, spec(ram=2048, num=2, min_count=2, availability_zone="nova"))
+    message = str(info.value)
+    assert message.startswith("No valid host was found. There are not enough hosts available: 5 hosts; ")
+    assert "ComputeFilter eliminated 1 (down or disabled: h3)" in message
+    assert "AvailabilityZoneFilter eliminated 1 (not in zone nova: h5)" in message
+    assert "RamFilter eliminated 3 (less than 2048 MB RAM usable: h1, h2, h4)" in message
+    assert message.endswith("placed 0 of min_count 2")
+    assert "\n" not in message
+    report = dict((e["filter"], e) for e in info.value.report)
+    assert [e["filter"] for e in info.value.report] == filters.DEFAULT_FILTERS
+    assert report["ComputeFilter"]["hosts_before"] == 5 and report["ComputeFilter"]["hosts_after"] == 4
+    assert report["RamFilter"]["hosts_before"] == 3 and report["RamFilter"]["hosts_after"] == 0
+    assert report["RamFilter"]["eliminated"] == ["h1", "h2", "h4"]
+    assert report["DiskFilter"]["eliminated"] == []
+    assert (info.value.placed, info.value.min_count, info.value.num_hosts) == (0, 2, 5)
+
+
+def test_no_valid_host_names_are_capped():
+    hosts = [host("h%02d" % i, enabled=False) for i in range(8)]
+    with pytest.raises(NoValidHost, match=r"ComputeFilter eliminated 8 \(down or disabled: h00, h01, h02, h03, "
+                                          r"h04 and 3 more\)"):
+        select_destinations(hosts, spec())
+
+
+def test_no_hosts_at_all():
+    with pytest.raises(NoValidHost, match="0 hosts; placed 0 of min_count 1"):
+        select_destinations([], spec())
+
+
+# ---------------------------------------------------------------- reports
+def test_filter_report_and_weighed():
+    hosts = [host("h%d" % i, mem_used=100 * i) for i in range(1, 8)] + [host("h8", enabled=False)]
+    result = select_destinations(hosts, spec(num=2, instance_group=ServerGroup("g", "anti-affinity")))
+    report = dict((e["filter"], e) for e in result.filter_report)
+    assert report["ComputeFilter"]["eliminated"] == ["h8"]
+    assert report["ServerGroupAntiAffinityFilter"]["eliminated"] == []
+    assert report["ServerGroupAntiAffinityFilter"]["eliminated_later"] == ["h1"]
+    assert [pair[0] for pair in result.weighed] == ["h1", "h2", "h3", "h4", "h5"]
+
+
+def test_once_per_request_filters_run_once(monkeypatch):
+    calls = {"ComputeFilter": 0, "RamFilter": 0}
+
+    def counting(cls):
+        original = cls.host_passes
+
+        def host_passes(self, host_state, spec_obj):
+            calls[cls.name] += 1
+            return original(self, host_state, spec_obj)
+        monkeypatch.setattr(cls, "host_passes", host_passes)
+    counting(filters.ComputeFilter)
+    counting(filters.RamFilter)
+    hosts = [host("h%d" % i) for i in range(5)]
+    select_destinations(hosts, spec(ram=512, num=3))
+    assert calls == {"ComputeFilter": 5, "RamFilter": 15}
+
+
+# ------------------------------------------------ determinism and purity
+def test_deterministic_whatever_the_input_order():
+    hosts = [host("h%d" % i, mem_used=(i % 3) * 100) for i in range(9)]
+    expected = placed(select_destinations(hosts, spec(num=4)))
+    shuffled = list(hosts)
+    random.Random(7).shuffle(shuffled)
+    assert placed(select_destinations(shuffled, spec(num=4))) == expected
+    assert expected == ["h0", "h3", "h6", "h1"]
+
+
+def test_inputs_are_not_changed():
+    hosts = [host("h1", instances=[record("u1", "a", "g")]), host("h2"), host("h3")]
+    before = snapshot(hosts)
+    group = ServerGroup("g", "anti-affinity")
+    request = spec(num=2, instance_group=group, scheduler_hints={"different_host": "zz"})
+    first = select_destinations(hosts, request)
+    assert snapshot(hosts) == before
+    assert (group.hosts, group.members) == ([], [])
+    assert request.scheduler_hints == {"different_host": ["zz"]} and request.instance_uuid is None
+    # the caller can retry and gets the same answer
+    assert placed(select_destinations(hosts, request)) == placed(first) == ["h2", "h3"]
+
+
+def test_instance_uuids_are_recorded_on_selections():
+    result = select_destinations([host("h1"), host("h2")], spec(num=2, instance_uuids=["a", "b"]))
+    assert [s.instance_uuid for s in result.selections] == ["a", "b"]
+    assert result.selections[0].to_dict() == {"host": "h1", "alternates": ["h2"],
+                                              "weight": result.selections[0].weight}
+
+
+def test_host_subset_size_uses_the_injected_rng():
+    hosts = [host("h%d" % i, mem_used=i * 10) for i in range(6)]
+    config = SchedulerConfig(host_subset_size=3)
+    picks = set()
+    for seed in range(20):
+        (selection,) = select_destinations(hosts, spec(), config, rng=random.Random(seed)).selections
+        picks.add(selection.host)
+        assert selection.host not in selection.alternates
+    assert picks == {"h0", "h1", "h2"}
+    assert placed(select_destinations(hosts, spec(num=3), config)) == \
+        placed(select_destinations(hosts, spec(num=3), config))
+
+
+def test_duplicate_host_names_are_rejected():
+    with pytest.raises(ValueError, match="h1"):
+        select_destinations([host("h1"), host("h1")], spec())
