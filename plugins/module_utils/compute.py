@@ -120,8 +120,9 @@ def notification_payload(instance, image_name=None, message=None, fault=None):
 class Hypervisor:
     """One compute node of the inventory and its libvirt connection."""
 
-    def __init__(self, config):
+    def __init__(self, config, create_pool=False):
         self.config = config
+        self.create_pool = create_pool
         self.name = config["name"]
         self.uri = config["uri"]
         self.conn = None
@@ -135,6 +136,8 @@ class Hypervisor:
         """Connect and read the host's facts; on failure the host is down."""
         try:
             self.conn = driver.connect(self.uri)
+            if self.create_pool:
+                self.pool()
             self.facts = driver.host_facts(self.conn, self.config["storage_pool"], self.config["virt_type"])
             self.networks = tuple(net.name() for net in self.conn.listAllNetworks() if net.isActive())
             self.error = None
@@ -198,7 +201,7 @@ class ComputeAPI:
         self.timeout = timeout
         self.connect_timeout = connect_timeout
         self.open_url = open_url
-        self.hypervisors = dict((name, Hypervisor(config))
+        self.hypervisors = dict((name, Hypervisor(config, create_pool=not check_mode))
                                 for name, config in sorted(catalogs["hypervisors"].items()))
         self.faults = []
 

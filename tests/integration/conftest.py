@@ -90,7 +90,7 @@ class LocalHypervisor:
                 continue
             pool.refresh(0)
             for vol in pool.listAllVolumes(0):
-                if name == self.pool_name:
+                if name == self.pool_name and vol.name() != driver.BASE_SUFFIX:
                     left.append("volume " + vol.name())
         net = driver.find_network(self.conn, self.network)
         if net is not None:
