@@ -698,3 +698,38 @@ def prepare_request_images(request, catalogs, open_url=None):
             request[field + "_file"] = part_path
             request[field + "_checksum"] = part.get("checksum") or images.sha256_of(part_path)
     return request
+
+
+def cache_images(hypervisor_configs, files, connect_timeout, check_mode=False):
+    """Nova's image pre-caching: copy each image into every hypervisor's _base cache.
+
+    files: {image name: (local path, sha256)}. Hosts work in parallel.
+    Returns {"cached": {host: [names copied]}, "unreachable": {host: reason}}.
+    """
+    hypervisors = [Hypervisor(config, create_pool=not check_mode) for config in hypervisor_configs.values()]
+    gather_all(hypervisors, connect_timeout)
+    cached = dict((hv.name, []) for hv in hypervisors if hv.up)
+    errors = {}
+
+    def work(hv):
+        try:
+            pool = driver.find_pool(hv.conn, hv.config["storage_pool"])
+            for name, (path, checksum) in sorted(files.items()):
+                if check_mode:
+                    if pool is None or not driver.is_cached(hv.conn, pool, checksum):
+                        cached[hv.name].append(name)
+                    continue
+                _path, copied = driver.cache_image(hv.conn, hv.pool(), path, "raw", checksum)
+                if copied:
+                    cached[hv.name].append(name)
+        except Exception as exc:  # reported per host
+            errors[hv.name] = str(exc)
+
+    threads = [threading.Thread(target=work, args=(hv,)) for hv in hypervisors if hv.up]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    unreachable = dict((hv.name, hv.error) for hv in hypervisors if not hv.up)
+    unreachable.update(errors)
+    return {"cached": cached, "unreachable": unreachable}

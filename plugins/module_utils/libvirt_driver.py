@@ -411,6 +411,12 @@ def cache_image(conn, instance_pool, path, fmt, checksum=None):
         return vol.path(), True
 
 
+def is_cached(conn, instance_pool, checksum):
+    """Whether the _base cache of this pool holds the image with this sha256."""
+    cache = find_pool(conn, instance_pool.name() + BASE_SUFFIX)
+    return cache is not None and cache.isActive() and find_volume(cache, checksum) is not None
+
+
 def volume_virtual_size(vol):
     """Capacity of a volume as libvirt reads it (qcow2 virtual size for qcow2)."""
     return vol.info()[1]

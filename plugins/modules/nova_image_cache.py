@@ -1,0 +1,105 @@
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+DOCUMENTATION = r"""
+---
+module: nova_image_cache
+short_description: Pre-cache images in the hypervisors' _base image caches
+version_added: "0.1.0"
+description:
+  - Nova's image pre-caching (C(nova aggregate-cache-images)) for the hypervisors of an inventory.
+    Each named image of the catalog (with its kernel and ramdisk images) is uploaded once into
+    every hypervisor's C(_base) cache, named by its sha256, so the first boot of a server from it
+    copies nothing.
+  - Hypervisors are reached in parallel. Images already cached are not copied again.
+author:
+  - novalite.compute developers (@novalite)
+requirements:
+  - libvirt-python
+extends_documentation_fragment:
+  - novalite.compute.hypervisors
+attributes:
+  check_mode:
+    support: full
+    description: Reports which images would be copied where.
+  diff_mode:
+    support: none
+    description: Not supported.
+options:
+  names:
+    description: Names of images of O(images) to cache; all of them when omitted.
+    type: list
+    elements: str
+  images:
+    description: The image catalog, as in M(novalite.compute.nova_server).
+    type: list
+    elements: dict
+    required: true
+"""
+
+EXAMPLES = r"""
+- name: Pre-cache the tiny image everywhere
+  novalite.compute.nova_image_cache:
+    names: [tiny]
+    images: "{{ nova_images }}"
+"""
+
+RETURN = r"""
+cached:
+  description: Per hypervisor, the images copied in this run.
+  returned: always
+  type: dict
+  sample: {compute1: [tiny, tiny-kernel, tiny-ramdisk], compute2: []}
+unreachable:
+  description: Hypervisors that could not be reached, with the reason.
+  returned: always
+  type: dict
+"""
+
+from ansible.module_utils.basic import AnsibleModule, missing_required_lib
+from ansible.module_utils.urls import open_url
+
+from ansible_collections.novalite.compute.plugins.module_utils import compute
+from ansible_collections.novalite.compute.plugins.module_utils import images as image_files
+from ansible_collections.novalite.compute.plugins.module_utils import libvirt_driver as driver
+from ansible_collections.novalite.compute.plugins.module_utils import validation
+from ansible_collections.novalite.compute.plugins.module_utils.common import HYPERVISORS_ARGUMENT_SPEC
+
+
+def main():
+    spec = dict(names=dict(type="list", elements="str"), images=dict(type="list", elements="dict", required=True))
+    spec.update(HYPERVISORS_ARGUMENT_SPEC)
+    module = AnsibleModule(argument_spec=spec, supports_check_mode=True)
+    if not driver.HAS_LIBVIRT:
+        module.fail_json(msg=missing_required_lib("libvirt-python"), exception=str(driver.LIBVIRT_IMPORT_ERROR))
+    p = module.params
+    try:
+        catalogs = validation.check_catalogs([], p["images"], p["hypervisors"])
+        wanted = p["names"] or sorted(catalogs["images"])
+        files = {}
+        for index, name in enumerate(wanted):
+            if name not in catalogs["images"]:
+                validation.fail("names[%d]" % index, "%r is not in the images catalog" % name)
+            image = catalogs["images"][name]
+            parts = [name] + [image[key] for key in ("kernel_id", "ramdisk_id") if image.get(key)]
+            for part in parts:
+                entry = catalogs["images"][part]
+                path = image_files.local_file(entry, open_url=open_url)
+                files[part] = (path, entry.get("checksum") or image_files.sha256_of(path))
+        result = compute.cache_images(catalogs["hypervisors"], files, p["connect_timeout"], module.check_mode)
+    except (validation.InvalidRequest, image_files.ImageError, driver.DriverError) as exc:
+        module.fail_json(msg=str(exc))
+    changed = any(result["cached"].values())
+    if result["unreachable"]:
+        module.fail_json(msg="unreachable hypervisors: %s" % ", ".join(sorted(result["unreachable"])),
+                         changed=changed, **result)
+    module.exit_json(changed=changed, **result)
+
+
+if __name__ == "__main__":
+    main()
