@@ -7,7 +7,7 @@ pip_version=$(sed -n "s/^ *pip='\\([0-9.]*\\)',$/\\1/p" \
   "$("$here/.venv/bin/python" -c 'import ansible_test, os; print(os.path.dirname(ansible_test.__file__))')/_internal/python_requirements.py")
 if [ -n "$pip_version" ]; then
   mkdir -p ~/.ansible/test/cache
-  cp "$here/scripts/ansible-test-get-pip.py" ~/.ansible/test/cache/get_pip_${pip_version//./_}.py
+  cp "$here/scripts/ansible-test-get-pip.py" ~/.ansible/test/cache/"get_pip_${pip_version//./_}.py"
 fi
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT

@@ -10,7 +10,7 @@ import tempfile
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 try:
-    import ansible_collections.novalite.compute  # noqa: F401
+    import ansible_collections.novalite.compute  # noqa: F401  pylint: disable=unused-import
 except ImportError:
     root = os.path.join(tempfile.gettempdir(), "novalite-collections-%d" % os.getuid())
     link = os.path.join(root, "ansible_collections", "novalite", "compute")

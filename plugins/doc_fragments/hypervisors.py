@@ -20,9 +20,6 @@ options:
         (C(nova_instances)) and C(storage_path) (C(/var/lib/novalite/instances)).
       - C(virt_type=auto) uses KVM only where libvirt offers it and a KVM guest was seen to boot on that
         host; otherwise plain QEMU (TCG).
-    type: list
-    elements: dict
-    default: [{name: localhost, uri: "qemu:///system"}]
       - When not given, the hosts of the inventory group O(hypervisor_group) are the hypervisors, with
         C(uri) from C(nova_libvirt_uri) or qemu+ssh to the host's C(ansible_host) as C(ansible_user) with
         its C(ansible_ssh_private_key_file) (and C(nova_libvirt_known_hosts)), and the other keys from
@@ -30,6 +27,10 @@ options:
         C(nova_ram_allocation_ratio), C(nova_disk_allocation_ratio), C(nova_reserved_host_memory_mb),
         C(nova_reserved_host_disk_mb), C(nova_reserved_host_cpus), C(nova_enabled), C(nova_virt_type),
         C(nova_compute_storage_pool) and C(nova_compute_storage_path).
+      - When neither is there, the local hypervisor C(qemu:///system).
+    type: list
+    elements: dict
+    default: [{name: localhost, uri: "qemu:///system"}]
   hypervisor_group:
     description: Inventory group whose hosts are the hypervisors when O(hypervisors) is not given.
     type: str

@@ -33,7 +33,7 @@ from ansible_collections.novalite.compute.plugins.module_utils.host_state import
 from ansible_collections.novalite.compute.plugins.module_utils.quota import (
     QuotaExceeded, check_num_instances_quota, count_usage)
 from ansible_collections.novalite.compute.plugins.module_utils.request_spec import (
-    Flavor, ImageMeta, Instance, ServerGroup, build_request_spec)
+    Flavor, ImageMeta, ServerGroup, build_request_spec)
 from ansible_collections.novalite.compute.plugins.module_utils.scheduler import (
     NoValidHost, select_destinations)
 from ansible_collections.novalite.compute.plugins.module_utils import filters
@@ -583,8 +583,8 @@ class ComputeManager:
         boot = {}
         for key, field in (("kernel_id", "kernel"), ("ramdisk_id", "initrd")):
             if request.get(field + "_file"):
-                boot[field], _ = driver.cache_image(conn, pool, request[field + "_file"], "raw",
-                                                    request.get(field + "_checksum"))
+                boot[field], _copied = driver.cache_image(conn, pool, request[field + "_file"], "raw",
+                                                          request.get(field + "_checksum"))
         if boot:
             boot["cmdline"] = request["image"].get("os_command_line") or "console=ttyS0"
         spec = self._domain_spec(request, instance, pool, dict(resources, **boot))

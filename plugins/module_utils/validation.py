@@ -65,7 +65,7 @@ def check_ratio(field, value):
         number = float(value)
     except (TypeError, ValueError):
         fail(field, "%r is not a number" % (value,))
-    if not number > 0 or number > 1000:
+    if number <= 0 or number > 1000:
         fail(field, "%r must be above 0 and at most 1000" % (value,))
     return number
 
@@ -157,7 +157,7 @@ def check_image(field, image):
         checksum = str(image["checksum"]).lower()
         if not re.match(r"^(sha256:)?[0-9a-f]{64}$", checksum):
             fail(field + ".checksum", "must be a sha256 hex digest")
-        checked["checksum"] = checksum.split(":")[-1]
+        checked["checksum"] = checksum.rsplit(":", maxsplit=1)[-1]
     fmt = image.get("disk_format", "qcow2")
     if fmt not in IMAGE_FORMATS:
         fail(field + ".disk_format", "%r is not one of %s" % (fmt, ", ".join(IMAGE_FORMATS)))

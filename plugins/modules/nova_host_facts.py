@@ -35,6 +35,7 @@ attributes:
     description: Not supported.
   facts:
     support: full
+    description: Sets nova_host or nova_hosts.
 options:
   uri:
     description: libvirt URI of the hypervisor. Ignored when O(hypervisors) is given.

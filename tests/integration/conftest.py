@@ -128,12 +128,12 @@ class LocalHypervisor:
             net.undefine()
 
 
-_octets = iter(range(100, 250))
+_OCTETS = list(range(100, 250))
 
 
 @pytest.fixture
 def local_hv(conn):
-    hv = LocalHypervisor(conn, uuid.uuid4().hex[:10], next(_octets))
+    hv = LocalHypervisor(conn, uuid.uuid4().hex[:10], _OCTETS.pop(0))
     try:
         hv.setup()
         yield hv

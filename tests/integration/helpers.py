@@ -80,5 +80,6 @@ def run_playbook(playbook_text, extra_vars=None, check=False, inventory=None, ti
         if check:
             cmd.append("--check")
         start = time.monotonic()
-        proc = subprocess.run(cmd, capture_output=True, text=True, env=ansible_env(), timeout=timeout)
+        proc = subprocess.run(cmd, capture_output=True, text=True, env=ansible_env(), timeout=timeout,
+                              check=False)
         return PlaybookResult(proc, time.monotonic() - start)

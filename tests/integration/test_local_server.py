@@ -5,8 +5,6 @@ import os
 import re
 import time
 
-import pytest
-
 from conftest import catalog
 from helpers import run_playbook
 from ansible_collections.novalite.compute.plugins.module_utils import libvirt_driver as driver
