@@ -10,7 +10,7 @@ venv=${NOVALITE_VENV:-$here/.venv}
 apt_packages=(
   libvirt-daemon-system libvirt-clients libvirt-dev pkg-config
   qemu-system-x86 qemu-utils dnsmasq-base ovmf
-  busybox-static cpio xz-utils zstd
+  busybox-static cpio xz-utils zstd kmod
   debootstrap systemd-container iproute2 openssh-client shellcheck
 )
 missing=()

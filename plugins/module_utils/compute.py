@@ -364,7 +364,13 @@ class ComputeAPI:
         try:
             result = select_destinations(states, spec, self.scheduler_config)
         except NoValidHost as exc:
-            raise ComputeError(str(exc), details={"placement": {"filters": exc.report},
+            message = str(exc)
+            unprepared = sorted(hv.name for hv in self.hypervisors.values()
+                                if hv.up and not hv.facts.get("storage_pool_active"))
+            if unprepared:
+                message += ("; no active instance storage pool on %s (prepare it with the nova_compute role "
+                            "or novalite.compute.nova_compute_node)" % ", ".join(unprepared))
+            raise ComputeError(message, details={"placement": {"filters": exc.report},
                                                   "unreachable": self.unreachable()})
         placement = {"filters": result.filter_report,
                      "weighed": [{"host": host, "weight": weight} for host, weight in result.weighed],

@@ -143,12 +143,10 @@ def host_facts(conn, pool_name=DEFAULT_POOL, requested_virt_type="auto"):
         record["domain"] = dom.name()
         instances.append(record)
     local_gb = 0
-    try:
-        pool = conn.storagePoolLookupByName(pool_name)
-        if pool.isActive():
-            local_gb = pool.info()[1] // GIB
-    except libvirt.libvirtError:
-        pass
+    pool = find_pool(conn, pool_name)
+    pool_active = pool is not None and pool.isActive()
+    if pool_active:
+        local_gb = pool.info()[1] // GIB
     return {
         "hypervisor_hostname": conn.getHostname(),
         "hypervisor_type": conn.getType(),
@@ -164,6 +162,7 @@ def host_facts(conn, pool_name=DEFAULT_POOL, requested_virt_type="auto"):
         "local_gb_used": disk_used_gb,
         "running_vms": running,
         "storage_pool": pool_name,
+        "storage_pool_active": pool_active,
         "instances": sorted(instances, key=lambda r: r.get("name", "")),
     }
 

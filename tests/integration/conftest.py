@@ -4,6 +4,7 @@ and the tiny guest image. Everything a test creates is removed when it ends, als
 import os
 import subprocess
 import uuid
+import xml.etree.ElementTree as ET
 
 import libvirt
 import pytest
@@ -18,8 +19,26 @@ IMAGES = os.path.join(REPO, "build", "images")
 def conn():
     subprocess.run([os.path.join(REPO, "scripts", "start-libvirtd.sh")], check=True)
     connection = driver.connect("qemu:///system")
+    sweep(connection)
     yield connection
+    sweep(connection)
     connection.close()
+
+
+def sweep(connection):
+    """Remove what an earlier, killed test run left behind (everything named nlt*)."""
+    tags = set()
+    for dom in connection.listAllDomains():
+        if dom.name().startswith("nlt-"):
+            tags.add(dom.name().split("-")[1])
+    for pool in connection.listAllStoragePools():
+        if pool.name().startswith("nlt_"):
+            tags.add(pool.name().split("_")[1])
+    for net in connection.listAllNetworks():
+        if net.name().startswith("nlt-"):
+            tags.add(net.name().split("-")[1])
+    for tag in tags:
+        LocalHypervisor(connection, tag, 0).teardown()
 
 
 @pytest.fixture(scope="session")
@@ -45,7 +64,7 @@ def catalog(tiny_image):
             {"name": "tiny-ramdisk", "file": tiny_image["initrd"], "disk_format": "ari"},
             {"name": "tiny", "file": tiny_image["root"], "disk_format": "qcow2",
              "kernel_id": "tiny-kernel", "ramdisk_id": "tiny-ramdisk",
-             "os_command_line": "console=ttyS0 panic=-1",
+             "os_command_line": "console=ttyS0 quiet panic=-1",
              "properties": {"architecture": "x86_64", "hypervisor_type": "qemu"}},
         ],
         "keypairs": {"ops": "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIE2novalitetestkeyonly ops@test"},
@@ -90,7 +109,7 @@ class LocalHypervisor:
                 continue
             pool.refresh(0)
             for vol in pool.listAllVolumes(0):
-                if name == self.pool_name and vol.name() != driver.BASE_SUFFIX:
+                if name == self.pool_name and vol.name() not in (driver.BASE_SUFFIX, driver.HOST_RECORD):
                     left.append("volume " + vol.name())
         net = driver.find_network(self.conn, self.network)
         if net is not None:
@@ -103,7 +122,7 @@ class LocalHypervisor:
         for dom in self.conn.listAllDomains():
             if dom.name().startswith(self.prefix):
                 driver.destroy_domain(dom)
-        for name in (self.pool_name, self.pool_name + driver.BASE_SUFFIX, "nlt_scratch_" + self.tag):
+        for name in (self.pool_name + driver.BASE_SUFFIX, self.pool_name):
             try:
                 pool = self.conn.storagePoolLookupByName(name)
             except libvirt.libvirtError:
@@ -128,12 +147,20 @@ class LocalHypervisor:
             net.undefine()
 
 
-_OCTETS = list(range(100, 250))
+def free_octet(connection):
+    """A 10.213.N.0/24 subnet no libvirt network uses."""
+    used = set()
+    for net in connection.listAllNetworks():
+        for ip in ET.fromstring(net.XMLDesc(0)).findall("ip"):
+            address = ip.get("address", "")
+            if address.startswith("10.213."):
+                used.add(int(address.split(".")[2]))
+    return min(set(range(100, 250)) - used)
 
 
 @pytest.fixture
 def local_hv(conn):
-    hv = LocalHypervisor(conn, uuid.uuid4().hex[:10], _OCTETS.pop(0))
+    hv = LocalHypervisor(conn, uuid.uuid4().hex[:10], free_octet(conn))
     try:
         hv.setup()
         yield hv

@@ -25,8 +25,8 @@ def ansible_env(extra=None):
     env = dict(os.environ)
     env.update({
         "ANSIBLE_COLLECTIONS_PATH": collections_path(),
-        "ANSIBLE_STDOUT_CALLBACK": "json",
-        "ANSIBLE_CALLBACK_RESULT_FORMAT": "json",
+        "ANSIBLE_STDOUT_CALLBACK": "json_results",
+        "ANSIBLE_CALLBACK_PLUGINS": os.path.join(REPO, "tests", "integration", "callback"),
         "ANSIBLE_HOST_KEY_CHECKING": "True",
         "ANSIBLE_RETRY_FILES_ENABLED": "False",
         "ANSIBLE_LOCALHOST_WARNING": "False",

@@ -121,9 +121,32 @@ def test_create_boot_rerun_delete(conn, local_hv, tiny_image, tmp_path):
     assert again["changed"] is False
 
 
+PREPARE_TASK = """
+- hosts: localhost
+  gather_facts: false
+  tasks:
+    - name: prepare
+      novalite.compute.nova_compute_node:
+        storage_pool: "{{ pool }}"
+        storage_path: "{{ path }}"
+        virt_type: qemu
+"""
+
+
 def test_check_mode_creates_nothing(conn, local_hv, tiny_image):
     hv = local_hv
     name = hv.prefix + "plan"
+    unprepared = run_playbook(SERVER_TASK, server_vars(hv, tiny_image, name), check=True).task("server")
+    assert unprepared["failed"] is True
+    assert "no active instance storage pool on local" in unprepared["msg"]
+    assert driver.find_pool(conn, hv.pool_name) is None
+
+    prepared = run_playbook(PREPARE_TASK, {"pool": hv.pool_name, "path": hv.pool_path}).task("prepare")
+    assert prepared["changed"] is True
+    assert prepared["host_record"]["virt_type"] == "qemu"
+    again = run_playbook(PREPARE_TASK, {"pool": hv.pool_name, "path": hv.pool_path}).task("prepare")
+    assert again["changed"] is False
+
     run = run_playbook(SERVER_TASK, server_vars(hv, tiny_image, name), check=True)
     result = run.task("server")
     assert result["changed"] is True
