@@ -1,0 +1,133 @@
+"""Requests that must be refused before anything is built, and all-or-nothing multi-creates,
+against the real local libvirtd."""
+
+import pytest
+
+from conftest import catalog
+from helpers import run_playbook
+from ansible_collections.novalite.compute.plugins.module_utils import libvirt_driver as driver
+
+BAD_INPUTS = [
+    # (case, nova_server arguments over the good ones, field the message must start with)
+    ("xml-name", {"name": "a<b>&c"}, "name:"),
+    ("shell-name", {"name": "x; rm -rf /"}, "name:"),
+    ("subshell-name", {"name": "$(reboot)"}, "name:"),
+    ("unicode-name", {"name": "sérveur"}, "name:"),
+    ("unknown-flavor", {"flavor": "m1.nope"}, "flavor:"),
+    ("unknown-image", {"image": "nope"}, "image:"),
+    ("image-path", {"image": "/etc/passwd"}, "image:"),
+    ("unknown-network", {"nics": [{"net-name": "no-such-net"}]}, "nics[0].net-name:"),
+    ("min-over-max", {"min_count": 3, "max_count": 2}, "min_count:"),
+    ("negative-count", {"min_count": -4}, "min_count:"),
+    ("huge-count", {"max_count": 10 ** 7}, "max_count:"),
+    ("unknown-zone", {"availability_zone": "nowhere"}, "availability_zone:"),
+    ("unknown-key", {"key_name": "nokey"}, "key_name:"),
+    ("bad-hint", {"scheduler_hints": {"force_host": "x"}}, "scheduler_hints.force_host:"),
+    ("huge-userdata", {"userdata": "x" * 70000}, "userdata:"),
+    ("kernel-as-image", {"image": "tiny-kernel"}, "image:"),
+    ("dotdot-image", {"images": [{"name": "tiny", "file": "/work/../etc/shadow"}]}, "images[0].file:"),
+    ("bad-uri", {"hypervisors": [{"name": "h", "uri": "qemu+ssh://root@h/system&reboot"}]}, "hypervisors[0].uri:"),
+]
+
+PLAY = """
+- hosts: localhost
+  gather_facts: false
+  tasks:
+{tasks}
+"""
+
+TASK = """
+    - name: "{case}"
+      novalite.compute.nova_server: "{{{{ cases['{case}'] }}}}"
+      ignore_errors: true
+"""
+
+
+def base_args(hv, tiny_image, name):
+    args = catalog(tiny_image)
+    args.update(name=name, image="tiny", flavor="m1.tiny", hypervisors=[hv.config()],
+                nics=[{"net-name": hv.network}])
+    return args
+
+
+def test_bad_input_is_refused_before_anything_is_built(conn, local_hv, tiny_image):
+    hv = local_hv
+    cases = {}
+    for case, override, _field in BAD_INPUTS:
+        args = base_args(hv, tiny_image, hv.prefix + case)
+        args.update(override)
+        cases[case] = args
+    play = PLAY.format(tasks="".join(TASK.format(case=case) for case, _o, _f in BAD_INPUTS))
+    run = run_playbook(play, {"cases": cases})
+    for case, _override, field in BAD_INPUTS:
+        result = run.task(case)
+        assert result.get("failed") is True, (case, result)
+        assert result["msg"].startswith(field), (case, result["msg"])
+        assert result.get("changed") is not True
+    assert hv.leftovers() == []
+    assert not [d.name() for d in conn.listAllDomains() if d.name().startswith(hv.prefix)]
+
+
+SERVER = """
+- hosts: localhost
+  gather_facts: false
+  tasks:
+    - name: server
+      novalite.compute.nova_server: "{{ args }}"
+      ignore_errors: true
+"""
+
+
+def test_min_count_is_all_or_nothing(conn, local_hv, tiny_image):
+    hv = local_hv
+    host_mb = conn.getInfo()[1]
+    # A flavor of which exactly two fit in what the host has left after its reserve.
+    used = sum(d.info()[1] // 1024 for d in conn.listAllDomains() if d.isActive())
+    ram = (host_mb - 512 - used) // 2 - 8
+    args = base_args(hv, tiny_image, hv.prefix + "batch")
+    args["flavors"].append({"name": "m1.half", "vcpus": 1, "ram": ram, "disk": 1})
+    args.update(flavor="m1.half", min_count=3, max_count=3)
+    refused = run_playbook(SERVER, {"args": args}).task("server")
+    assert refused["failed"] is True
+    assert "RamFilter" in refused["msg"] and "placed 2 of min_count 3" in refused["msg"], refused["msg"]
+    assert hv.leftovers() == []
+
+    args.update(min_count=1, max_count=3, flavor="m1.tiny")
+    made = run_playbook(SERVER, {"args": args}).task("server")
+    assert made.get("failed") is not True, made
+    assert [s["name"] for s in made["servers"]] == [hv.prefix + "batch-%d" % i for i in (1, 2, 3)]
+    assert all(s["status"] == "ACTIVE" for s in made["servers"])
+    assert len(set(s["addresses"][hv.network][0]["addr"] for s in made["servers"])) == 3
+    again = run_playbook(SERVER, {"args": args}).task("server")
+    assert again["changed"] is False
+    gone = run_playbook(SERVER, {"args": dict(args, state="absent")}).task("server")
+    assert gone["changed"] is True and len(gone["servers"]) == 3
+    assert hv.leftovers() == []
+
+
+def test_quota_counts_instances_on_the_hypervisor(conn, local_hv, tiny_image):
+    hv = local_hv
+    args = base_args(hv, tiny_image, hv.prefix + "q1")
+    args.update(project="team-a", quotas={"instances": 1, "cores": 4, "ram": 4096})
+    first = run_playbook(SERVER, {"args": args}).task("server")
+    assert first["server"]["status"] == "ACTIVE", first
+    second = run_playbook(SERVER, {"args": dict(args, name=hv.prefix + "q2")}).task("server")
+    assert second["failed"] is True
+    assert second["msg"].startswith("quota:") and "instances" in second["msg"], second["msg"]
+    assert driver.find_domain(conn, hv.prefix + "q2") is None
+    other = run_playbook(SERVER, {"args": dict(args, name=hv.prefix + "q3", project="team-b")}).task("server")
+    assert other["server"]["status"] == "ACTIVE", other
+    for name in ("q1", "q3"):
+        run_playbook(SERVER, {"args": dict(args, name=hv.prefix + name, state="absent")})
+    assert hv.leftovers() == []
+
+
+@pytest.mark.parametrize("name", ["web.example-1", "a" * 63])
+def test_edge_names_are_accepted(conn, local_hv, tiny_image, name):
+    hv = local_hv
+    full = (hv.prefix + name)[:63]
+    args = base_args(hv, tiny_image, full)
+    made = run_playbook(SERVER, {"args": args}).task("server")
+    assert made["server"]["name"] == full and made["server"]["status"] == "ACTIVE", made
+    run_playbook(SERVER, {"args": dict(args, state="absent")})
+    assert hv.leftovers() == []
