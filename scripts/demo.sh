@@ -6,7 +6,7 @@ set -euo pipefail
 here=$(cd "$(dirname "$0")/.." && pwd)
 "$here/scripts/setup-host.sh"
 "$here/scripts/build-tiny-image.sh" "$here/build/images"
-"$here/scripts/install-collection.sh" "$here/build/collections" >/dev/null
+"$here/scripts/install-collection.sh" "$here/build/collections" >/dev/null 2>&1
 export ANSIBLE_COLLECTIONS_PATH="$here/build/collections"
 cd "$here/playbooks"
 exec "$here/.venv/bin/ansible-playbook" -i localhost, -c local \
