@@ -97,10 +97,16 @@ def check_path(field, value):
     return value
 
 
+URI_PARAMETERS = ("keyfile", "known_hosts", "known_hosts_verify", "no_verify", "no_tty", "sshauth",
+                  "mode", "socket", "proxy", "pkipath")
+URI_VALUE_RE = re.compile(r"^[A-Za-z0-9/._,:+-]*$")
+
+
 def check_uri(field, value):
+    """A libvirt URI to a QEMU driver; query parameters that run commands are refused."""
     if not isinstance(value, str) or not value:
         fail(field, "must be a libvirt URI such as qemu:///system or qemu+ssh://root@host/system")
-    if any(ch.isspace() for ch in value) or any(ch in value for ch in "<>\"'`;|&$\\"):
+    if any(ch.isspace() for ch in value) or any(ch in value for ch in "<>\"'`;|$\\#"):
         fail(field, "%r is not a valid libvirt URI" % value)
     parts = urlsplit(value)
     if parts.scheme not in URI_SCHEMES:
@@ -109,6 +115,13 @@ def check_uri(field, value):
         fail(field, "%r must end in /system or /session" % value)
     if "+" in parts.scheme and parts.scheme != "qemu+unix" and not parts.hostname:
         fail(field, "%r names no host" % value)
+    if parts.query:
+        for pair in parts.query.split("&"):
+            key, _sep, val = pair.partition("=")
+            if key not in URI_PARAMETERS:
+                fail(field, "%r has query parameter %r; allowed: %s" % (value, key, ", ".join(URI_PARAMETERS)))
+            if not URI_VALUE_RE.match(val):
+                fail(field, "%r has an unsafe value for %s" % (value, key))
     return value
 
 

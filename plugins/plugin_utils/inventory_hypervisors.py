@@ -3,9 +3,11 @@
 """The hypervisors of an inventory group, from host and group variables.
 
 Each host of the group (default `nova_compute`) is a compute node. Its libvirt URI is
-`nova_libvirt_uri` when set, else qemu+ssh to its ansible_host as its ansible_user, with
-the key Ansible uses for it (`ansible_ssh_private_key_file`) and, when set,
-`nova_libvirt_known_hosts`; ssh checks the host key. Settings come from `nova_*` variables.
+`nova_libvirt_uri` when set, else qemu+ssh to its ansible_host as its ansible_user with
+the key Ansible uses for it (`ansible_ssh_private_key_file`), checking the host key in
+~/.ssh/known_hosts; or, when `nova_libvirt_known_hosts` names a known_hosts file,
+qemu+libssh2 (libvirt's own SSH client, which takes that file; its libssh transport stalls on large replies) checking the host key there.
+Settings come from `nova_*` variables.
 """
 
 from __future__ import absolute_import, division, print_function
@@ -42,15 +44,18 @@ def libvirt_uri(name, hostvars):
     address = hostvars.get("ansible_host") or name
     user = hostvars.get("ansible_user") or "root"
     params = {}
+    scheme = "qemu+ssh"
     if hostvars.get("ansible_ssh_private_key_file"):
         params["keyfile"] = hostvars["ansible_ssh_private_key_file"]
     if hostvars.get("nova_libvirt_known_hosts"):
+        scheme = "qemu+libssh2"
         params["known_hosts"] = hostvars["nova_libvirt_known_hosts"]
+        params["sshauth"] = "privkey" if params.get("keyfile") else "agent,privkey"
     port = hostvars.get("ansible_port")
     netloc = "%s@%s" % (quote(str(user), safe=""), address)
     if port and int(port) != 22:
         netloc += ":%d" % int(port)
-    uri = "qemu+ssh://%s/system" % netloc
+    uri = "%s://%s/system" % (scheme, netloc)
     if params:
         uri += "?" + urlencode(sorted(params.items()), safe="/")
     return uri

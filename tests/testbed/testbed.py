@@ -99,7 +99,8 @@ def build_base():
         handle.write("")
     # sshd: root logs in with a key only.
     with open(os.path.join(base, "etc/ssh/sshd_config.d/novalite.conf"), "w") as handle:
-        handle.write("PermitRootLogin prohibit-password\nPasswordAuthentication no\nUseDNS no\n")
+        handle.write("PermitRootLogin prohibit-password\nPasswordAuthentication no\nUseDNS no\n"
+                     "HostKey /etc/ssh/ssh_host_ed25519_key\n")
     with open(stamp, "w") as handle:
         handle.write(time.strftime("%Y-%m-%dT%H:%M:%SZ\n", time.gmtime()))
     log("base built in %.0f s" % (time.monotonic() - start))
@@ -126,14 +127,14 @@ class TestBed:
     def _host(self, index):
         name = "%s-h%d" % (self.name, index)
         address = "%s.%d" % (SUBNET, 10 + index)
-        query = "keyfile=%s&known_hosts=%s" % (self.key, self.known_hosts)
+        query = "keyfile=%s&known_hosts=%s&sshauth=privkey" % (self.key, self.known_hosts)
         return {
             "name": name, "address": address, "netns": name,
             "veth": "%sv%d" % (self.name, index),
             "root": os.path.join(self.dir, name, "rootfs"),
             "pidfile": os.path.join(self.dir, name, "nspawn.pid"),
             "logfile": os.path.join(self.dir, name, "nspawn.log"),
-            "uri": "qemu+ssh://root@%s/system?%s" % (address, query),
+            "uri": "qemu+libssh2://root@%s/system?%s" % (address, query),
             "ssh_key": self.key, "known_hosts": self.known_hosts,
         }
 
@@ -180,6 +181,13 @@ class TestBed:
             path = os.path.join(root, stale)
             if os.path.exists(path):
                 os.unlink(path)
+        # each host its own SSH host key
+        keydir = os.path.join(root, "etc/ssh")
+        for name in os.listdir(keydir):
+            if name.startswith("ssh_host_"):
+                os.unlink(os.path.join(keydir, name))
+        run(["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-C", host["name"],
+             "-f", os.path.join(keydir, "ssh_host_ed25519_key")])
         run(["ip", "netns", "add", host["netns"]])
         run(["ip", "link", "add", host["veth"], "type", "veth", "peer", "name", "host0",
              "netns", host["netns"]])
@@ -196,7 +204,9 @@ class TestBed:
             ["systemd-nspawn", "-D", host["root"], "-b", "--register=no", "--keep-unit",
              "--network-namespace-path=/run/netns/" + host["netns"], "--bind=/dev/kvm",
              "--capability=all", "--machine=" + host["name"], "--console=passive"],
-            stdin=subprocess.DEVNULL, stdout=logfile, stderr=subprocess.STDOUT, start_new_session=True)
+            stdin=subprocess.DEVNULL, stdout=logfile, stderr=subprocess.STDOUT, start_new_session=True,
+            # /proc/sys/net writable: libvirt sets up bridges in the host's own namespace
+            env=dict(os.environ, SYSTEMD_NSPAWN_API_VFS_WRITABLE="network"))
         logfile.close()
         with open(host["pidfile"], "w") as handle:
             handle.write(str(proc.pid))

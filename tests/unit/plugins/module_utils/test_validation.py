@@ -101,6 +101,9 @@ BAD_CATALOGS = [
     ("images.i.kernel_id", dict(images=[{"name": "i", "url": "http://127.0.0.1/x", "kernel_id": "k"}])),
     ("hypervisors[0].uri", dict(hypervisors=[{"name": "h", "uri": "qemu+ssh://root@h/system;reboot"}])),
     ("hypervisors[0].uri", dict(hypervisors=[{"name": "h", "uri": "http://h/system"}])),
+    ("hypervisors[0].uri", dict(hypervisors=[{"name": "h", "uri": "qemu+ssh://root@h/system?command=/bin/sh"}])),
+    ("hypervisors[0].uri", dict(hypervisors=[{"name": "h", "uri": "qemu+ssh://root@h/system?netcat=nc"}])),
+    ("hypervisors[0].uri", dict(hypervisors=[{"name": "h", "uri": "qemu+ssh://root@h/system?keyfile=/k%20x"}])),
     ("hypervisors[0].uri", dict(hypervisors=[{"name": "h", "uri": "qemu+ssh:///system"}])),
     ("hypervisors[0].uri", dict(hypervisors=[{"name": "h", "uri": "qemu:///etc/passwd"}])),
     ("hypervisors[0].cpu_allocation_ratio", dict(hypervisors=[{"name": "h", "uri": "qemu:///system",
@@ -132,6 +135,11 @@ def test_kernel_ramdisk_references(image_file):
     with pytest.raises(v.InvalidRequest) as err:
         v.check_server_request(request(image="k"), cats)
     assert str(err.value).startswith("image:")
+
+
+def test_ssh_uri_with_key_and_known_hosts():
+    uri = "qemu+ssh://root@10.213.0.11/system?keyfile=/var/lib/k/id_ed25519&known_hosts=/var/lib/k/known_hosts"
+    assert v.check_uri("uri", uri) == uri
 
 
 def test_absent_needs_only_a_name(image_file):
