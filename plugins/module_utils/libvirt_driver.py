@@ -363,12 +363,17 @@ class HostLock:
             delay = min(delay * 2, 0.2)
 
     def _break_if_stale(self):
-        vol = find_volume(self.pool, self.name)
-        if vol is None:
-            return
-        mtime = _text(ET.fromstring(vol.XMLDesc(0)), "target/timestamps/mtime")
-        if mtime and time.time() - float(mtime) > self.stale_after:
-            delete_volume(vol)
+        try:
+            vol = find_volume(self.pool, self.name)
+            if vol is None:
+                return
+            mtime = _text(ET.fromstring(vol.XMLDesc(0)), "target/timestamps/mtime")
+            if mtime and time.time() - float(mtime) > self.stale_after:
+                delete_volume(vol)
+        except libvirt.libvirtError as exc:
+            # the holder released it between our look-up and our read: try again
+            if exc.get_error_code() != libvirt.VIR_ERR_NO_STORAGE_VOL:
+                raise
 
     def __exit__(self, *exc_info):
         if self.vol is not None:

@@ -3,6 +3,7 @@ and the tiny guest image. Everything a test creates is removed when it ends, als
 
 import os
 import subprocess
+import sys
 import uuid
 import xml.etree.ElementTree as ET
 
@@ -166,3 +167,113 @@ def local_hv(conn):
         yield hv
     finally:
         hv.teardown()
+
+
+# --------------------------------------------------------------------------- test bed
+sys.path.insert(0, os.path.join(REPO, "tests", "testbed"))
+from testbed import TestBed  # noqa: E402  pylint: disable=wrong-import-position
+
+BED_NETWORK = {"name": "private", "cidr": "10.213.7.0/24", "bridge": "nlpriv0"}
+
+
+class Bed:
+    """The running test bed, prepared by the nova_compute role, and how to reach it."""
+
+    def __init__(self, testbed):
+        self.testbed = testbed
+        self.hosts = testbed.hosts
+        self.inventory = testbed.inventory_path
+
+    def hypervisors(self, **per_host):
+        """hypervisors for nova_server: per_host maps a host index (1-based) to overrides."""
+        result = []
+        for index, host in enumerate(self.hosts, 1):
+            hv = {"name": host["name"], "uri": host["uri"], "virt_type": "qemu"}
+            hv.update(per_host.get("h%d" % index, {}))
+            result.append(hv)
+        return result
+
+    def conn(self, index):
+        return driver.connect(self.hosts[index - 1]["uri"])
+
+    def domains(self, prefix):
+        """{host name: [domain names starting with prefix]} over the bed."""
+        found = {}
+        for index, host in enumerate(self.hosts, 1):
+            conn = self.conn(index)
+            try:
+                found[host["name"]] = sorted(d.name() for d in conn.listAllDomains() if d.name().startswith(prefix))
+            finally:
+                conn.close()
+        return found
+
+    def leftovers(self, prefix):
+        """Domains, instance volumes and DHCP reservations of servers named prefix* on any host."""
+        left = []
+        for index, host in enumerate(self.hosts, 1):
+            conn = self.conn(index)
+            try:
+                for dom in conn.listAllDomains():
+                    if dom.name().startswith(prefix):
+                        left.append("%s: domain %s" % (host["name"], dom.name()))
+                pool = driver.find_pool(conn, "nova_instances")
+                if pool is not None:
+                    pool.refresh(0)
+                    live = set(d.UUIDString() for d in conn.listAllDomains())
+                    left += ["%s: orphan volume %s" % (host["name"], vol.name()) for vol in pool.listAllVolumes(0)
+                             if vol.name()[:1] not in "._" and vol.name().split(".")[0] not in live]
+                net = driver.find_network(conn, BED_NETWORK["name"])
+                dhcp = driver.network_dhcp(net) if net is not None else None
+                for mac, (ip, name) in (dhcp[2] if dhcp else {}).items():
+                    if (name or "").startswith(prefix):
+                        left.append("%s: dhcp %s %s" % (host["name"], mac, ip))
+            finally:
+                conn.close()
+        return left
+
+    def wipe(self, prefix):
+        """Remove every server named prefix* from the bed (after a failed test)."""
+        for index in range(1, len(self.hosts) + 1):
+            try:
+                conn = self.conn(index)
+            except driver.DriverError:
+                continue  # a host a test stopped; the bed's tear-down removes it whole
+            try:
+                pool = driver.find_pool(conn, "nova_instances")
+                net = driver.find_network(conn, BED_NETWORK["name"])
+                for dom in conn.listAllDomains():
+                    if not dom.name().startswith(prefix):
+                        continue
+                    record = driver.read_record(dom) or {}
+                    driver.destroy_domain(dom)
+                    for vol in driver.instance_volumes(pool, dom.UUIDString()):
+                        driver.delete_volume(vol)
+                    for port in record.get("ports") or []:
+                        if net is not None:
+                            driver.release_fixed_ip(pool, net, port["mac"])
+            finally:
+                conn.close()
+
+
+@pytest.fixture(scope="session")
+def bed(tiny_image):
+    """Three nspawn hosts, prepared by the nova_compute role through prepare_compute.yml."""
+    from helpers import run_playbook_file
+    testbed = TestBed("nltest", 3)
+    try:
+        testbed.up()
+        run = run_playbook_file(os.path.join(REPO, "playbooks", "prepare_compute.yml"),
+                                {"nova_compute_networks": [BED_NETWORK]}, inventory_path=testbed.inventory_path)
+        assert run.rc == 0, run.stderr[-3000:]
+        yield Bed(testbed)
+    finally:
+        testbed.down()
+        assert testbed.leftovers() == []
+
+
+@pytest.fixture
+def prefix(bed, request):
+    """A server-name prefix for one test; its servers are gone when the test ends."""
+    name = "t%s-" % uuid.uuid4().hex[:6]
+    yield name
+    bed.wipe(name)

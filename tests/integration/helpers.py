@@ -61,6 +61,23 @@ class PlaybookResult:
         return self.data["stats"]
 
 
+def run_playbook_file(path, extra_vars=None, inventory_path=None, timeout=900, check=False):
+    """Run a playbook file of the repo against an inventory file."""
+    with tempfile.TemporaryDirectory(prefix="novalite-play-") as tmp:
+        cmd = [os.path.join(os.path.dirname(PYTHON), "ansible-playbook"), "-i", inventory_path, path]
+        if extra_vars:
+            vars_file = os.path.join(tmp, "vars.json")
+            with open(vars_file, "w") as handle:
+                json.dump(extra_vars, handle)
+            cmd += ["-e", "@" + vars_file]
+        if check:
+            cmd.append("--check")
+        start = time.monotonic()
+        proc = subprocess.run(cmd, capture_output=True, text=True, env=ansible_env(), timeout=timeout,
+                              check=False)
+        return PlaybookResult(proc, time.monotonic() - start)
+
+
 def run_playbook(playbook_text, extra_vars=None, check=False, inventory=None, timeout=900):
     """Write the playbook to a temp file and run it; returns a PlaybookResult."""
     with tempfile.TemporaryDirectory(prefix="novalite-play-") as tmp:

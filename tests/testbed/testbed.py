@@ -20,6 +20,7 @@ import signal
 import subprocess
 import sys
 import time
+import zlib
 
 CACHE = "/var/cache/novalite-testbed"
 STATE = "/var/lib/novalite-testbed"
@@ -28,7 +29,7 @@ INCLUDE = "systemd,systemd-sysv,dbus,openssh-server,iproute2,python3,python3-apt
 # What a compute node installs (the nova_compute role's packages): downloaded, not installed.
 ROLE_PACKAGES = ["qemu-system-x86", "qemu-utils", "libvirt-daemon-system", "libvirt-clients",
                  "python3-libvirt", "dnsmasq-base"]
-SUBNET = "10.213.0"
+SUBNET_BASE = "10.213"
 
 
 def run(cmd, check=True, **kwargs):
@@ -122,11 +123,13 @@ class TestBed:
         self.known_hosts = os.path.join(self.dir, "known_hosts")
         self.inventory_path = os.path.join(self.dir, "inventory.ini")
         self.bridge = name + "br"
+        # one /24 per test bed name, so two beds never share addresses
+        self.subnet = "%s.%d" % (SUBNET_BASE, 1 + zlib.crc32(name.encode("ascii")) % 48)
         self.hosts = [self._host(i) for i in range(1, hosts + 1)]
 
     def _host(self, index):
         name = "%s-h%d" % (self.name, index)
-        address = "%s.%d" % (SUBNET, 10 + index)
+        address = "%s.%d" % (self.subnet, 10 + index)
         query = "keyfile=%s&known_hosts=%s&sshauth=privkey" % (self.key, self.known_hosts)
         return {
             "name": name, "address": address, "netns": name,
@@ -148,7 +151,7 @@ class TestBed:
             with open(self.key + ".pub") as handle:
                 pubkey = handle.read()
             run(["ip", "link", "add", self.bridge, "type", "bridge"])
-            run(["ip", "addr", "add", SUBNET + ".1/24", "dev", self.bridge])
+            run(["ip", "addr", "add", self.subnet + ".1/24", "dev", self.bridge])
             run(["ip", "link", "set", self.bridge, "up"])
             for host in self.hosts:
                 self._make_host(host, base, pubkey)
