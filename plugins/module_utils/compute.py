@@ -131,6 +131,7 @@ class Hypervisor:
         self.error = None
         self.failed_builds = 0
         self._pool = None
+        self.lock = threading.Lock()
 
     def gather(self):
         """Connect and read the host's facts; on failure the host is down."""
@@ -140,6 +141,7 @@ class Hypervisor:
                 self.pool()
             self.facts = driver.host_facts(self.conn, self.config["storage_pool"], self.config["virt_type"])
             self.networks = tuple(net.name() for net in self.conn.listAllNetworks() if net.isActive())
+            self.failed_builds = self.facts.get("failed_builds", 0)
             self.error = None
         except Exception as exc:  # any failure to reach the host marks it down
             self.facts = None
@@ -400,17 +402,34 @@ class ComputeAPI:
             hv = self.hypervisors[host]
             try:
                 ComputeManager(self, hv).build_and_run_instance(request, instance)
+                self._record_build(hv, failed=False)
                 return instance
             except RescheduledException as exc:
                 fault = {"code": 500, "message": str(exc), "host": host, "attempt": attempt,
                          "created": utcnow()}
                 self.faults.append(dict(fault, server=instance["name"]))
-                hv.failed_builds += 1
                 instance["fault"] = fault
+                self._record_build(hv, failed=True)
         instance.update(vm_state=records.ERROR, task_state=None, host=None)
         self.notifier.notify("compute.instance.create.error", hosts[-1] if hosts else "none",
                              notification_payload(instance, fault=instance.get("fault")), "ERROR")
         return instance
+
+    @staticmethod
+    def _record_build(hv, failed):
+        """Nova's failed_builds on the host itself: one more on a failure, 0 on a success.
+
+        The BuildFailureWeigher of later requests reads it back from the host record.
+        """
+        with hv.lock:
+            count = hv.failed_builds + 1 if failed else 0
+            if count == hv.failed_builds or not hv.up:
+                return
+            hv.failed_builds = count
+            try:
+                driver.update_host_record(hv.conn, hv.pool(), failed_builds=count)
+            except Exception:  # the host may be what failed; the count stays in memory
+                pass
 
     # ------------------------------------------------------------------ delete
     def delete(self, request):

@@ -79,7 +79,7 @@ def find_pool(conn, name):
         raise
 
 
-def virt_type(conn, requested="auto", pool_name=DEFAULT_POOL):
+def virt_type(conn, requested="auto", pool_name=DEFAULT_POOL, record=None):
     """kvm or qemu for this host.
 
     `kvm` or `qemu` when the operator says so. `auto` answers kvm only when libvirt
@@ -93,7 +93,7 @@ def virt_type(conn, requested="auto", pool_name=DEFAULT_POOL):
         conn.getDomainCapabilities(None, None, None, "kvm")
     except libvirt.libvirtError:
         return "qemu"
-    record = host_record(conn, pool_name)
+    record = host_record(conn, pool_name) if record is None else record
     return record.get("virt_type") if record.get("virt_type") in ("kvm", "qemu") else "qemu"
 
 
@@ -119,6 +119,7 @@ def host_facts(conn, pool_name=DEFAULT_POOL, requested_virt_type="auto"):
     """
     info = conn.getInfo()
     caps = ET.fromstring(conn.getCapabilities())
+    record = host_record(conn, pool_name)
     instances = []
     vcpus_used = 0
     memory_used = 0
@@ -152,7 +153,8 @@ def host_facts(conn, pool_name=DEFAULT_POOL, requested_virt_type="auto"):
         "hypervisor_type": conn.getType(),
         "hypervisor_version": conn.getVersion(),
         "libvirt_version": conn.getLibVersion(),
-        "virt_type": virt_type(conn, requested_virt_type, pool_name),
+        "virt_type": virt_type(conn, requested_virt_type, pool_name, record),
+        "failed_builds": int(record.get("failed_builds", 0)),
         "cpu_arch": _text(caps, "host/cpu/arch", info[0]),
         "vcpus": info[2],
         "vcpus_used": vcpus_used,
@@ -690,6 +692,15 @@ def write_host_record(conn, pool, record):
         delete_volume(old)
     vol = create_volume(pool, HOST_RECORD, len(data), "raw")
     upload_volume(conn, vol, data)
+
+
+def update_host_record(conn, pool, **changes):
+    """Change some fields of the host record, under the host's record lock."""
+    with HostLock(pool, "host-record"):
+        record = host_record(conn, pool.name())
+        record.update(changes)
+        write_host_record(conn, pool, record)
+        return record
 
 
 def probe_kvm_boot(conn, kernel, initrd, marker, timeout, console_dir):

@@ -6,6 +6,7 @@ import collections
 
 from conftest import catalog
 from helpers import run_playbook, run_playbook_file, REPO
+from ansible_collections.novalite.compute.plugins.module_utils import libvirt_driver as driver
 
 SERVER = """
 - hosts: localhost
@@ -155,6 +156,18 @@ def test_reschedule_after_a_real_spawn_failure(bed, tiny_image, prefix):
         assert bed.domains(prefix)[broken["name"]] == []
         assert bed.leftovers(prefix + "r-") == []
 
+        # the failure is recorded on h1 itself: the BuildFailureWeigher now steers the next
+        # request away from it although it still weighs best by RAM
+        conn = bed.conn(1)
+        try:
+            assert driver.host_record(conn)["failed_builds"] == 1
+        finally:
+            conn.close()
+        steered = boot(bed, tiny_image, prefix + "w", hypervisors=hvs)
+        assert hosts_of(steered) != [broken["name"]] and not steered["faults"]
+        weighed = steered["placement"]["weighed"]
+        assert weighed[-1]["host"] == broken["name"] and weighed[-1]["weight"] < -1000
+
         all_broken = bed.hypervisors(h2={"enabled": False}, h3={"enabled": False})
         failed = boot(bed, tiny_image, prefix + "x", hypervisors=all_broken)
         assert failed["failed"] is True
@@ -167,6 +180,7 @@ def test_reschedule_after_a_real_spawn_failure(bed, tiny_image, prefix):
             net = conn.networkLookupByName("private")
             net.destroy()
             net.create()
+            driver.update_host_record(conn, conn.storagePoolLookupByName("nova_instances"), failed_builds=0)
         finally:
             conn.close()
 
