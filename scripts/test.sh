@@ -1,11 +1,13 @@
 #!/usr/bin/env bash
 # The whole test suite, from a fresh Debian 12 machine (as root): sets up libvirt, QEMU and
 # the Python venv, builds the tiny guest image, then runs the unit tests, the integration
-# tests against the real local libvirtd, and ansible-test sanity on the built collection.
+# tests (the real local libvirtd, and a test bed of three nspawn hypervisor hosts), the
+# molecule scenario, and ansible-test sanity on the collection.
 set -euo pipefail
 here=$(cd "$(dirname "$0")/.." && pwd)
 "$here/scripts/setup-host.sh"
 "$here/scripts/build-tiny-image.sh" "$here/build/images"
 cd "$here"
 "$here/.venv/bin/python" -m pytest -q tests/unit tests/integration "$@"
+"$here/scripts/molecule.sh"
 "$here/scripts/sanity.sh"

@@ -45,8 +45,9 @@ def libvirt_uri(name, hostvars):
     user = hostvars.get("ansible_user") or "root"
     params = {}
     scheme = "qemu+ssh"
-    if hostvars.get("ansible_ssh_private_key_file"):
-        params["keyfile"] = hostvars["ansible_ssh_private_key_file"]
+    keyfile = hostvars.get("ansible_ssh_private_key_file") or hostvars.get("ansible_private_key_file")
+    if keyfile:
+        params["keyfile"] = keyfile
     if hostvars.get("nova_libvirt_known_hosts"):
         scheme = "qemu+libssh2"
         params["known_hosts"] = hostvars["nova_libvirt_known_hosts"]
@@ -57,7 +58,7 @@ def libvirt_uri(name, hostvars):
         netloc += ":%d" % int(port)
     uri = "%s://%s/system" % (scheme, netloc)
     if params:
-        uri += "?" + urlencode(sorted(params.items()), safe="/")
+        uri += "?" + urlencode(sorted(params.items()), safe="/,")
     return uri
 
 
