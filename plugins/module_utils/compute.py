@@ -373,7 +373,7 @@ class ComputeAPI:
                 message += ("; no active instance storage pool on %s (prepare it with the nova_compute role "
                             "or novalite.compute.nova_compute_node)" % ", ".join(unprepared))
             raise ComputeError(message, details={"placement": {"filters": exc.report},
-                                                  "unreachable": self.unreachable()})
+                                                 "unreachable": self.unreachable()})
         placement = {"filters": result.filter_report,
                      "weighed": [{"host": host, "weight": weight} for host, weight in result.weighed],
                      "hosts": [s.host for s in result.selections],

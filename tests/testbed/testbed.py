@@ -1,4 +1,3 @@
-#!/usr/bin/env python3
 """A test bed of real hypervisor hosts on one machine: systemd-nspawn containers.
 
 Each host is a Debian container booted with its own systemd, sshd (and, once the
