@@ -187,3 +187,46 @@ def test_host_facts_report_instances(conn, local_hv, tiny_image):
     names = sorted(v.name() for v in driver.instance_volumes(hv.pool(), mine[0]["uuid"]))
     assert names == sorted(mine[0]["uuid"] + s for s in
                            (".console.log", ".disk", ".disk.config", ".disk.eph0", ".disk.swap"))
+
+
+def test_image_from_a_url_is_downloaded_once_and_checked(conn, local_hv, tiny_image):
+    """An image given by URL (served here on loopback) is fetched into the control node's
+    cache, checked against its sha256, and boots; a wrong checksum is refused."""
+    import functools
+    import hashlib
+    import http.server
+    import threading
+
+    hv = local_hv
+    handler = functools.partial(http.server.SimpleHTTPRequestHandler, directory=os.path.dirname(tiny_image["root"]))
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    base = "http://127.0.0.1:%d/" % server.server_address[1]
+    cache = os.path.expanduser("~/.cache/novalite/images")
+    urls = [base + "tiny-root.qcow2?" + hv.tag, base + "tiny-root.qcow2?bad" + hv.tag]
+    try:
+        with open(tiny_image["root"], "rb") as handle:
+            digest = hashlib.sha256(handle.read()).hexdigest()
+        data = server_vars(hv, tiny_image, hv.prefix + "url")
+        for image in data["images"]:
+            if image["name"] == "tiny":
+                del image["file"]
+                image.update(url=urls[0], checksum="sha256:" + digest)
+        made = run_playbook(SERVER_TASK, data).task("server")
+        assert made["server"]["status"] == "ACTIVE", made
+        wait_console(conn, hv, made["server"]["id"], "NOVALITE-GUEST-READY")
+        for image in data["images"]:
+            if image["name"] == "tiny":
+                image.update(url=urls[1], checksum="0" * 64)
+        refused = run_playbook(SERVER_TASK, dict(data, server_name=hv.prefix + "bad")).task("server")
+        assert refused["failed"] is True and "does not match checksum" in refused["msg"], refused["msg"]
+        assert driver.find_domain(conn, hv.prefix + "bad") is None
+        run_playbook(SERVER_TASK, dict(data, server_name=hv.prefix + "url", server_state="absent"))
+        assert hv.leftovers() == []
+    finally:
+        server.shutdown()
+        for url in urls:
+            path = os.path.join(cache, hashlib.sha256(url.encode("utf-8")).hexdigest())
+            if os.path.exists(path):
+                os.unlink(path)

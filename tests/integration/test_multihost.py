@@ -3,6 +3,7 @@ prepared by the nova_compute role. Each test places real servers and checks wher
 landed, as Nova's filters and weighers would place them."""
 
 import collections
+import os
 
 from conftest import catalog
 from helpers import run_playbook, run_playbook_file, REPO
@@ -183,6 +184,50 @@ def test_reschedule_after_a_real_spawn_failure(bed, tiny_image, prefix):
             driver.update_host_record(conn, conn.storagePoolLookupByName("nova_instances"), failed_builds=0)
         finally:
             conn.close()
+
+
+def test_playbooks_precache_site_and_delete(bed, tiny_image, prefix):
+    """precache_images.yml copies each image once per host; site.yml (prepare, precache,
+    boot) then boots from the cache; delete_servers.yml removes the servers."""
+    data = catalog(tiny_image)
+    extra = {"nova_images": data["images"], "nova_flavors": data["flavors"],
+             "nova_compute_networks": [{"name": "private", "cidr": "10.213.7.0/24", "bridge": "nlpriv0"}],
+             "nova_servers": [{"name": prefix + "site", "image": "tiny", "flavor": "m1.tiny",
+                               "nics": [{"net-name": "private"}], "min_count": 2, "max_count": 2}]}
+    inventory = bed.inventory
+    with open(inventory) as handle:
+        text = handle.read()
+    local_inventory = text + "\n[local]\nlocalhost ansible_connection=local ansible_python_interpreter=%s\n" \
+        % __import__("sys").executable
+    import tempfile
+    with tempfile.NamedTemporaryFile("w", suffix=".ini", delete=False) as handle:
+        handle.write(local_inventory)
+        path = handle.name
+    try:
+        precache = run_playbook_file(REPO + "/playbooks/precache_images.yml", extra, inventory_path=path)
+        cached = precache.task("Copy the images into each hypervisor's image cache")["cached"]
+        assert set(cached) == set(names(bed))
+        again = run_playbook_file(REPO + "/playbooks/precache_images.yml", extra, inventory_path=path)
+        assert again.task("Copy the images into each hypervisor's image cache")["cached"] == \
+            dict((name, []) for name in names(bed))
+        site = run_playbook_file(REPO + "/playbooks/site.yml", extra, inventory_path=path)
+        assert all(s["failures"] == 0 for s in site.stats.values()), site.stats
+        booted = site.task("Boot each requested server")["results"][0]
+        assert [s["status"] for s in booted["servers"]] == ["ACTIVE", "ACTIVE"]
+        delete = run_playbook_file(REPO + "/playbooks/delete_servers.yml",
+                                   dict(extra, nova_servers=[{"name": prefix + "site", "max_count": 2}]),
+                                   inventory_path=path)
+        assert delete.task("Delete each listed server")["results"][0]["changed"] is True
+        assert bed.leftovers(prefix) == []
+    finally:
+        os.unlink(path)
+
+
+def test_soft_affinity_packs_a_group(bed, tiny_image, prefix):
+    groups = [{"name": prefix + "sa", "policy": "soft-affinity"}]
+    result = boot(bed, tiny_image, prefix + "sa", min_count=3, max_count=3, server_groups=groups,
+                  scheduler_hints={"group": prefix + "sa"})
+    assert len(set(hosts_of(result))) == 1
 
 
 def test_a_host_that_is_down_is_skipped(bed, tiny_image, prefix):
