@@ -56,6 +56,16 @@ class PlaybookResult:
                     return task["hosts"][host]
         raise KeyError("no task %r for %s" % (name, host))
 
+    def failures(self):
+        """(task, host, message) of every failed task, for assertion messages."""
+        found = []
+        for play in self.data["plays"]:
+            for task in play["tasks"]:
+                for host, result in task["hosts"].items():
+                    if result.get("failed") or result.get("unreachable"):
+                        found.append((task["task"]["name"], host, result.get("msg")))
+        return found
+
     @property
     def stats(self):
         return self.data["stats"]

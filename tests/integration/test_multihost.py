@@ -211,7 +211,7 @@ def test_playbooks_precache_site_and_delete(bed, tiny_image, prefix):
         assert again.task("Copy the images into each hypervisor's image cache")["cached"] == \
             dict((name, []) for name in names(bed))
         site = run_playbook_file(REPO + "/playbooks/site.yml", extra, inventory_path=path)
-        assert all(s["failures"] == 0 for s in site.stats.values()), site.stats
+        assert all(s["failures"] == 0 for s in site.stats.values()), site.failures()
         booted = site.task("Boot each requested server")["results"][0]
         assert [s["status"] for s in booted["servers"]] == ["ACTIVE", "ACTIVE"]
         delete = run_playbook_file(REPO + "/playbooks/delete_servers.yml",
