@@ -23,6 +23,7 @@ import contextlib
 import datetime
 import json
 import threading
+import time
 import uuid as uuidlib
 
 from ansible_collections.novalite.compute.plugins.module_utils import config_drive
@@ -173,17 +174,12 @@ def gather_all(hypervisors, timeout):
         thread.daemon = True
         thread.start()
         threads.append((hv, thread))
-    deadline = _monotonic() + timeout
+    deadline = time.monotonic() + timeout
     for hv, thread in threads:
-        thread.join(max(0.0, deadline - _monotonic()))
+        thread.join(max(0.0, deadline - time.monotonic()))
         if thread.is_alive():
             hv.facts = None
             hv.error = "no answer from %s within %ss" % (hv.uri, timeout)
-
-
-def _monotonic():
-    import time
-    return time.monotonic()
 
 
 # ------------------------------------------------------------------------- the API
@@ -249,7 +245,7 @@ class ComputeAPI:
                 result["servers"].append(server_view(record, hv))
         if not missing:
             return result
-        min_count = max(1, request["min_count"] - len(existing)) if request["min_count"] > len(existing) else 1
+        min_count = max(1, request["min_count"] - len(existing))
         instances = self._provision_instances(request, missing, min_count)
         spec, selections, placement = self._schedule(request, instances, min_count)
         instances = instances[:len(selections)]
@@ -501,9 +497,9 @@ class ComputeManager:
                 self._check_claim(request, instance, facts)
                 xml = driver.domain_xml(self._domain_spec(request, instance, pool))
                 dom = driver.define_domain(conn, xml)
-        except (driver.DriverError, Exception) as exc:
-            if isinstance(exc, RescheduledException):
-                raise
+        except RescheduledException:
+            raise
+        except Exception as exc:  # any failure to claim sends the build to an alternate
             raise RescheduledException("claim on %s failed: %s" % (self.hv.name, exc))
         try:
             yield dom

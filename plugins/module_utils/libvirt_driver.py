@@ -13,7 +13,8 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
-import hashlib
+import ipaddress
+import json
 import os
 import re
 import time
@@ -29,6 +30,7 @@ except ImportError as exc:  # pragma: no cover - reported by the modules
     HAS_LIBVIRT = False
     LIBVIRT_IMPORT_ERROR = exc
 
+from ansible_collections.novalite.compute.plugins.module_utils import images
 from ansible_collections.novalite.compute.plugins.module_utils import instance_record as records
 
 DEFAULT_URI = "qemu:///system"
@@ -99,7 +101,6 @@ def virt_type(conn, requested="auto", pool_name=DEFAULT_POOL, record=None):
 
 def host_record(conn, pool_name=DEFAULT_POOL):
     """Host-level settings kept on the hypervisor itself (a small volume), or {}."""
-    import json
     pool = find_pool(conn, pool_name)
     vol = find_volume(pool, HOST_RECORD) if pool is not None and pool.isActive() else None
     if vol is None:
@@ -384,21 +385,13 @@ class HostLock:
         return False
 
 
-def _file_sha256(path):
-    digest = hashlib.sha256()
-    with open(path, "rb") as handle:
-        for chunk in iter(lambda: handle.read(MIB), b""):
-            digest.update(chunk)
-    return digest.hexdigest()
-
-
 def cache_image(conn, instance_pool, path, fmt, checksum=None):
     """The base image in the host's `_base` cache, uploaded once per host.
 
     Volumes are named by the image's sha256, so a changed file is a new base and an
     unchanged one is never copied twice. Returns (volume path, copied: bool).
     """
-    checksum = checksum or _file_sha256(path)
+    checksum = checksum or images.sha256_of(path)
     cache = base_pool(conn, instance_pool)
     name = checksum
     with HostLock(cache, name, timeout=600):
@@ -440,7 +433,6 @@ def find_network(conn, name):
 
 def ensure_network(conn, name, cidr, bridge=None, dhcp=True):
     """An isolated libvirt network (no forward) with DHCP; defined when missing."""
-    import ipaddress
     net = find_network(conn, name)
     if net is None:
         network = ipaddress.ip_network(cidr, strict=False)
@@ -493,7 +485,6 @@ def reserve_fixed_ip(conn, pool, net, mac, hostname, requested=None):
 
     Runs under the host's network lock so two builds never take one address.
     """
-    import ipaddress
     with HostLock(pool, "net-" + net.name()):
         dhcp = network_dhcp(net)
         if dhcp is None:
@@ -685,7 +676,6 @@ HOST_RECORD = ".novalite-host.json"
 
 def write_host_record(conn, pool, record):
     """Replace the host record volume with `record` (a dict, stored as JSON)."""
-    import json
     data = json.dumps(record, sort_keys=True).encode("utf-8")
     old = find_volume(pool, HOST_RECORD)
     if old is not None:
