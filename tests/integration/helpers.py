@@ -72,7 +72,7 @@ class PlaybookResult:
 
 
 def run_playbook_file(path, extra_vars=None, inventory_path=None, timeout=900, check=False):
-    """Run a playbook file of the repo against an inventory file."""
+    """Run a playbook file against an inventory file; returns a PlaybookResult."""
     with tempfile.TemporaryDirectory(prefix="novalite-play-") as tmp:
         cmd = [os.path.join(os.path.dirname(PYTHON), "ansible-playbook"), "-i", inventory_path, path]
         if extra_vars:
@@ -89,7 +89,7 @@ def run_playbook_file(path, extra_vars=None, inventory_path=None, timeout=900, c
 
 
 def run_playbook(playbook_text, extra_vars=None, check=False, inventory=None, timeout=900):
-    """Write the playbook to a temp file and run it; returns a PlaybookResult."""
+    """Run playbook text against `inventory` text (default: localhost with this Python)."""
     with tempfile.TemporaryDirectory(prefix="novalite-play-") as tmp:
         play = os.path.join(tmp, "play.yml")
         with open(play, "w") as handle:
@@ -98,15 +98,15 @@ def run_playbook(playbook_text, extra_vars=None, check=False, inventory=None, ti
         with open(inv, "w") as handle:
             handle.write(inventory or ("localhost ansible_connection=local ansible_python_interpreter=%s\n"
                                        % PYTHON))
-        cmd = [os.path.join(os.path.dirname(PYTHON), "ansible-playbook"), "-i", inv, play]
-        if extra_vars:
-            vars_file = os.path.join(tmp, "vars.json")
-            with open(vars_file, "w") as handle:
-                json.dump(extra_vars, handle)
-            cmd += ["-e", "@" + vars_file]
-        if check:
-            cmd.append("--check")
-        start = time.monotonic()
-        proc = subprocess.run(cmd, capture_output=True, text=True, env=ansible_env(), timeout=timeout,
-                              check=False)
-        return PlaybookResult(proc, time.monotonic() - start)
+        return run_playbook_file(play, extra_vars, inv, timeout, check)
+
+
+# One nova_server task taking all of its arguments from the variable `args`.
+SERVER_PLAY = """
+- hosts: localhost
+  gather_facts: false
+  tasks:
+    - name: server
+      novalite.compute.nova_server: "{{ args }}"
+      ignore_errors: true
+"""

@@ -4,7 +4,7 @@ against the real local libvirtd."""
 import pytest
 
 from conftest import catalog
-from helpers import run_playbook
+from helpers import SERVER_PLAY, run_playbook
 from ansible_collections.novalite.compute.plugins.module_utils import libvirt_driver as driver
 
 BAD_INPUTS = [
@@ -68,14 +68,7 @@ def test_bad_input_is_refused_before_anything_is_built(conn, local_hv, tiny_imag
     assert not [d.name() for d in conn.listAllDomains() if d.name().startswith(hv.prefix)]
 
 
-SERVER = """
-- hosts: localhost
-  gather_facts: false
-  tasks:
-    - name: server
-      novalite.compute.nova_server: "{{ args }}"
-      ignore_errors: true
-"""
+SERVER = SERVER_PLAY
 
 
 def test_min_count_is_all_or_nothing(conn, local_hv, tiny_image):

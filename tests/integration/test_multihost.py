@@ -6,17 +6,10 @@ import collections
 import os
 
 from conftest import catalog
-from helpers import run_playbook, run_playbook_file, REPO
+from helpers import SERVER_PLAY, run_playbook, run_playbook_file, REPO
 from ansible_collections.novalite.compute.plugins.module_utils import libvirt_driver as driver
 
-SERVER = """
-- hosts: localhost
-  gather_facts: false
-  tasks:
-    - name: server
-      novalite.compute.nova_server: "{{ args }}"
-      ignore_errors: true
-"""
+SERVER = SERVER_PLAY
 
 
 def boot(bed, tiny_image, name, hypervisors=None, **args):
