@@ -10,4 +10,6 @@ here=$(cd "$(dirname "$0")/.." && pwd)
 cd "$here"
 "$here/.venv/bin/python" -m pytest -q tests/unit tests/integration "$@"
 "$here/scripts/molecule.sh"
+"$here/scripts/units.sh"
+"$here/scripts/lint.sh"
 "$here/scripts/sanity.sh"
