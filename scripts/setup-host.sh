@@ -11,7 +11,7 @@ apt_packages=(
   libvirt-daemon-system libvirt-clients libvirt-dev pkg-config
   qemu-system-x86 qemu-utils dnsmasq-base ovmf
   busybox-static cpio xz-utils zstd kmod
-  debootstrap systemd-container iproute2 openssh-client shellcheck
+  debootstrap systemd-container iproute2 openssh-client shellcheck chromium
 )
 missing=()
 for p in "${apt_packages[@]}"; do

@@ -230,3 +230,32 @@ def test_image_from_a_url_is_downloaded_once_and_checked(conn, local_hv, tiny_im
             path = os.path.join(cache, hashlib.sha256(url.encode("utf-8")).hexdigest())
             if os.path.exists(path):
                 os.unlink(path)
+
+
+def test_dynamic_inventory_lists_servers_with_groups(conn, local_hv, tiny_image, tmp_path):
+    import subprocess
+    from helpers import PYTHON, ansible_env
+    hv = local_hv
+    name = hv.prefix + "inv"
+    made = run_playbook(SERVER_TASK, server_vars(hv, tiny_image, name, meta={"role": "web"})).task("server")
+    assert made["server"]["status"] == "ACTIVE", made
+    inventory = tmp_path / "nova.yml"
+    inventory.write_text(json.dumps({
+        "plugin": "novalite.compute.nova",
+        "hypervisors": [{"name": "local", "uri": "qemu:///system"}],
+        "storage_pool": hv.pool_name,
+        "keyed_groups": [{"key": "nova_metadata.role", "prefix": "role"}],
+    }))
+    proc = subprocess.run([os.path.join(os.path.dirname(PYTHON), "ansible-inventory"), "-i", str(inventory),
+                           "--list"], capture_output=True, text=True, env=ansible_env(), check=True)
+    # ansible-core 2.19 marks inventory-plugin values as untrusted in its JSON output
+    data = json.loads(proc.stdout, object_hook=lambda d: d.get("__ansible_unsafe", d))
+    hostvars = data["_meta"]["hostvars"][name]
+    assert hostvars["ansible_host"] == made["server"]["addresses"][hv.network][0]["addr"]
+    assert hostvars["nova_id"] == made["server"]["id"]
+    assert hostvars["nova_status"] == "ACTIVE"
+    for group in ("nova_hypervisor_local", "nova_az_nova", "nova_flavor_m1_tiny", "nova_image_tiny",
+                  "nova_meta_role_web", "role_web", "nova_status_ACTIVE"):
+        assert name in data[group]["hosts"], (group, sorted(data))
+    run_playbook(SERVER_TASK, server_vars(hv, tiny_image, name, server_state="absent"))
+    assert hv.leftovers() == []

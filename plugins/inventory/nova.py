@@ -1,0 +1,138 @@
+# -*- coding: utf-8 -*-
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+DOCUMENTATION = r"""
+name: nova
+short_description: The servers on novalite.compute hypervisors, as an inventory
+version_added: "0.1.0"
+description:
+  - Reads every instance record from the domains' metadata on the given hypervisors (in parallel)
+    and makes each server a host, with C(ansible_host) set to its first fixed address.
+  - Groups servers by hypervisor (C(nova_hypervisor_NAME)), availability zone (C(nova_az_ZONE)),
+    flavor (C(nova_flavor_NAME)), image (C(nova_image_NAME)), server group (C(nova_group_NAME)),
+    status (C(nova_status_ACTIVE)) and metadata (C(nova_meta_KEY_VALUE)), as the openstack.cloud
+    inventory plugin does; characters not valid in a group name become C(_). More groups with the
+    constructed options.
+  - The inventory file's name must end in C(nova.yml) or C(nova.yaml).
+author:
+  - novalite.compute developers (@novalite)
+requirements:
+  - libvirt-python
+extends_documentation_fragment:
+  - constructed
+options:
+  plugin:
+    description: The name of this plugin.
+    required: true
+    type: str
+    choices: [novalite.compute.nova]
+  hypervisors:
+    description:
+      - The hypervisors to read, each with C(name) and C(uri), as in M(novalite.compute.nova_server).
+    type: list
+    elements: dict
+    default: [{name: localhost, uri: "qemu:///system"}]
+  storage_pool:
+    description: Instance storage pool of the hypervisors.
+    type: str
+    default: nova_instances
+  connect_timeout:
+    description: Seconds to wait for each hypervisor; an unreachable one is skipped with a warning.
+    type: int
+    default: 30
+  only_active:
+    description: List only servers whose status is ACTIVE.
+    type: bool
+    default: false
+"""
+
+EXAMPLES = r"""
+# inventory/nova.yml
+plugin: novalite.compute.nova
+hypervisors:
+  - {name: compute1, uri: "qemu+ssh://root@compute1/system"}
+  - {name: compute2, uri: "qemu+ssh://root@compute2/system"}
+keyed_groups:
+  - key: nova_metadata.role | default('none')
+    prefix: role
+"""
+
+from ansible.errors import AnsibleParserError
+from ansible.inventory.group import to_safe_group_name
+from ansible.plugins.inventory import BaseInventoryPlugin, Constructable
+
+from ansible_collections.novalite.compute.plugins.module_utils import compute
+from ansible_collections.novalite.compute.plugins.module_utils import validation
+
+
+def server_groups(server):
+    """The groups one server belongs to."""
+    groups = ["nova", "nova_hypervisor_%s" % server["hypervisor_hostname"],
+              "nova_status_%s" % server["status"]]
+    if server.get("availability_zone"):
+        groups.append("nova_az_%s" % server["availability_zone"])
+    if server["flavor"].get("name"):
+        groups.append("nova_flavor_%s" % server["flavor"]["name"])
+    if server["image"].get("name"):
+        groups.append("nova_image_%s" % server["image"]["name"])
+    if server.get("server_group"):
+        groups.append("nova_group_%s" % server["server_group"])
+    for key, value in sorted((server.get("metadata") or {}).items()):
+        groups.append("nova_meta_%s_%s" % (key, value))
+    return [to_safe_group_name(group, force=True, silent=True) for group in groups]
+
+
+def first_address(server):
+    for ports in server["addresses"].values():
+        for port in ports:
+            if port.get("addr"):
+                return port["addr"]
+    return None
+
+
+class InventoryModule(BaseInventoryPlugin, Constructable):
+    NAME = "novalite.compute.nova"
+
+    def verify_file(self, path):
+        return super(InventoryModule, self).verify_file(path) and path.endswith(("nova.yml", "nova.yaml"))
+
+    def parse(self, inventory, loader, path, cache=True):
+        super(InventoryModule, self).parse(inventory, loader, path, cache)
+        self._read_config_data(path)
+        try:
+            configs = [validation.check_hypervisor("hypervisors[%d]" % index,
+                                                   dict(hv, storage_pool=self.get_option("storage_pool")))
+                       for index, hv in enumerate(self.get_option("hypervisors"))]
+        except validation.InvalidRequest as exc:
+            raise AnsibleParserError("%s: %s" % (path, exc))
+        hypervisors = [compute.Hypervisor(config) for config in configs]
+        compute.gather_all(hypervisors, self.get_option("connect_timeout"))
+        strict = self.get_option("strict")
+        for hv in hypervisors:
+            if not hv.up:
+                self.display.warning("nova inventory: hypervisor %s skipped: %s" % (hv.name, hv.error))
+                continue
+            for record in hv.facts["instances"]:
+                server = compute.server_view(record, hv)
+                if self.get_option("only_active") and server["status"] != "ACTIVE":
+                    continue
+                self._add_server(server, strict)
+
+    def _add_server(self, server, strict):
+        name = server["name"]
+        self.inventory.add_host(name)
+        for group in server_groups(server):
+            self.inventory.add_group(group)
+            self.inventory.add_child(group, name)
+        hostvars = {"ansible_host": first_address(server)}
+        for key, value in server.items():
+            hostvars["nova_" + key] = value
+        for key, value in hostvars.items():
+            self.inventory.set_variable(name, key, value)
+        self._set_composite_vars(self.get_option("compose"), hostvars, name, strict=strict)
+        self._add_host_to_composed_groups(self.get_option("groups"), hostvars, name, strict=strict)
+        self._add_host_to_keyed_groups(self.get_option("keyed_groups"), hostvars, name, strict=strict)
