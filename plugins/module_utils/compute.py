@@ -166,6 +166,19 @@ class Hypervisor:
         return self.facts
 
 
+def capacity(hv):
+    """Per resource, what a host has allocated (reserved included, as Nova counts it) against
+    its limit (total x allocation ratio), for reports."""
+    if not hv.up:
+        return None
+    state = hv.host_state()
+    return {
+        "vcpus": {"used": state.vcpus_used, "limit": state.limits["vcpu"]},
+        "memory_mb": {"used": state.memory_mb_used, "limit": state.limits["memory_mb"]},
+        "disk_gb": {"used": state.disk_mb_used / 1024.0, "limit": state.limits["disk_gb"]},
+    }
+
+
 def gather_all(hypervisors, timeout):
     """Gather every hypervisor's facts in parallel; a host silent past `timeout` is down."""
     threads = []

@@ -132,7 +132,10 @@ ansible_facts:
           type: list
           elements: dict
     nova_hosts:
-      description: Per hypervisor name, the same dictionary plus C(up) and C(error).
+      description:
+        - Per hypervisor name, the same dictionary plus C(up), C(error), C(availability_zone) and
+          C(capacity), which gives for C(vcpus), C(memory_mb) and C(disk_gb) the C(used) amount
+          (reserved included, as Nova counts it) and the C(limit) (total times allocation ratio).
       returned: when O(hypervisors) is given
       type: dict
 """
@@ -167,7 +170,9 @@ def main():
             compute.gather_all(hypervisors, params["connect_timeout"])
             hosts = {}
             for hv in hypervisors:
-                hosts[hv.name] = dict(hv.facts or {}, up=hv.up, error=hv.error, uri=hv.uri)
+                hosts[hv.name] = dict(hv.facts or {}, up=hv.up, error=hv.error, uri=hv.uri,
+                                      availability_zone=hv.config["availability_zone"],
+                                      capacity=compute.capacity(hv))
             module.exit_json(changed=False, ansible_facts={"nova_hosts": hosts})
         validation.check_uri("uri", params["uri"])
         validation.check_name("storage_pool", params["storage_pool"])

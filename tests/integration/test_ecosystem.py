@@ -41,3 +41,44 @@ def test_demo_playbook_through_ansible_runner(conn, tmp_path):
     servers = booted[0]["event_data"]["res"]["servers"]
     assert [s["status"] for s in servers] == ["ACTIVE", "ACTIVE"]
     assert not [d for d in conn.listAllDomains() if d.name().startswith("demo-")]
+
+
+def test_capacity_report_renders_in_a_headless_browser(conn, local_hv, tiny_image, tmp_path):
+    import re
+    import shutil
+    from conftest import catalog
+    from helpers import SERVER_PLAY, run_playbook, run_playbook_file
+
+    hv = local_hv
+    args = catalog(tiny_image)
+    args.update(name=hv.prefix + "cap", image="tiny", flavor="m1.small", hypervisors=[hv.config()],
+                nics=[{"net-name": hv.network}])
+    assert run_playbook(SERVER_PLAY, {"args": args}).task("server")["server"]["status"] == "ACTIVE"
+    report = tmp_path / "capacity.html"
+    inventory = tmp_path / "inventory.ini"
+    inventory.write_text("localhost ansible_connection=local ansible_python_interpreter=%s\n" % PYTHON)
+    run = run_playbook_file(os.path.join(REPO, "playbooks", "capacity_report.yml"),
+                            {"nova_hypervisors": [hv.config()], "nova_capacity_report": str(report)},
+                            inventory_path=str(inventory))
+    table = run.task("Capacity table")["msg"]
+    assert table[0].split()[:2] == ["hypervisor", "zone"] and table[1].split()[0] == "local"
+    html = report.read_text()
+    assert not re.search(r"(src|href)=\"?(https?:)?//", html), "the page must need no network"
+
+    browser = shutil.which("chromium")
+    assert browser, "chromium is installed by scripts/setup-host.sh"
+    flags = [browser, "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+             "--disable-background-networking", "--disable-component-update", "--disable-sync",
+             "--user-data-dir=" + str(tmp_path / "profile"), "--window-size=1000,400"]
+    dom = subprocess.run(flags + ["--dump-dom", report.as_uri()], capture_output=True, text=True,
+                         timeout=120, check=True).stdout
+    assert 'data-host="local"' in dom
+    widths = dict(re.findall(r'data-resource="(\w+)"><div class="fill[^"]*" style="width: ([\d.]+)%', dom))
+    assert set(widths) == {"vcpus", "memory_mb", "disk_gb"}
+    assert float(widths["memory_mb"]) > 0 and float(widths["vcpus"]) > 0
+    shot = tmp_path / "capacity.png"
+    subprocess.run(flags + ["--screenshot=" + str(shot), report.as_uri()], capture_output=True, timeout=120,
+                   check=True)
+    assert shot.stat().st_size > 5000
+    run_playbook(SERVER_PLAY, {"args": dict(args, state="absent")})
+    assert hv.leftovers() == []
