@@ -250,6 +250,8 @@ class ComputeAPI:
         self._check_names_free(names, existing)
         missing = [name for name in names if name not in existing]
         result = {"changed": False, "servers": [], "placement": None, "faults": []}
+        before = dict((name, diff_view(server_view(record, hv))) for name, (hv, record) in existing.items())
+        result["diff"] = {"before": before, "after": before}
         for name in names:
             if name in existing:
                 hv, record = existing[name]
@@ -257,6 +259,7 @@ class ComputeAPI:
                 result["changed"] = result["changed"] or changed
                 result["servers"].append(server_view(record, hv))
         if not missing:
+            result["diff"]["after"] = dict((s["name"], diff_view(s)) for s in result["servers"])
             return result
         min_count = max(1, request["min_count"] - len(existing))
         instances = self._provision_instances(request, missing, min_count)
@@ -264,14 +267,25 @@ class ComputeAPI:
         instances = instances[:len(selections)]
         result["placement"] = placement
         result["changed"] = True
+        plans = dict((instance["name"], {"selected": selection.host, "alternates": list(selection.alternates),
+                                         "weight": selection.weight, "filters": placement["filters"],
+                                         "weighed": placement["weighed"]})
+                     for instance, selection in zip(instances, selections))
         if self.check_mode:
             for instance, selection in zip(instances, selections):
                 instance["host"] = selection.host
                 result["servers"].append(server_view(instance, self.hypervisors[selection.host]))
-            return result
-        built = self.build_instances(request, instances, selections)
-        result["servers"].extend(server_view(inst, self.hypervisors.get(inst.get("host"))) for inst in built)
+        else:
+            built = self.build_instances(request, instances, selections)
+            result["servers"].extend(server_view(inst, self.hypervisors.get(inst.get("host"))) for inst in built)
         result["servers"].sort(key=lambda s: s["name"])
+        for server in result["servers"]:
+            if server["name"] in plans:
+                server["placement"] = plans[server["name"]]
+        result["diff"]["after"] = dict((s["name"], diff_view(s)) for s in result["servers"])
+        if self.check_mode:
+            return result
+        built = [s for s in result["servers"] if s["name"] in plans]
         result["faults"] = self.faults
         failed = [inst for inst in built if inst["vm_state"] == records.ERROR]
         if failed:
@@ -448,7 +462,9 @@ class ComputeAPI:
             names.append(request["name"])
         self.gather_host_states()
         existing = self.find_servers(set(names))
-        result = {"changed": bool(existing), "servers": []}
+        result = {"changed": bool(existing), "servers": [],
+                  "diff": {"before": dict((name, diff_view(server_view(record, hv)))
+                                          for name, (hv, record) in existing.items()), "after": {}}}
         for name in sorted(existing):
             hv, record = existing[name]
             result["servers"].append(server_view(record, hv))
@@ -667,6 +683,14 @@ def _flavor(flavor):
 def _stored(instance):
     """The fields of an instance dict that go into the domain's metadata."""
     return dict((k, v) for k, v in instance.items() if k not in ("domain",))
+
+
+def diff_view(server):
+    """The part of a server that --diff shows."""
+    return {"status": server["status"], "hypervisor_hostname": server["hypervisor_hostname"],
+            "flavor": server["flavor"]["name"], "image": server["image"]["name"],
+            "metadata": server["metadata"],
+            "addresses": dict((net, [p["addr"] for p in ports]) for net, ports in server["addresses"].items())}
 
 
 def server_view(record, hv=None):

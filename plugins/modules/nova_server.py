@@ -37,8 +37,8 @@ attributes:
     support: full
     description: Reports the placement each server would get, creating nothing.
   diff_mode:
-    support: none
-    description: Not supported.
+    support: full
+    description: Shows each server before and after (status, host, flavor, image, metadata, addresses).
 options:
   name:
     description:
@@ -265,7 +265,11 @@ server:
     power_state: 1
     hypervisor_hostname: compute1
 servers:
-  description: Every server of the request (one item when one server was asked for).
+  description:
+    - Every server of the request (one item when one server was asked for), each shaped as RV(server).
+    - A server scheduled in this run also carries C(placement), with the host the scheduler C(selected),
+      its C(alternates), its C(weight), and the request's per-filter host counts (C(filters)) and best
+      weighed hosts (C(weighed)).
   returned: always
   type: list
   elements: dict
@@ -374,6 +378,9 @@ def main():
         module.fail_json(msg="unexpected error: %s" % exc, exception=traceback.format_exc(),
                          notifications=notifier.events)
     result["notifications"] = notifier.events
+    diff = result.pop("diff", None)
+    if module._diff and diff is not None:
+        result["diff"] = diff
     if request["max_count"] == 1 and result["servers"]:
         result["server"] = result["servers"][0]
     module.exit_json(**result)

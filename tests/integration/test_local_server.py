@@ -259,3 +259,40 @@ def test_dynamic_inventory_lists_servers_with_groups(conn, local_hv, tiny_image,
         assert name in data[group]["hosts"], (group, sorted(data))
     run_playbook(SERVER_TASK, server_vars(hv, tiny_image, name, server_state="absent"))
     assert hv.leftovers() == []
+
+
+def test_check_mode_and_diff_match_the_real_run(conn, local_hv, tiny_image):
+    """changed is the same in check mode and in the real run, for every kind of change; diff
+    shows before and after; check mode creates, changes and deletes nothing."""
+    hv = local_hv
+    run_playbook(PREPARE_TASK, {"pool": hv.pool_name, "path": hv.pool_path})
+    name = hv.prefix + "cd"
+    steps = [
+        ("create", server_vars(hv, tiny_image, name, meta={"a": "1"})),
+        ("rerun", server_vars(hv, tiny_image, name, meta={"a": "1"})),
+        ("meta", server_vars(hv, tiny_image, name, meta={"a": "2"})),
+        ("delete", server_vars(hv, tiny_image, name, server_state="absent")),
+        ("delete-again", server_vars(hv, tiny_image, name, server_state="absent")),
+    ]
+    expected = {"create": True, "rerun": False, "meta": True, "delete": True, "delete-again": False}
+    for step, variables in steps:
+        before = driver.read_record(conn.lookupByName(name)) if driver.find_domain(conn, name) else None
+        planned = run_playbook(SERVER_TASK, variables, check=True).task("server")
+        after_check = driver.read_record(conn.lookupByName(name)) if driver.find_domain(conn, name) else None
+        assert after_check == before, step
+        real = run_playbook(SERVER_TASK.replace("- name: server", "- name: server\n      diff: true"),
+                            variables).task("server")
+        assert planned["changed"] is real["changed"] is expected[step], (step, planned, real)
+        if step == "create":
+            assert planned["server"]["placement"]["selected"] == "local"
+            assert real["server"]["placement"]["selected"] == real["server"]["hypervisor_hostname"] == "local"
+            assert real["diff"]["before"] == {} and real["diff"]["after"][name]["status"] == "ACTIVE"
+            first_id = real["server"]["id"]
+        if step == "meta":
+            assert real["diff"]["before"][name]["metadata"] == {"a": "1"}
+            assert real["diff"]["after"][name]["metadata"] == {"a": "2"}
+            assert real["server"]["id"] == first_id
+            assert driver.read_record(conn.lookupByName(name))["metadata"] == {"a": "2"}
+        if step == "delete":
+            assert real["diff"]["after"] == {} and name in real["diff"]["before"]
+    assert hv.leftovers() == []
