@@ -1,11 +1,9 @@
 #!/usr/bin/env bash
-# ansible-lint (production profile, .ansible-lint) on the roles and playbooks.
+# ansible-lint (production profile, .ansible-lint) on the roles and playbooks; changelog lint.
 set -euo pipefail
-here=$(cd "$(dirname "$0")/.." && pwd)
-coll=$(mktemp -d)
-trap 'rm -rf "$coll"' EXIT
-mkdir -p "$coll/ansible_collections/novalite"
-ln -s "$here" "$coll/ansible_collections/novalite/compute"
+# shellcheck source=scripts/collection-tree.sh
+. "$(dirname "$0")/collection-tree.sh"
+collection_link
 cd "$here"
 PATH=$here/.venv/bin:$PATH ANSIBLE_COLLECTIONS_PATH=$coll "$here/.venv/bin/ansible-lint" --offline -q roles playbooks
 "$here/.venv/bin/antsibull-changelog" lint

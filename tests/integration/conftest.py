@@ -72,6 +72,22 @@ def catalog(tiny_image):
     }
 
 
+def remove_servers(conn, prefix, pool_name, network):
+    """Remove the servers named prefix* from one host: domain, volumes, DHCP reservations."""
+    pool = driver.find_pool(conn, pool_name)
+    net = driver.find_network(conn, network)
+    for dom in conn.listAllDomains():
+        if not dom.name().startswith(prefix):
+            continue
+        record = driver.read_record(dom) or {}
+        driver.destroy_domain(dom)
+        for vol in driver.instance_volumes(pool, dom.UUIDString()):
+            driver.delete_volume(vol)
+        for port in record.get("ports") or []:
+            if net is not None:
+                driver.release_fixed_ip(pool, net, port["mac"])
+
+
 class LocalHypervisor:
     """A private storage pool and isolated network on the local libvirtd."""
 
@@ -239,18 +255,7 @@ class Bed:
             except driver.DriverError:
                 continue  # a host a test stopped; the bed's tear-down removes it whole
             try:
-                pool = driver.find_pool(conn, "nova_instances")
-                net = driver.find_network(conn, BED_NETWORK["name"])
-                for dom in conn.listAllDomains():
-                    if not dom.name().startswith(prefix):
-                        continue
-                    record = driver.read_record(dom) or {}
-                    driver.destroy_domain(dom)
-                    for vol in driver.instance_volumes(pool, dom.UUIDString()):
-                        driver.delete_volume(vol)
-                    for port in record.get("ports") or []:
-                        if net is not None:
-                            driver.release_fixed_ip(pool, net, port["mac"])
+                remove_servers(conn, prefix, "nova_instances", BED_NETWORK["name"])
             finally:
                 conn.close()
 

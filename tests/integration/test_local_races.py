@@ -6,7 +6,7 @@ import os
 import subprocess
 import tempfile
 
-from conftest import catalog
+from conftest import catalog, remove_servers
 from helpers import PYTHON, SERVER_PLAY, ansible_env
 from ansible_collections.novalite.compute.plugins.module_utils import libvirt_driver as driver
 
@@ -76,14 +76,7 @@ def test_racing_runs_never_overcommit_ram(conn, local_hv, tiny_image):
         orphans = [v.name() for v in pool.listAllVolumes(0)
                    if v.name()[:1] not in "._" and v.name().split(".")[0] not in live]
         assert orphans == []
-        for domain in mine:
-            record = driver.read_record(domain)
-            driver.destroy_domain(domain)
-            for vol in driver.instance_volumes(pool, record["uuid"]):
-                driver.delete_volume(vol)
-            net = driver.find_network(conn, hv.network)
-            for port in record.get("ports") or []:
-                driver.release_fixed_ip(pool, net, port["mac"])
+        remove_servers(conn, hv.prefix, hv.pool_name, hv.network)
     assert hv.leftovers() == []
 
 
