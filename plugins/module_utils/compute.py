@@ -373,6 +373,9 @@ class ComputeAPI:
 
     def _schedule(self, request, instances, min_count):
         """scheduler_client.select_destinations over the hosts that have the networks."""
+        if not any(hv.up for hv in self.hypervisors.values()):
+            raise ComputeError("hypervisors: none could be reached: %s" % "; ".join(
+                "%s: %s" % item for item in sorted(self.unreachable().items())))
         spec = self._request_spec(request, len(instances), min_count)
         wanted = set(nic["network"] for nic in request["nics"])
         if wanted and not any(wanted <= set(hv.networks) for hv in self.hypervisors.values() if hv.up):

@@ -102,13 +102,20 @@ def virt_type(conn, requested="auto", pool_name=DEFAULT_POOL, record=None):
 def host_record(conn, pool_name=DEFAULT_POOL):
     """Host-level settings kept on the hypervisor itself (a small volume), or {}."""
     pool = find_pool(conn, pool_name)
-    vol = find_volume(pool, HOST_RECORD) if pool is not None and pool.isActive() else None
-    if vol is None:
+    if pool is None or not pool.isActive():
         return {}
-    try:
-        return json.loads(download_volume(conn, vol).decode("utf-8") or "{}")
-    except ValueError:
-        return {}
+    error = None
+    for _attempt in range(20):
+        try:
+            vol = find_volume(pool, HOST_RECORD)
+            if vol is None:
+                return {}
+            return json.loads(download_volume(conn, vol).decode("utf-8").strip() or "{}")
+        except (libvirt.libvirtError, ValueError) as exc:
+            # a writer is replacing it right now: read again
+            error = exc
+            time.sleep(0.05)
+    raise DriverError("cannot read the host record %s in pool %s: %s" % (HOST_RECORD, pool_name, error))
 
 
 def host_facts(conn, pool_name=DEFAULT_POOL, requested_virt_type="auto"):
@@ -127,10 +134,18 @@ def host_facts(conn, pool_name=DEFAULT_POOL, requested_virt_type="auto"):
     disk_used_gb = 0
     running = 0
     for dom in conn.listAllDomains():
-        state, max_mem_kib, _mem, nr_vcpus, _cpu = dom.info()
-        active = state == libvirt.VIR_DOMAIN_RUNNING or dom.isActive()
+        try:
+            state, max_mem_kib, _mem, nr_vcpus, _cpu = dom.info()
+            active = state == libvirt.VIR_DOMAIN_RUNNING or dom.isActive()
+            record = read_record(dom)
+            if record is not None:
+                record["power_state"] = power_state(dom)
+                record["domain"] = dom.name()
+        except libvirt.libvirtError as exc:
+            if exc.get_error_code() == libvirt.VIR_ERR_NO_DOMAIN:
+                continue  # undefined between the listing and this look
+            raise
         running += 1 if active else 0
-        record = read_record(dom)
         if record is None:
             if active:
                 vcpus_used += nr_vcpus
@@ -141,8 +156,6 @@ def host_facts(conn, pool_name=DEFAULT_POOL, requested_virt_type="auto"):
         memory_used += int(flavor.get("ram", max_mem_kib // 1024))
         disk_used_gb += int(flavor.get("disk", 0)) + int(flavor.get("ephemeral", 0))
         disk_used_gb += -(-int(flavor.get("swap", 0)) // 1024)
-        record["power_state"] = power_state(dom)
-        record["domain"] = dom.name()
         instances.append(record)
     local_gb = 0
     pool = find_pool(conn, pool_name)
@@ -674,14 +687,22 @@ def new_uuid():
 HOST_RECORD = ".novalite-host.json"
 
 
+HOST_RECORD_SIZE = 4096
+
+
 def write_host_record(conn, pool, record):
-    """Replace the host record volume with `record` (a dict, stored as JSON)."""
+    """Write `record` (a dict, as JSON padded to a fixed size) into the host record volume,
+    in place, so that readers never find it missing."""
     data = json.dumps(record, sort_keys=True).encode("utf-8")
-    old = find_volume(pool, HOST_RECORD)
-    if old is not None:
-        delete_volume(old)
-    vol = create_volume(pool, HOST_RECORD, len(data), "raw")
-    upload_volume(conn, vol, data)
+    if len(data) > HOST_RECORD_SIZE:
+        raise DriverError("host record too large (%d bytes)" % len(data))
+    vol = find_volume(pool, HOST_RECORD)
+    if vol is not None and vol.info()[1] != HOST_RECORD_SIZE:
+        delete_volume(vol)
+        vol = None
+    if vol is None:
+        vol = create_volume(pool, HOST_RECORD, HOST_RECORD_SIZE, "raw")
+    upload_volume(conn, vol, data.ljust(HOST_RECORD_SIZE))
 
 
 def update_host_record(conn, pool, **changes):
