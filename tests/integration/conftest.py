@@ -164,6 +164,34 @@ class LocalHypervisor:
             net.undefine()
 
 
+def remove_pool(connection, name):
+    """Delete a storage pool with its volumes, its directory and its _base cache pool."""
+    for pool_name in (name + driver.BASE_SUFFIX, name):
+        pool = driver.find_pool(connection, pool_name)
+        if pool is None:
+            continue
+        path = driver.pool_path(pool)
+        if pool.isActive():
+            pool.refresh(0)
+            for vol in pool.listAllVolumes(0):
+                if vol.name() != driver.BASE_SUFFIX:
+                    driver.delete_volume(vol)
+            pool.destroy()
+        pool.undefine()
+        if os.path.isdir(path):
+            os.rmdir(path)
+
+
+@pytest.fixture
+def default_pool_cleanup(conn):
+    """For tests that use the default instance pool (the demo): if it was not there before,
+    it is removed afterwards, with its image cache."""
+    existed = driver.find_pool(conn, driver.DEFAULT_POOL) is not None
+    yield
+    if not existed:
+        remove_pool(conn, driver.DEFAULT_POOL)
+
+
 def free_octet(connection):
     """A 10.213.N.0/24 subnet no libvirt network uses."""
     used = set()

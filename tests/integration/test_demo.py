@@ -6,7 +6,7 @@ import subprocess
 from helpers import REPO
 
 
-def test_demo_boots_and_cleans_up(conn):
+def test_demo_boots_and_cleans_up(conn, default_pool_cleanup):
     proc = subprocess.run([os.path.join(REPO, "scripts", "demo.sh")], capture_output=True, text=True,
                           timeout=900, check=False)
     assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]

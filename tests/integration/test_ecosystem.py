@@ -27,7 +27,7 @@ def test_ansible_builder_creates_a_context(tmp_path):
     assert "collections/novalite-compute-0.1.0.tar.gz" in (build / "requirements.yml").read_text()
 
 
-def test_demo_playbook_through_ansible_runner(conn, tmp_path):
+def test_demo_playbook_through_ansible_runner(conn, default_pool_cleanup, tmp_path):
     result = ansible_runner.run(
         private_data_dir=str(tmp_path),
         playbook=os.path.join(REPO, "playbooks", "demo.yml"),
