@@ -1,6 +1,7 @@
 """Fixtures for tests against the real local libvirtd: a private pool and network per test,
 and the tiny guest image. Everything a test creates is removed when it ends, also on failure."""
 
+import fcntl
 import os
 import subprocess
 import sys
@@ -20,10 +21,26 @@ IMAGES = os.path.join(REPO, "build", "images")
 def conn():
     subprocess.run([os.path.join(REPO, "scripts", "start-libvirtd.sh")], check=True)
     connection = driver.connect("qemu:///system")
-    sweep(connection)
-    yield connection
-    sweep(connection)
+    with open(SESSIONS_LOCK, "a") as lock:
+        # Sweep only when no other test session runs on this machine: each holds the lock shared.
+        if _try_lock(lock, fcntl.LOCK_EX):
+            sweep(connection)
+        fcntl.flock(lock, fcntl.LOCK_SH)
+        yield connection
+        if _try_lock(lock, fcntl.LOCK_EX):
+            sweep(connection)
     connection.close()
+
+
+SESSIONS_LOCK = "/run/novalite-test-sessions.lock"
+
+
+def _try_lock(handle, mode):
+    try:
+        fcntl.flock(handle, mode | fcntl.LOCK_NB)
+        return True
+    except OSError:
+        return False
 
 
 def sweep(connection):
@@ -290,9 +307,10 @@ class Bed:
 
 @pytest.fixture(scope="session")
 def bed(tiny_image):
-    """Three nspawn hosts, prepared by the nova_compute role through prepare_compute.yml."""
+    """Three nspawn hosts, prepared by the nova_compute role through prepare_compute.yml.
+    NOVALITE_TEST_BED names the bed (default nltest), so two sessions can run side by side."""
     from helpers import run_playbook_file
-    testbed = TestBed("nltest", 3)
+    testbed = TestBed(os.environ.get("NOVALITE_TEST_BED", "nltest"), 3)
     try:
         testbed.up()
         run = run_playbook_file(os.path.join(REPO, "playbooks", "prepare_compute.yml"),
