@@ -5,6 +5,7 @@ import os
 import subprocess
 import sys
 import tempfile
+import zlib
 import time
 
 REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
@@ -13,7 +14,8 @@ PYTHON = sys.executable
 
 def collections_path():
     """A directory holding ansible_collections/novalite/compute -> this checkout."""
-    root = os.path.join(tempfile.gettempdir(), "novalite-collections-%d" % os.getuid())
+    root = os.path.join(tempfile.gettempdir(), "novalite-collections-%d-%s"
+                        % (os.getuid(), zlib.crc32(REPO.encode()) & 0xffffffff))
     link = os.path.join(root, "ansible_collections", "novalite", "compute")
     if not os.path.islink(link):
         os.makedirs(os.path.dirname(link), exist_ok=True)
