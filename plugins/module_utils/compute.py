@@ -42,6 +42,7 @@ from ansible_collections.novalite.compute.plugins.module_utils import filters
 GIB = 1024 ** 3
 MIB = 1024 ** 2
 DELETED_STATES = (records.DELETED,)
+LEASE_MARGIN = 15
 
 
 class ComputeError(Exception):
@@ -246,7 +247,7 @@ class ComputeAPI:
         """Create the servers of the request that do not exist yet (idempotent by name)."""
         names = self.server_names(request)
         self.gather_host_states()
-        existing = self.find_servers(set(names))
+        existing = self._settle_unfinished_builds(self.find_servers(set(names)))
         self._check_names_free(names, existing)
         missing = [name for name in names if name not in existing]
         result = {"changed": False, "servers": [], "placement": None, "faults": []}
@@ -294,6 +295,48 @@ class ComputeAPI:
                                                    for i in failed)),
                 servers=result["servers"], details={"faults": self.faults, "placement": placement})
         return result
+
+    def _settle_unfinished_builds(self, existing):
+        """Servers of ours whose build has not finished: wait while another run still
+        builds them (its lease is live), reap those whose run died (lease expired), so
+        a run killed at any point is completed by the next one (a lease lasts at most
+        its run's timeout plus LEASE_MARGIN, so a run with the same timeout outwaits
+        it). Returns `existing` without the reaped ones."""
+        deadline = time.monotonic() + self.timeout + LEASE_MARGIN
+        while True:
+            waiting = []
+            for name, (hv, record) in sorted(existing.items()):
+                if records.is_complete(record):
+                    continue
+                if records.build_in_progress(record, time.time()):
+                    waiting.append(name)
+                elif not self.check_mode:
+                    try:
+                        ComputeManager(self, hv).reap_abandoned(record)
+                        hv.refresh_facts()
+                    except Exception as exc:  # reported with the server it concerns
+                        raise ComputeError("name: the abandoned build of %s on %s could not be removed: %s"
+                                           % (name, hv.name, exc))
+                    del existing[name]
+                else:
+                    del existing[name]
+            if not waiting:
+                return existing
+            if time.monotonic() > deadline:
+                hv, record = existing[waiting[0]]
+                raise ComputeError("name: %s is being built by another run on %s (task_state %s; its lease runs "
+                                   "%.0f s more); try again when it ends" % (
+                                       waiting[0], hv.name, record.get("task_state"),
+                                       record["lease_until"] - time.time()))
+            time.sleep(1.0)
+            for name in waiting:
+                hv, _record = existing[name]
+                hv.refresh_facts()
+                fresh = [r for r in hv.facts["instances"] if r.get("name") == name]
+                if fresh:
+                    existing[name] = (hv, fresh[0])
+                else:
+                    del existing[name]  # its run failed and cleaned up: build it anew
 
     def _check_names_free(self, names, existing):
         """A domain with one of our names but no record of ours is not ours to touch."""
@@ -474,10 +517,27 @@ class ComputeAPI:
             if not self.check_mode:
                 ComputeManager(self, hv).terminate_instance(record)
                 result["servers"][-1].update(status="DELETED", vm_state=records.DELETED, task_state=None)
+        if request.get("purge_orphans"):
+            purged = self.purge_orphans()
+            result["orphans_removed"] = purged
+            result["changed"] = result["changed"] or any(purged.values())
         down = self.unreachable()
         if down:
             result["unreachable"] = down
         return result
+
+    def purge_orphans(self):
+        """Nova's running_deleted_instance_action=reap: remove, on every reachable host,
+        what driver.find_orphans reports. {host: [orphans removed]}"""
+        removed = {}
+        for hv in self.hypervisors.values():
+            if not hv.up:
+                continue
+            removed[hv.name] = driver.find_orphans(hv.conn, hv.config["storage_pool"])
+            if not self.check_mode:
+                for orphan in removed[hv.name]:
+                    driver.remove_orphan(hv.conn, hv.config["storage_pool"], orphan)
+        return removed
 
 
 class ComputeManager:
@@ -489,8 +549,20 @@ class ComputeManager:
         self.notifier = api.notifier
 
     def _save(self, dom, instance, **changes):
+        """Write the record; while the build runs, each save renews its lease."""
         instance.update(changes)
+        self._renew_lease(instance)
         driver.save_record(dom, _stored(instance))
+
+    def _renew_lease(self, instance):
+        """lease_until: past it, a build that has not finished is taken as abandoned
+        (its run died) and the next run reaps it. Every step of a build either saves
+        the record or is itself bounded by `timeout`, so a live build renews in time."""
+        instance["updated_at"] = utcnow()
+        if records.is_complete(instance):
+            instance["lease_until"] = None
+        else:
+            instance["lease_until"] = time.time() + self.api.timeout + LEASE_MARGIN
 
     def build_and_run_instance(self, request, instance):
         """_build_and_run_instance: claim, build resources, spawn, active."""
@@ -527,6 +599,7 @@ class ComputeManager:
             with driver.HostLock(pool, "claim", timeout=self.api.timeout):
                 facts = self.hv.refresh_facts()
                 self._check_claim(request, instance, facts)
+                self._renew_lease(instance)
                 xml = driver.domain_xml(self._domain_spec(request, instance, pool))
                 dom = driver.define_domain(conn, xml)
         except RescheduledException:
@@ -605,7 +678,7 @@ class ComputeManager:
         flavor = instance["flavor"]
         uuid = instance["uuid"]
         base_path, _copied = driver.cache_image(conn, pool, request["image_file"], image["disk_format"],
-                                                request.get("image_checksum"))
+                                                request.get("image_checksum"), timeout=self.api.timeout)
         root_size = max(flavor["disk"] * GIB, request["image_size"])
         disks = []
         root = driver.create_volume(pool, uuid + ".disk", root_size, "qcow2",
@@ -637,9 +710,16 @@ class ComputeManager:
         for key, field in (("kernel_id", "kernel"), ("ramdisk_id", "initrd")):
             if request.get(field + "_file"):
                 boot[field], _copied = driver.cache_image(conn, pool, request[field + "_file"], "raw",
-                                                          request.get(field + "_checksum"))
+                                                          request.get(field + "_checksum"),
+                                                          timeout=self.api.timeout)
         if boot:
             boot["cmdline"] = request["image"].get("os_command_line") or "console=ttyS0"
+        current = driver.find_domain(conn, instance["name"])
+        record = driver.read_record(current) if current is not None else None
+        if record is None or record.get("uuid") != instance["uuid"]:
+            raise RescheduledException("the claim of %s on %s was lost: its domain was removed during the build"
+                                       % (instance["name"], self.hv.name))
+        self._renew_lease(instance)
         spec = self._domain_spec(request, instance, pool, dict(resources, **boot))
         dom = driver.define_domain(conn, driver.domain_xml(spec))
         driver.start_domain(dom)
@@ -664,6 +744,13 @@ class ComputeManager:
             if net is not None:
                 driver.release_fixed_ip(pool, net, port["mac"])
         instance["ports"] = []
+
+    def reap_abandoned(self, record):
+        """A build whose run died: remove what it left, as a failed build would have."""
+        self.notifier.notify("compute.instance.create.error", self.hv.name, notification_payload(
+            record, fault={"message": "build abandoned at task_state %s: its run stopped; reaped"
+                           % record.get("task_state")}), "ERROR")
+        self._cleanup(record, self.hv.pool())
 
     def terminate_instance(self, record):
         """Delete: power off, undefine, volumes, DHCP reservations; delete.start/end."""

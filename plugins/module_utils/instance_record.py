@@ -37,6 +37,7 @@ _SCALARS = (
     "uuid", "name", "project_id", "user_id", "host", "availability_zone", "vm_state",
     "task_state", "power_state", "created_at", "launched_at", "image", "key_name",
     "server_group", "launch_index", "reservation_id", "config_drive", "owner",
+    "updated_at", "lease_until",
 )
 # Structured fields, stored as JSON text (flavor, metadata, ports, fault).
 _STRUCTURED = ("flavor", "metadata", "ports", "fault")
@@ -89,6 +90,8 @@ def from_element(element):
     for key in ("task_state", "launched_at"):
         if record.get(key) == "":
             record[key] = None
+    if record.get("lease_until"):
+        record["lease_until"] = float(record["lease_until"])
     return record
 
 
@@ -103,6 +106,21 @@ def from_domain_xml(domain_xml):
 
 def from_xml(metadata_xml):
     return from_element(ET.fromstring(metadata_xml))
+
+
+def is_complete(record):
+    """A server whose build finished: no task in progress and past building."""
+    return record.get("task_state") is None and record.get("vm_state") not in (BUILDING, None)
+
+
+def build_in_progress(record, now):
+    """An unfinished build whose run still holds its lease (lease_until, epoch
+    seconds, renewed at each step of the build). A run that died stops renewing;
+    past its lease the half-built server is abandoned and may be reaped."""
+    if is_complete(record):
+        return False
+    lease = record.get("lease_until")
+    return isinstance(lease, float) and lease > now
 
 
 def status(record):

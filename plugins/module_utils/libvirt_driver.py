@@ -37,7 +37,13 @@ DEFAULT_URI = "qemu:///system"
 DEFAULT_POOL = "nova_instances"
 DEFAULT_POOL_PATH = "/var/lib/novalite/instances"
 BASE_SUFFIX = "_base"
-LOCK_STALE_SECONDS = 120
+# The claim, network and host-record locks are held for a second or so: a lock this
+# old was left by a run that died.
+LOCK_STALE_SECONDS = 30
+# An image upload holds its cache lock for as long as it copies; breaking a live
+# upload would be worse than waiting for a dead one.
+CACHE_LOCK_STALE_SECONDS = 900
+CACHED_SUFFIX = ".done"
 MIB = 1024 * 1024
 GIB = 1024 * MIB
 
@@ -127,7 +133,7 @@ def host_facts(conn, pool_name=DEFAULT_POOL, requested_virt_type="auto"):
     """
     info = conn.getInfo()
     caps = ET.fromstring(conn.getCapabilities())
-    record = host_record(conn, pool_name)
+    host_rec = host_record(conn, pool_name)
     instances = []
     vcpus_used = 0
     memory_used = 0
@@ -167,8 +173,8 @@ def host_facts(conn, pool_name=DEFAULT_POOL, requested_virt_type="auto"):
         "hypervisor_type": conn.getType(),
         "hypervisor_version": conn.getVersion(),
         "libvirt_version": conn.getLibVersion(),
-        "virt_type": virt_type(conn, requested_virt_type, pool_name, record),
-        "failed_builds": int(record.get("failed_builds", 0)),
+        "virt_type": virt_type(conn, requested_virt_type, pool_name, host_rec),
+        "failed_builds": int(host_rec.get("failed_builds", 0)),
         "cpu_arch": _text(caps, "host/cpu/arch", info[0]),
         "vcpus": info[2],
         "vcpus_used": vcpus_used,
@@ -350,8 +356,14 @@ class HostLock:
     """A lock on one hypervisor: a volume whose creation only one caller can win.
 
     libvirt refuses to create a volume whose name exists, atomically in the daemon,
-    so whoever creates `<name>.lock` holds the lock until it deletes it. A lock older
-    than `stale_after` seconds (its holder died) is broken.
+    so whoever creates `.<name>.lock` holds the lock until it deletes it. A holder
+    that died leaves its lock behind; once the lock is older than `stale_after`
+    seconds (its file time on the hypervisor against this controller's clock:
+    hosts and controllers are expected to keep time) it is broken. Breaking is itself
+    won by one caller only: the breaker must first create `.<name>.lock.<stamp>`,
+    named after the stale lock's own timestamp, so two callers that both saw the
+    same stale lock can never both delete it (the second would delete the
+    winner's fresh lock).
     """
 
     def __init__(self, pool, name, timeout=60.0, stale_after=LOCK_STALE_SECONDS):
@@ -379,17 +391,7 @@ class HostLock:
             delay = min(delay * 2, 0.2)
 
     def _break_if_stale(self):
-        try:
-            vol = find_volume(self.pool, self.name)
-            if vol is None:
-                return
-            mtime = _text(ET.fromstring(vol.XMLDesc(0)), "target/timestamps/mtime")
-            if mtime and time.time() - float(mtime) > self.stale_after:
-                delete_volume(vol)
-        except libvirt.libvirtError as exc:
-            # the holder released it between our look-up and our read: try again
-            if exc.get_error_code() != libvirt.VIR_ERR_NO_STORAGE_VOL:
-                raise
+        _break_stale_volume(self.pool, self.name, self.stale_after)
 
     def __exit__(self, *exc_info):
         if self.vol is not None:
@@ -398,24 +400,69 @@ class HostLock:
         return False
 
 
-def cache_image(conn, instance_pool, path, fmt, checksum=None):
+def _break_stale_volume(pool, name, stale_after, depth=0):
+    """Delete the lock volume `name` if it is stale, as the one caller that won the
+    marker `<name>.<its mtime>`. The marker serialises the look and the delete: a
+    second breaker of the same stale lock finds the lock replaced and leaves it.
+    A marker left by a breaker that died is stale in turn and broken the same way."""
+    stamp = _volume_mtime(pool, name)
+    if stamp is None or time.time() - float(stamp) <= stale_after:
+        return
+    marker_name = "%s.%s" % (name, stamp.replace(".", "-"))
+    try:
+        marker = pool.createXML(_volume_xml(marker_name, 0, "raw"), 0)
+    except libvirt.libvirtError as exc:
+        if exc.get_error_code() != libvirt.VIR_ERR_STORAGE_VOL_EXIST:
+            raise
+        if depth < 2:
+            _break_stale_volume(pool, marker_name, stale_after, depth + 1)
+        return
+    try:
+        if _volume_mtime(pool, name) == stamp:
+            vol = find_volume(pool, name)
+            if vol is not None:
+                delete_volume(vol)
+    finally:
+        delete_volume(marker)
+
+
+def _volume_mtime(pool, name):
+    """A volume's modification time as the hypervisor's file system gives it (text,
+    nanosecond precision), or None when there is no such volume."""
+    try:
+        vol = find_volume(pool, name)
+        if vol is None:
+            return None
+        return _text(ET.fromstring(vol.XMLDesc(0)), "target/timestamps/mtime")
+    except libvirt.libvirtError as exc:
+        if exc.get_error_code() == libvirt.VIR_ERR_NO_STORAGE_VOL:
+            return None  # released between the look-up and the read
+        raise
+
+
+def cache_image(conn, instance_pool, path, fmt, checksum=None, timeout=600):
     """The base image in the host's `_base` cache, uploaded once per host.
 
     Volumes are named by the image's sha256, so a changed file is a new base and an
-    unchanged one is never copied twice. Returns (volume path, copied: bool).
+    unchanged one is never copied twice. `<sha256>.done` is created after the upload
+    completes: a base without it was left half-written by an uploader that died and
+    is uploaded again. Returns (volume path, copied: bool).
     """
     checksum = checksum or images.sha256_of(path)
     cache = base_pool(conn, instance_pool)
     name = checksum
-    with HostLock(cache, name, timeout=600):
+    with HostLock(cache, name, timeout=timeout, stale_after=CACHE_LOCK_STALE_SECONDS):
         vol = find_volume(cache, name)
-        if vol is not None:
+        if vol is not None and find_volume(cache, name + CACHED_SUFFIX) is not None:
             return vol.path(), False
+        if vol is not None:
+            delete_volume(vol)
         size = os.path.getsize(path)
         vol = create_volume(cache, name, size, "raw", None)
         try:
             with open(path, "rb") as handle:
                 upload_volume(conn, vol, handle)
+            create_volume(cache, name + CACHED_SUFFIX, 0, "raw")
         except Exception:
             delete_volume(vol)
             raise
@@ -424,9 +471,10 @@ def cache_image(conn, instance_pool, path, fmt, checksum=None):
 
 
 def is_cached(conn, instance_pool, checksum):
-    """Whether the _base cache of this pool holds the image with this sha256."""
+    """Whether the _base cache of this pool holds the whole image with this sha256."""
     cache = find_pool(conn, instance_pool.name() + BASE_SUFFIX)
-    return cache is not None and cache.isActive() and find_volume(cache, checksum) is not None
+    return (cache is not None and cache.isActive() and find_volume(cache, checksum) is not None
+            and find_volume(cache, checksum + CACHED_SUFFIX) is not None)
 
 
 def volume_virtual_size(vol):
@@ -677,6 +725,86 @@ def instance_volumes(pool, instance_uuid):
     pool.refresh(0)
     prefix = instance_uuid + "."
     return [vol for vol in pool.listAllVolumes(0) if vol.name().startswith(prefix)]
+
+
+def find_orphans(conn, pool_name=DEFAULT_POOL, now=None):
+    """What this host holds that belongs to no complete instance.
+
+    - domain: an instance record whose build stopped (its run died: lease expired);
+    - volume: an instance volume `<uuid>.*` of no domain;
+    - dhcp: a DHCP reservation with Nova's fa:16:3e MAC that no instance record names;
+    - lock: a lock (or lock-break marker) past the lock staleness: its holder died.
+    Volumes and reservations are listed before the domains, so a build that starts
+    meanwhile (domain first, then its volumes and reservation) never looks orphaned.
+    """
+    now = time.time() if now is None else now
+    pool = find_pool(conn, pool_name)
+    volumes = []
+    if pool is not None and pool.isActive():
+        pool.refresh(0)
+        volumes = [(vol.name(), vol) for vol in pool.listAllVolumes(0)]
+    reservations = []
+    for net in conn.listAllNetworks():
+        dhcp = network_dhcp(net) if net.isActive() else None
+        for mac, (ip, name) in sorted((dhcp[2] if dhcp else {}).items()):
+            if mac.startswith("fa:16:3e:"):
+                reservations.append({"type": "dhcp", "network": net.name(), "mac": mac, "ip": ip, "name": name})
+    domain_uuids = set()
+    macs = set()
+    orphans = []
+    for dom in conn.listAllDomains():
+        try:
+            domain_uuids.add(dom.UUIDString())
+            record = read_record(dom)
+        except libvirt.libvirtError as exc:
+            if exc.get_error_code() == libvirt.VIR_ERR_NO_DOMAIN:
+                continue
+            raise
+        if record is None:
+            continue
+        macs.update(port.get("mac", "").lower() for port in record.get("ports") or [])
+        if not records.is_complete(record) and not records.build_in_progress(record, now):
+            orphans.append({"type": "domain", "name": dom.name(), "uuid": record.get("uuid"),
+                            "vm_state": record.get("vm_state"), "task_state": record.get("task_state")})
+    for name, vol in volumes:
+        if name.startswith("."):
+            if ".lock" in name:
+                stamp = _text(ET.fromstring(vol.XMLDesc(0)), "target/timestamps/mtime")
+                if stamp and now - float(stamp) > LOCK_STALE_SECONDS:
+                    orphans.append({"type": "lock", "name": name, "path": vol.path()})
+            continue
+        if name != BASE_SUFFIX and name.split(".", 1)[0] not in domain_uuids:
+            orphans.append({"type": "volume", "name": name, "path": vol.path()})
+    orphans.extend(r for r in reservations if r["mac"] not in macs)
+    return orphans
+
+
+def remove_orphan(conn, pool_name, orphan):
+    """Remove one entry of find_orphans(); absent already is fine."""
+    pool = find_pool(conn, pool_name)
+    if orphan["type"] == "domain":
+        dom = find_domain(conn, orphan["name"])
+        record = read_record(dom) if dom is not None else None
+        if record is None or record.get("uuid") != orphan["uuid"]:
+            return
+        destroy_domain(dom)
+        if pool is not None:
+            for vol in instance_volumes(pool, orphan["uuid"]):
+                delete_volume(vol)
+        for port in record.get("ports") or []:
+            net = find_network(conn, port["network"])
+            if net is not None and pool is not None:
+                release_fixed_ip(pool, net, port["mac"])
+    elif orphan["type"] == "lock":
+        _break_stale_volume(pool, orphan["name"], LOCK_STALE_SECONDS)
+    elif orphan["type"] == "volume":
+        vol = find_volume(pool, orphan["name"]) if pool is not None else None
+        if vol is not None:
+            delete_volume(vol)
+    elif orphan["type"] == "dhcp":
+        net = find_network(conn, orphan["network"])
+        if net is not None and pool is not None:
+            release_fixed_ip(pool, net, orphan["mac"])
 
 
 def new_uuid():

@@ -330,9 +330,12 @@ def check_server_request(params, catalogs):
     max_count = check_int("max_count", params.get("max_count", min_count) or min_count, 1, MAX_COUNT)
     if min_count > max_count:
         fail("min_count", "%d is greater than max_count %d" % (min_count, max_count))
-    request = {"name": name, "min_count": min_count, "max_count": max_count}
+    request = {"name": name, "min_count": min_count, "max_count": max_count,
+               "purge_orphans": bool(params.get("purge_orphans"))}
     if params.get("state", "present") == "absent":
         return request
+    if request["purge_orphans"]:
+        fail("purge_orphans", "only applies with state=absent")
     flavor = params.get("flavor")
     if flavor not in catalogs["flavors"]:
         fail("flavor", "%r is not in the flavors catalog (known: %s)"

@@ -131,6 +131,16 @@ ansible_facts:
           description: The novalite instances on the host with their records.
           type: list
           elements: dict
+        orphans:
+          description:
+            - What the host holds that belongs to no complete instance, each with its C(type)
+              and C(name) - C(domain) (a build whose run died, past its lease), C(volume) (an
+              instance volume of no domain), C(dhcp) (a reservation with a C(fa:16:3e) MAC no
+              instance names, with C(network), C(mac), C(ip)), C(lock) (a lock its holder left).
+            - M(novalite.compute.nova_server) with O(novalite.compute.nova_server#module:purge_orphans=true)
+              removes them.
+          type: list
+          elements: dict
     nova_hosts:
       description:
         - Per hypervisor name, the same dictionary plus C(up), C(error), C(availability_zone) and
@@ -173,11 +183,14 @@ def main():
                 hosts[hv.name] = dict(hv.facts or {}, up=hv.up, error=hv.error, uri=hv.uri,
                                       availability_zone=hv.config["availability_zone"],
                                       capacity=compute.capacity(hv))
+                if hv.up:
+                    hosts[hv.name]["orphans"] = libvirt_driver.find_orphans(hv.conn, hv.config["storage_pool"])
             module.exit_json(changed=False, ansible_facts={"nova_hosts": hosts})
         validation.check_uri("uri", params["uri"])
         validation.check_name("storage_pool", params["storage_pool"])
         conn = libvirt_driver.connect(params["uri"])
         facts = libvirt_driver.host_facts(conn, params["storage_pool"], params["virt_type"])
+        facts["orphans"] = libvirt_driver.find_orphans(conn, params["storage_pool"])
     except (validation.InvalidRequest, libvirt_driver.DriverError) as exc:
         module.fail_json(msg=str(exc))
     module.exit_json(changed=False, ansible_facts={"nova_host": facts})

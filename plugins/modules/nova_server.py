@@ -23,6 +23,9 @@ description:
     in the libvirt domain's metadata; the hypervisor is the record, there is no other database.
   - Idempotent by name. A server that exists anywhere among O(hypervisors) is not touched again,
     except for O(meta), which is updated in place.
+  - A build that another run has under way (its lease, renewed at every step, is live) is waited
+    for, up to O(timeout). A build whose run died (killed, or its control node lost) is reaped
+    once its lease, O(timeout) plus 15 seconds after its last step, has passed, and built anew.
   - The module runs on the control node and reaches each hypervisor through its libvirt URI
     (C(qemu:///system) locally, C(qemu+ssh://root@host/system) remotely).
 author:
@@ -157,6 +160,14 @@ options:
   notifications_file:
     description: Append each notification (C(compute.instance.create.start) ...) as a JSON line to this file.
     type: path
+  purge_orphans:
+    description:
+      - With O(state=absent), also remove from every reachable hypervisor what belongs to no
+        complete server (Nova's C(running_deleted_instance_action=reap)): abandoned half-built
+        domains, instance volumes of no domain, DHCP reservations no server names, and locks
+        left by runs that died. M(novalite.compute.nova_host_facts) lists them as C(orphans).
+    type: bool
+    default: false
 notes:
   - Ephemeral and swap disks are attached unformatted; the guest (cloud-init) formats them.
 """
@@ -289,6 +300,10 @@ notifications:
   returned: always
   type: list
   elements: dict
+orphans_removed:
+  description: Per hypervisor, the orphans removed (see O(purge_orphans)).
+  returned: when O(purge_orphans) is true
+  type: dict
 unreachable:
   description: Hypervisors that could not be reached, with the reason; they were treated as down.
   returned: when some hypervisor was unreachable
@@ -335,6 +350,7 @@ def argument_spec():
         quotas=dict(type="dict", default={}),
         scheduler=dict(type="dict", default={}),
         notifications_file=dict(type="path"),
+        purge_orphans=dict(type="bool", default=False),
     )
     spec.update(HYPERVISORS_ARGUMENT_SPEC)
     return spec

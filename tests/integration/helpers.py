@@ -2,6 +2,7 @@
 
 import json
 import os
+import signal
 import subprocess
 import sys
 import tempfile
@@ -112,3 +113,75 @@ SERVER_PLAY = """
       novalite.compute.nova_server: "{{ args }}"
       ignore_errors: true
 """
+
+
+def start_playbook(tmp, index, args, playbook=SERVER_PLAY, inventory=None):
+    """An ansible-playbook process running `playbook` with the variable `args`, not yet waited
+    for, in a session of its own (kill_playbook stops it with everything it started)."""
+    play = os.path.join(tmp, "play-%d.yml" % index)
+    with open(play, "w") as handle:
+        handle.write(playbook)
+    inv = os.path.join(tmp, "inventory-%d.ini" % index)
+    with open(inv, "w") as handle:
+        handle.write(inventory or ("localhost ansible_connection=local ansible_python_interpreter=%s\n" % PYTHON))
+    variables = os.path.join(tmp, "vars-%d.json" % index)
+    with open(variables, "w") as handle:
+        json.dump({"args": args}, handle)
+    return subprocess.Popen([os.path.join(os.path.dirname(PYTHON), "ansible-playbook"), "-i", inv, play,
+                             "-e", "@" + variables], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                            env=ansible_env(), start_new_session=True)
+
+
+def server_result(proc, task="server", host="localhost"):
+    """The result of the task named `task` of a started playbook, once it ends."""
+    out, err = proc.communicate(timeout=900)
+    try:
+        data = json.loads(out)
+    except ValueError:
+        raise AssertionError("no JSON (rc %s): %s %s" % (proc.returncode, out[-2000:], err[-2000:]))
+    for play in data["plays"]:
+        for entry in play["tasks"]:
+            if entry["task"]["name"] == task and host in entry["hosts"]:
+                return entry["hosts"][host]
+    raise AssertionError("no task %r: %s" % (task, err[-2000:]))
+
+
+def _process_tree(root):
+    """root and all its descendants (from /proc), whatever their process group or session."""
+    children = {}
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            try:
+                with open("/proc/%s/stat" % entry) as handle:
+                    ppid = int(handle.read().rsplit(")", 1)[1].split()[1])
+            except (OSError, IndexError, ValueError):
+                continue
+            children.setdefault(ppid, []).append(int(entry))
+    tree, todo = [], [root]
+    while todo:
+        pid = todo.pop()
+        tree.append(pid)
+        todo.extend(children.get(pid, []))
+    return tree
+
+
+def kill_playbook(proc):
+    """SIGKILL a started playbook and every process under it (workers, the module, ssh):
+    stopped first, so none can fork or be re-parented away before the kill."""
+    stopped = set()
+    while True:
+        tree = set(_process_tree(proc.pid)) - stopped
+        if not tree:
+            break
+        for pid in tree:
+            try:
+                os.kill(pid, signal.SIGSTOP)
+            except ProcessLookupError:
+                pass
+        stopped |= tree
+    for pid in stopped:
+        try:
+            os.kill(pid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
+    proc.communicate()

@@ -1,44 +1,14 @@
 """Concurrent runs racing for the last room on a host: claims taken on the hypervisor itself
 must never let two of them both win. Several ansible-playbook processes at once, many rounds."""
 
-import json
-import os
-import subprocess
 import tempfile
 
 from conftest import catalog, remove_servers
-from helpers import PYTHON, SERVER_PLAY, ansible_env
+from helpers import server_result, start_playbook
 from ansible_collections.novalite.compute.plugins.module_utils import libvirt_driver as driver
 
 ROUNDS = 3
 RACERS = 4
-
-
-def start_playbook(tmp, index, args):
-    """An ansible-playbook process running SERVER_PLAY with `args`, not yet waited for."""
-    play = os.path.join(tmp, "play.yml")
-    if not os.path.exists(play):
-        with open(play, "w") as handle:
-            handle.write(SERVER_PLAY)
-    inventory = os.path.join(tmp, "inventory.ini")
-    with open(inventory, "w") as handle:
-        handle.write("localhost ansible_connection=local ansible_python_interpreter=%s\n" % PYTHON)
-    variables = os.path.join(tmp, "vars-%d.json" % index)
-    with open(variables, "w") as handle:
-        json.dump({"args": args}, handle)
-    return subprocess.Popen([os.path.join(os.path.dirname(PYTHON), "ansible-playbook"), "-i", inventory, play,
-                             "-e", "@" + variables], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-                            env=ansible_env())
-
-
-def server_result(proc):
-    out, err = proc.communicate(timeout=600)
-    data = json.loads(out)
-    for play in data["plays"]:
-        for task in play["tasks"]:
-            if task["task"]["name"] == "server":
-                return task["hosts"]["localhost"]
-    raise AssertionError(err[-2000:])
 
 
 def used_mb(conn):

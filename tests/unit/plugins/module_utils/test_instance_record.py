@@ -53,3 +53,23 @@ def test_config_drive_layout():
         assert network["links"][0]["ethernet_mac_address"] == "fa:16:3e:00:00:02"
     finally:
         iso.close()
+
+
+def test_complete_and_in_progress_builds():
+    active = {"vm_state": "active", "task_state": None}
+    assert records.is_complete(active) and not records.build_in_progress(active, 100.0)
+    building = {"vm_state": "building", "task_state": "spawning", "lease_until": 150.0}
+    assert not records.is_complete(building)
+    assert records.build_in_progress(building, 100.0)
+    assert not records.build_in_progress(building, 150.0)  # the lease ran out: abandoned
+    assert not records.build_in_progress({"vm_state": "building", "task_state": "networking"}, 0.0)  # no lease
+    deleting = {"vm_state": "active", "task_state": "deleting"}
+    assert not records.is_complete(deleting)
+
+
+def test_lease_survives_the_metadata_round_trip():
+    record = {"uuid": "u", "name": "n", "vm_state": "building", "task_state": "spawning", "lease_until": 12.5,
+              "updated_at": "2026-11-25T06:00:00.000000Z"}
+    back = records.from_xml(records.to_xml(record))
+    assert back["lease_until"] == 12.5 and back["updated_at"] == record["updated_at"]
+    assert "lease_until" not in records.from_xml(records.to_xml(dict(record, lease_until=None)))

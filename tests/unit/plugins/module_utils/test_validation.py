@@ -144,4 +144,10 @@ def test_ssh_uri_with_key_and_known_hosts():
 
 def test_absent_needs_only_a_name(image_file):
     req = v.check_server_request({"name": "web1", "state": "absent"}, catalogs(image_file))
-    assert req == {"name": "web1", "min_count": 1, "max_count": 1}
+    assert req == {"name": "web1", "min_count": 1, "max_count": 1, "purge_orphans": False}
+
+
+def test_purge_orphans_only_with_absent(image_file):
+    with pytest.raises(v.InvalidRequest, match="^purge_orphans: only applies with state=absent"):
+        v.check_server_request({"name": "web1", "state": "present", "flavor": "m1.tiny", "image": "cirros",
+                                "purge_orphans": True}, catalogs(image_file))

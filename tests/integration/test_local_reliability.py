@@ -1,0 +1,219 @@
+"""Reliability on the real local libvirtd: stale locks broken by exactly one caller, the orphan
+report and its purge, and a run killed mid-build that the next run completes."""
+
+import multiprocessing
+import os
+import tempfile
+import time
+import uuid
+
+import pytest
+
+from conftest import catalog
+from helpers import SERVER_PLAY, kill_playbook, run_playbook, server_result, start_playbook
+from ansible_collections.novalite.compute.plugins.module_utils import instance_record as records
+from ansible_collections.novalite.compute.plugins.module_utils import libvirt_driver as driver
+
+HOST_FACTS_PLAY = """
+- hosts: localhost
+  gather_facts: false
+  tasks:
+    - name: facts
+      novalite.compute.nova_host_facts:
+        hypervisors: "{{ hypervisors }}"
+"""
+
+
+def _age(pool, name, seconds):
+    """Make the volume `name` look `seconds` old (its file's times on the hypervisor)."""
+    path = driver.find_volume(pool, name).path()
+    past = time.time() - seconds
+    os.utime(path, (past, past))
+    pool.refresh(0)
+
+
+def _hold_lock(pool_name, log_path, start_at):
+    conn = driver.connect("qemu:///system")
+    pool = conn.storagePoolLookupByName(pool_name)
+    time.sleep(max(0.0, start_at - time.time()))
+    with driver.HostLock(pool, "race", timeout=60):
+        with open(log_path, "a") as log:
+            log.write("enter %d\n" % os.getpid())
+        time.sleep(0.15)
+        with open(log_path, "a") as log:
+            log.write("leave %d\n" % os.getpid())
+    conn.close()
+
+
+def _holders_overlap(lines):
+    inside = 0
+    for line in lines:
+        inside += 1 if line.startswith("enter") else -1
+        if inside > 1:
+            return True
+    return False
+
+
+@pytest.mark.parametrize("round_no", range(3))
+def test_stale_lock_is_broken_by_exactly_one_caller(conn, local_hv, round_no):
+    """Six processes find the same stale lock at the same instant; they hold it one at a time."""
+    pool = driver.ensure_pool(conn, local_hv.pool_name, local_hv.pool_path)
+    driver.create_volume(pool, ".race.lock", 0, "raw")
+    _age(pool, ".race.lock", driver.LOCK_STALE_SECONDS + 5)
+    with tempfile.TemporaryDirectory() as tmp:
+        log_path = os.path.join(tmp, "holders.log")
+        start_at = time.time() + 1.5
+        ctx = multiprocessing.get_context("spawn")
+        procs = [ctx.Process(target=_hold_lock, args=(local_hv.pool_name, log_path, start_at)) for _ in range(6)]
+        for proc in procs:
+            proc.start()
+        for proc in procs:
+            proc.join(120)
+        assert [proc.exitcode for proc in procs] == [0] * 6
+        with open(log_path) as log:
+            lines = log.read().splitlines()
+    assert len(lines) == 12
+    assert not _holders_overlap(lines), lines
+    pool.refresh(0)
+    assert sorted(v.name() for v in pool.listAllVolumes(0) if v.name().startswith(".race")) == []
+
+
+def test_lock_whose_breaker_died_is_still_taken(conn, local_hv):
+    """A stale lock plus the stale break marker of a breaker that died: the lock is taken anyway."""
+    pool = driver.ensure_pool(conn, local_hv.pool_name, local_hv.pool_path)
+    driver.create_volume(pool, ".race.lock", 0, "raw")
+    _age(pool, ".race.lock", driver.LOCK_STALE_SECONDS + 60)
+    stamp = driver._volume_mtime(pool, ".race.lock")
+    marker = ".race.lock." + stamp.replace(".", "-")
+    driver.create_volume(pool, marker, 0, "raw")
+    _age(pool, marker, driver.LOCK_STALE_SECONDS + 5)
+    started = time.monotonic()
+    with driver.HostLock(pool, "race", timeout=30):
+        assert time.monotonic() - started < 30
+    pool.refresh(0)
+    assert [v.name() for v in pool.listAllVolumes(0) if v.name().startswith(".race")] == []
+
+
+def test_fresh_lock_is_not_broken(conn, local_hv):
+    pool = driver.ensure_pool(conn, local_hv.pool_name, local_hv.pool_path)
+    with driver.HostLock(pool, "race"):
+        with pytest.raises(driver.DriverError, match="timed out after 1s waiting for lock .race.lock"):
+            with driver.HostLock(pool, "race", timeout=1):
+                pass
+
+
+def _facts(hv):
+    run = run_playbook(HOST_FACTS_PLAY, {"hypervisors": [hv.config()]})
+    assert run.rc == 0, run.failures()
+    return run.task("facts")["ansible_facts"]["nova_hosts"]["local"]
+
+
+def test_orphans_are_reported_and_purged(conn, local_hv, tiny_image):
+    hv = local_hv
+    data = catalog(tiny_image)
+    server = dict(data, name=hv.prefix + "keep", image="tiny", flavor="m1.tiny", hypervisors=[hv.config()],
+                  nics=[{"net-name": hv.network}], timeout=120)
+    run = run_playbook(SERVER_PLAY, {"args": server})
+    assert run.rc == 0, run.failures()
+    kept = run.task("server")["server"]
+    assert _facts(hv)["orphans"] == []
+
+    # What dead runs leave: a half-built domain past its lease, a volume of no domain,
+    # a DHCP reservation nobody names, a lock whose holder died.
+    pool = hv.pool()
+    net = driver.find_network(conn, hv.network)
+    dead_uuid = str(uuid.uuid4())
+    mac = driver.generate_mac()
+    record = {"uuid": dead_uuid, "name": hv.prefix + "dead", "vm_state": records.BUILDING,
+              "task_state": records.BLOCK_DEVICE_MAPPING, "lease_until": time.time() - 1,
+              "flavor": {"name": "m1.tiny", "vcpus": 1, "ram": 192, "disk": 1},
+              "ports": [{"network": hv.network, "mac": mac, "ip": None}]}
+    driver.define_domain(conn, driver.domain_xml({
+        "name": hv.prefix + "dead", "uuid": dead_uuid, "title": "dead", "virt_type": "qemu", "arch": "x86_64",
+        "vcpus": 1, "memory_mb": 192, "console_log": "%s/%s.console.log" % (hv.pool_path, dead_uuid),
+        "record": record, "disks": [], "nics": []}))
+    driver.reserve_fixed_ip(conn, pool, net, mac, hv.prefix + "dead")
+    driver.create_volume(pool, dead_uuid + ".disk", 1024 * 1024, "qcow2")
+    stray_uuid = str(uuid.uuid4())
+    driver.create_volume(pool, stray_uuid + ".disk.config", 4096, "raw")
+    stray_mac = driver.generate_mac()
+    driver.reserve_fixed_ip(conn, pool, net, stray_mac, None)
+    driver.create_volume(pool, ".claim.lock", 0, "raw")
+    _age(pool, ".claim.lock", driver.LOCK_STALE_SECONDS + 5)
+
+    orphans = _facts(hv)["orphans"]
+    found = sorted((o["type"], o.get("name") if o["type"] != "dhcp" else o["mac"]) for o in orphans)
+    # the half-built domain's volume and reservation are named by its record: they go with it
+    assert found == sorted([
+        ("domain", hv.prefix + "dead"), ("volume", stray_uuid + ".disk.config"), ("dhcp", stray_mac),
+        ("lock", ".claim.lock")]), orphans
+
+    check = run_playbook(SERVER_PLAY, {"args": {"name": hv.prefix + "none", "state": "absent",
+                                                "purge_orphans": True, "hypervisors": [hv.config()]}}, check=True)
+    assert check.rc == 0, check.failures()
+    assert check.task("server")["changed"] is True
+    assert len(_facts(hv)["orphans"]) == 4
+
+    purge = run_playbook(SERVER_PLAY, {"args": {"name": hv.prefix + "none", "state": "absent",
+                                                "purge_orphans": True, "hypervisors": [hv.config()]}})
+    assert purge.rc == 0, purge.failures()
+    result = purge.task("server")
+    assert result["changed"] is True
+    assert len(result["orphans_removed"]["local"]) == 4
+    assert _facts(hv)["orphans"] == []
+    assert driver.find_domain(conn, hv.prefix + "dead") is None
+    assert driver.instance_volumes(pool, dead_uuid) == []
+    dhcp = driver.network_dhcp(net)[2]
+    assert mac not in dhcp and stray_mac not in dhcp
+    # the complete server is untouched
+    dom = driver.find_domain(conn, kept["name"])
+    assert dom is not None and driver.read_record(dom)["vm_state"] == records.ACTIVE
+    assert kept["addresses"][hv.network][0]["OS-EXT-IPS-MAC:mac_addr"] in dhcp
+
+    again = run_playbook(SERVER_PLAY, {"args": {"name": hv.prefix + "none", "state": "absent",
+                                                "purge_orphans": True, "hypervisors": [hv.config()]}})
+    assert again.rc == 0 and again.task("server")["changed"] is False
+
+
+def test_run_killed_mid_build_is_completed_by_the_next(conn, local_hv, tiny_image):
+    """SIGKILL the run as soon as its claim (the domain) exists; the next run waits out the dead
+    run's lease, reaps the half-built server and builds it: one ACTIVE server, nothing orphaned."""
+    hv = local_hv
+    name = hv.prefix + "k"
+    args = dict(catalog(tiny_image), name=name, image="tiny", flavor="m1.small", hypervisors=[hv.config()],
+                nics=[{"net-name": hv.network}], timeout=20)
+    with tempfile.TemporaryDirectory() as tmp:
+        proc = start_playbook(tmp, 0, args)
+        deadline = time.monotonic() + 120
+        seen = None
+        while time.monotonic() < deadline and seen is None:
+            dom = driver.find_domain(conn, name)
+            record = driver.read_record(dom) if dom is not None else None
+            if record is not None and record.get("task_state") is not None:
+                seen = record
+            else:
+                time.sleep(0.02)
+        kill_playbook(proc)
+        assert seen is not None, "the build never defined its domain"
+        dom = driver.find_domain(conn, name)
+        left = driver.read_record(dom) if dom is not None else None
+        assert left is not None and not records.is_complete(left), left
+        assert _facts(hv)["orphans"] == []  # its lease still runs: in progress, not orphaned
+        started = time.monotonic()
+        proc = start_playbook(tmp, 1, args)
+        result = server_result(proc)
+    assert not result.get("failed"), result.get("msg")
+    server = result["server"]
+    assert server["status"] == "ACTIVE"
+    assert server["id"] != left["uuid"]
+    assert time.monotonic() - started < 20 + 15 + 60
+    reaped = [n for n in result["notifications"] if n["event_type"] == "compute.instance.create.error"]
+    assert reaped and "abandoned" in reaped[0]["payload"]["fault"]["message"]
+    assert [d.name() for d in conn.listAllDomains() if d.name().startswith(hv.prefix)] == [name]
+    assert _facts(hv)["orphans"] == []
+    pool = hv.pool()
+    pool.refresh(0)
+    assert sorted(v.name().split(".")[0] for v in pool.listAllVolumes(0) if v.name()[:1] not in "._") \
+        == [server["id"]] * len([v for v in pool.listAllVolumes(0) if v.name().startswith(server["id"])])
+    dhcp = driver.network_dhcp(driver.find_network(conn, hv.network))[2]
+    assert len(dhcp) == 1
