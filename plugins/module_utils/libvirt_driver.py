@@ -17,6 +17,7 @@ import ipaddress
 import json
 import os
 import re
+import threading
 import time
 import uuid as uuidlib
 import xml.etree.ElementTree as ET
@@ -38,11 +39,10 @@ DEFAULT_POOL = "nova_instances"
 DEFAULT_POOL_PATH = "/var/lib/novalite/instances"
 BASE_SUFFIX = "_base"
 # The claim, network and host-record locks are held for a second or so: a lock this
-# old was left by a run that died.
+# old, not renewed, was left by a run that died.
 LOCK_STALE_SECONDS = 30
-# An image upload holds its cache lock for as long as it copies; breaking a live
-# upload would be worse than waiting for a dead one.
-CACHE_LOCK_STALE_SECONDS = 900
+# A holder that keeps a lock longer (an image upload) renews it every few seconds.
+LOCK_RENEW_SECONDS = 5
 CACHED_SUFFIX = ".done"
 MIB = 1024 * 1024
 GIB = 1024 * MIB
@@ -56,16 +56,52 @@ def _quiet(_ctx, _err):
     return None
 
 
+_CONNECT_LOCK = threading.Lock()
+KEEPALIVE_INTERVAL = 5
+KEEPALIVE_COUNT = 3
+_EVENT_LOOP = []
+
+
+def _start_event_loop():
+    """libvirt's default event loop, run in a daemon thread: it drives the keepalive
+    probes that close a connection whose host stopped answering (once per process)."""
+    if _EVENT_LOOP:
+        return
+    libvirt.virEventRegisterDefaultImpl()
+
+    def loop():
+        while True:
+            libvirt.virEventRunDefaultImpl()
+
+    thread = threading.Thread(target=loop, name="libvirt-events")
+    thread.daemon = True
+    thread.start()
+    _EVENT_LOOP.append(thread)
+
+
 def connect(uri):
-    """Open a libvirt connection; errors become DriverError naming the URI."""
+    """Open a libvirt connection; errors become DriverError naming the URI.
+
+    Remote connections send keepalive probes: a host that stops answering (its SSH,
+    its network) fails the calls waiting on it after about KEEPALIVE_INTERVAL *
+    (KEEPALIVE_COUNT + 1) seconds instead of leaving them blocked.
+    """
     if not HAS_LIBVIRT:
         raise DriverError("the libvirt Python binding (libvirt-python) is not installed: %s"
                           % LIBVIRT_IMPORT_ERROR)
     libvirt.registerErrorHandler(_quiet, None)
+    with _CONNECT_LOCK:
+        _start_event_loop()
     try:
-        return libvirt.open(uri)
+        conn = libvirt.open(uri)
     except libvirt.libvirtError as exc:
         raise DriverError("cannot connect to hypervisor %s: %s" % (uri, exc.get_error_message()))
+    if "+" in uri.split(":", 1)[0]:
+        try:
+            conn.setKeepAlive(KEEPALIVE_INTERVAL, KEEPALIVE_COUNT)
+        except libvirt.libvirtError:
+            pass  # a daemon without keepalive support: calls may then block on a dead host
+    return conn
 
 
 def _text(element, path, default=None):
@@ -305,8 +341,9 @@ def create_volume(pool, name, capacity_bytes, fmt="qcow2", backing=None):
                           % (name, pool.name(), exc.get_error_message()))
 
 
-def upload_volume(conn, vol, data):
-    """Write bytes (or a readable file object) into a volume through a libvirt stream."""
+def upload_volume(conn, vol, data, progress=None):
+    """Write bytes (or a readable file object) into a volume through a libvirt stream;
+    `progress()` is called after each MiB sent."""
     stream = conn.newStream(0)
     try:
         vol.upload(stream, 0, 0, 0)
@@ -320,6 +357,8 @@ def upload_volume(conn, vol, data):
                 if not chunk:
                     break
                 stream.send(chunk)
+                if progress is not None:
+                    progress()
         stream.finish()
     except Exception:
         try:
@@ -372,6 +411,7 @@ class HostLock:
         self.timeout = timeout
         self.stale_after = stale_after
         self.vol = None
+        self._renewed = time.monotonic()
 
     def __enter__(self):
         deadline = time.monotonic() + self.timeout
@@ -379,6 +419,7 @@ class HostLock:
         while True:
             try:
                 self.vol = self.pool.createXML(_volume_xml(self.name, 0, "raw"), 0)
+                self._renewed = time.monotonic()
                 return self
             except libvirt.libvirtError as exc:
                 if exc.get_error_code() != libvirt.VIR_ERR_STORAGE_VOL_EXIST:
@@ -392,6 +433,16 @@ class HostLock:
 
     def _break_if_stale(self):
         _break_stale_volume(self.pool, self.name, self.stale_after)
+
+    def renew(self):
+        """Tell waiters the holder is alive: a byte written moves the lock's mtime."""
+        self._renewed = time.monotonic()
+        upload_volume(self.pool.connect(), self.vol, b"\0")
+
+    def renew_now_and_then(self):
+        """renew(), at most once per LOCK_RENEW_SECONDS: for loops that hold the lock long."""
+        if time.monotonic() - self._renewed >= LOCK_RENEW_SECONDS:
+            self.renew()
 
     def __exit__(self, *exc_info):
         if self.vol is not None:
@@ -451,7 +502,7 @@ def cache_image(conn, instance_pool, path, fmt, checksum=None, timeout=600):
     checksum = checksum or images.sha256_of(path)
     cache = base_pool(conn, instance_pool)
     name = checksum
-    with HostLock(cache, name, timeout=timeout, stale_after=CACHE_LOCK_STALE_SECONDS):
+    with HostLock(cache, name, timeout=timeout) as lock:
         vol = find_volume(cache, name)
         if vol is not None and find_volume(cache, name + CACHED_SUFFIX) is not None:
             return vol.path(), False
@@ -461,7 +512,7 @@ def cache_image(conn, instance_pool, path, fmt, checksum=None, timeout=600):
         vol = create_volume(cache, name, size, "raw", None)
         try:
             with open(path, "rb") as handle:
-                upload_volume(conn, vol, handle)
+                upload_volume(conn, vol, handle, progress=lock.renew_now_and_then)
             create_volume(cache, name + CACHED_SUFFIX, 0, "raw")
         except Exception:
             delete_volume(vol)

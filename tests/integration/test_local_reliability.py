@@ -217,3 +217,29 @@ def test_run_killed_mid_build_is_completed_by_the_next(conn, local_hv, tiny_imag
         == [server["id"]] * len([v for v in pool.listAllVolumes(0) if v.name().startswith(server["id"])])
     dhcp = driver.network_dhcp(driver.find_network(conn, hv.network))[2]
     assert len(dhcp) == 1
+
+
+def test_renewed_lock_is_not_broken(conn, local_hv):
+    """A holder that renews (an image upload) keeps its lock however old it is."""
+    pool = driver.ensure_pool(conn, local_hv.pool_name, local_hv.pool_path)
+    with driver.HostLock(pool, "race") as lock:
+        _age(pool, ".race.lock", driver.LOCK_STALE_SECONDS + 5)
+        lock.renew()
+        with pytest.raises(driver.DriverError, match="timed out"):
+            with driver.HostLock(pool, "race", timeout=1):
+                pass
+
+
+def test_half_uploaded_base_is_uploaded_again(conn, local_hv, tiny_image):
+    """A base image an uploader left half-written (no .done marker) is never used as is."""
+    pool = driver.ensure_pool(conn, local_hv.pool_name, local_hv.pool_path)
+    path, copied = driver.cache_image(conn, pool, tiny_image["root"], "qcow2")
+    assert copied and driver.is_cached(conn, pool, os.path.basename(path))
+    cache = driver.base_pool(conn, pool)
+    driver.delete_volume(driver.find_volume(cache, os.path.basename(path) + driver.CACHED_SUFFIX))
+    with open(path, "r+b") as handle:
+        handle.truncate(1000)  # what a killed upload leaves
+    assert not driver.is_cached(conn, pool, os.path.basename(path))
+    again, copied = driver.cache_image(conn, pool, tiny_image["root"], "qcow2")
+    assert copied and again == path
+    assert os.path.getsize(path) == os.path.getsize(tiny_image["root"])
