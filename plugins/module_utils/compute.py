@@ -166,6 +166,31 @@ class Hypervisor:
         self.facts = driver.host_facts(self.conn, self.config["storage_pool"], self.config["virt_type"])
         return self.facts
 
+    def reconnect(self, within=15.0):
+        """A fresh connection after the old one died (libvirtd restarted, the network
+        came back); tried until `within` seconds pass. Raises DriverError."""
+        deadline = time.monotonic() + within
+        while True:
+            try:
+                conn = driver.connect(self.uri)
+                break
+            except driver.DriverError:
+                if time.monotonic() > deadline:
+                    raise
+                time.sleep(1.0)
+        old, self.conn, self._pool = self.conn, conn, None
+        try:
+            old.close()
+        except Exception:  # already dead
+            pass
+        return conn
+
+    def alive(self):
+        try:
+            return self.conn is not None and self.conn.isAlive() == 1
+        except Exception:  # a closed connection
+            return False
+
 
 def capacity(hv):
     """Per resource, what a host has allocated (reserved included, as Nova counts it) against
@@ -609,10 +634,22 @@ class ComputeManager:
         try:
             yield dom
         except Exception as exc:
-            self._cleanup(instance, pool)
-            if isinstance(exc, RescheduledException):
-                raise
-            raise RescheduledException("build on %s failed: %s" % (self.hv.name, exc))
+            message = str(exc) if isinstance(exc, RescheduledException) else "build on %s failed: %s" % (
+                self.hv.name, exc)
+            try:
+                with self.hv.lock:
+                    lost = not self.hv.alive()
+                    if lost:
+                        self.hv.reconnect()
+                self._cleanup(instance, self.hv.pool())
+                if lost:  # an upload cut off with the connection left its base half-written
+                    for base in driver.half_written_bases(self.hv.conn, self.hv.config["storage_pool"],
+                                                          locked_too=True):
+                        driver.remove_half_written_base(self.hv.conn, self.hv.config["storage_pool"], base)
+            except Exception as cleanup_exc:  # the host is gone: say what stays there
+                message += ("; what it built on %s could not be removed (%s): nova_host_facts reports it "
+                            "as an orphan once its lease ends" % (self.hv.name, cleanup_exc))
+            raise RescheduledException(message)
 
     def _check_claim(self, request, instance, facts):
         """The resource and server-group filters, on the host's live usage."""

@@ -521,6 +521,37 @@ def cache_image(conn, instance_pool, path, fmt, checksum=None, timeout=600):
         return vol.path(), True
 
 
+def half_written_bases(conn, instance_pool_name, now=None, locked_too=False):
+    """Base images an uploader left unfinished (no .done) and no live upload holds
+    (with locked_too, also those whose cache lock is not stale yet)."""
+    now = time.time() if now is None else now
+    cache = find_pool(conn, instance_pool_name + BASE_SUFFIX)
+    if cache is None or not cache.isActive():
+        return []
+    cache.refresh(0)
+    names = set(cache.listVolumes())
+    found = []
+    for name in sorted(names):
+        if name.startswith(".") or name.endswith(CACHED_SUFFIX) or name + CACHED_SUFFIX in names:
+            continue
+        stamp = _volume_mtime(cache, ".%s.lock" % name)
+        if locked_too or stamp is None or now - float(stamp) > LOCK_STALE_SECONDS:
+            found.append(name)
+    return found
+
+
+def remove_half_written_base(conn, instance_pool_name, name):
+    """Delete one of half_written_bases(), under its cache lock so no upload is cut short
+    (a lock its uploader left when its connection died is broken once stale)."""
+    cache = find_pool(conn, instance_pool_name + BASE_SUFFIX)
+    if cache is None:
+        return
+    with HostLock(cache, name, timeout=LOCK_STALE_SECONDS * 2):
+        vol = find_volume(cache, name)
+        if vol is not None and find_volume(cache, name + CACHED_SUFFIX) is None:
+            delete_volume(vol)
+
+
 def is_cached(conn, instance_pool, checksum):
     """Whether the _base cache of this pool holds the whole image with this sha256."""
     cache = find_pool(conn, instance_pool.name() + BASE_SUFFIX)
@@ -784,7 +815,8 @@ def find_orphans(conn, pool_name=DEFAULT_POOL, now=None):
     - domain: an instance record whose build stopped (its run died: lease expired);
     - volume: an instance volume `<uuid>.*` of no domain;
     - dhcp: a DHCP reservation with Nova's fa:16:3e MAC that no instance record names;
-    - lock: a lock (or lock-break marker) past the lock staleness: its holder died.
+    - lock: a lock (or lock-break marker) past the lock staleness: its holder died;
+    - base: a base image in the `_base` cache whose upload never finished.
     Volumes and reservations are listed before the domains, so a build that starts
     meanwhile (domain first, then its volumes and reservation) never looks orphaned.
     """
@@ -827,6 +859,7 @@ def find_orphans(conn, pool_name=DEFAULT_POOL, now=None):
         if name != BASE_SUFFIX and name.split(".", 1)[0] not in domain_uuids:
             orphans.append({"type": "volume", "name": name, "path": vol.path()})
     orphans.extend(r for r in reservations if r["mac"] not in macs)
+    orphans.extend({"type": "base", "name": name} for name in half_written_bases(conn, pool_name, now))
     return orphans
 
 
@@ -852,6 +885,8 @@ def remove_orphan(conn, pool_name, orphan):
         vol = find_volume(pool, orphan["name"]) if pool is not None else None
         if vol is not None:
             delete_volume(vol)
+    elif orphan["type"] == "base":
+        remove_half_written_base(conn, pool_name, orphan["name"])
     elif orphan["type"] == "dhcp":
         net = find_network(conn, orphan["network"])
         if net is not None and pool is not None:
