@@ -163,9 +163,10 @@ options:
   purge_orphans:
     description:
       - With O(state=absent), also remove from every reachable hypervisor what belongs to no
-        complete server (Nova's C(running_deleted_instance_action=reap)): abandoned half-built
-        domains, instance volumes of no domain, DHCP reservations no server names, and locks
-        left by runs that died. M(novalite.compute.nova_host_facts) lists them as C(orphans).
+        complete server, as Nova's C(running_deleted_instance_action=reap) does. That is abandoned
+        half-built domains, instance volumes of no domain, DHCP reservations no server names, locks
+        left by runs that died and half-uploaded base images.
+      - M(novalite.compute.nova_host_facts) lists them as C(orphans).
     type: bool
     default: false
 notes:
