@@ -9,7 +9,6 @@ import base64
 import pytest
 
 from ansible_collections.novalite.compute.plugins.module_utils import validation as v
-from ansible_collections.novalite.compute.plugins.plugin_utils.hypervisor_action import inventory_hint
 from ansible_collections.novalite.compute.plugins.plugin_utils.inventory_hypervisors import libvirt_uri
 
 
@@ -301,11 +300,3 @@ def test_inventory_uris_check_host_keys(hostvars):
     assert uri.startswith(("qemu+ssh://", "qemu+libssh2://"))
     assert "no_verify" not in uri and "known_hosts_verify" not in uri
     assert v.check_uri("uri", uri) == uri
-
-
-def test_inventory_errors_name_the_host_variable():
-    hosts = ["c1", "c2"]
-    assert inventory_hint("hypervisors[1].cpu_allocation_ratio: -1.0 must be above 0", hosts).endswith(
-        "(host variable nova_cpu_allocation_ratio of host c2)")
-    assert "nova_libvirt_uri" in inventory_hint("hypervisors[0].uri: 'x' is not valid", hosts)
-    assert inventory_hint("flavor: unknown", hosts) == "flavor: unknown"
