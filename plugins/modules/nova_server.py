@@ -78,9 +78,9 @@ options:
       - Treated as a secret, since user data often carries passwords and tokens (cloud-init
         C(chpasswd), registration tokens). It is marked C(no_log), so Ansible hides it in the task's
         invocation (C(-vvv) output, registered results) and the module's log on the control node, and
-        replaces any copy of its text in the results with C(********). The results never contain it:
-        not in RV(server), RV(servers), RV(notifications) nor the diff. Very short user data can
-        therefore mask equal text elsewhere in the results.
+        replaces any copy of its text in the results with C(********). The results never contain it, not
+        in RV(server), RV(servers), RV(notifications) nor the diff. Very short user data can therefore
+        mask equal text elsewhere in the results.
       - Kept only on the config drive volume, which is readable by its owner only (mode 0600).
     type: str
   admin_password:
