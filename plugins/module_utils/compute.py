@@ -238,7 +238,8 @@ class ComputeAPI:
         self.timeout = timeout
         self.connect_timeout = connect_timeout
         self.open_url = open_url
-        self.hypervisors = dict((name, Hypervisor(config, create_pool=not check_mode))
+        # Pools are made (when missing) only once the request has passed every check: see _prepare_pools.
+        self.hypervisors = dict((name, Hypervisor(config))
                                 for name, config in sorted(catalogs["hypervisors"].items()))
         self.faults = []
 
@@ -287,8 +288,11 @@ class ComputeAPI:
         if not missing:
             result["diff"]["after"] = dict((s["name"], diff_view(s)) for s in result["servers"])
             return result
+        self._check_networks(request)
         min_count = max(1, request["min_count"] - len(existing))
         instances = self._provision_instances(request, missing, min_count)
+        if not self.check_mode:
+            self._prepare_pools()
         spec, selections, placement = self._schedule(request, instances, min_count)
         instances = instances[:len(selections)]
         result["placement"] = placement
@@ -375,6 +379,41 @@ class ComputeAPI:
                 if dom is not None:
                     raise ComputeError("name: a domain named %r already exists on hypervisor %s and is "
                                        "not managed by novalite.compute" % (name, hv.name))
+
+    def _check_networks(self, request):
+        """The NICs against the reachable hosts' networks, before anything is made: each network
+        exists somewhere, and a fixed_ip lies in its subnet and is free on some host having it."""
+        up = [hv for hv in self.hypervisors.values() if hv.up]
+        if not up:
+            return  # _schedule reports the unreachable hosts
+        for index, nic in enumerate(request["nics"]):
+            field = "nics[%d]" % index
+            holders = [hv for hv in up if nic["network"] in hv.networks]
+            if not holders:
+                raise ComputeError("%s.net-name: network %r does not exist on any reachable hypervisor"
+                                   % (field, nic["network"]))
+            if nic.get("fixed_ip") is None:
+                continue
+            problems = []
+            for hv in holders:
+                problem = driver.fixed_ip_problem(driver.find_network(hv.conn, nic["network"]), nic["fixed_ip"])
+                if problem is None:
+                    break
+                problems.append("%s on %s" % (problem, hv.name))
+            else:
+                raise ComputeError("%s.fixed_ip: %s" % (field, "; ".join(problems)))
+
+    def _prepare_pools(self):
+        """The instance storage pool of each reachable host, made when missing; a host where
+        that fails is down for this request."""
+        for hv in self.hypervisors.values():
+            if hv.up and not hv.facts.get("storage_pool_active"):
+                try:
+                    hv.pool()
+                    hv.refresh_facts()
+                except Exception as exc:  # the host cannot hold instances: treat it as down
+                    hv.facts = None
+                    hv.error = "cannot prepare storage pool %s: %s" % (hv.config["storage_pool"], exc)
 
     def _update_metadata(self, hv, record, meta):
         if (record.get("metadata") or {}) == meta:

@@ -577,21 +577,31 @@ def find_network(conn, name):
 def ensure_network(conn, name, cidr, bridge=None, dhcp=True):
     """An isolated libvirt network (no forward) with DHCP; defined when missing."""
     net = find_network(conn, name)
+    defined = False
     if net is None:
-        network = ipaddress.ip_network(cidr, strict=False)
-        hosts = list(network.hosts())
+        network = ipaddress.IPv4Network(cidr, strict=False)
+        # first and last usable addresses, without listing the hosts of a large subnet
+        first = network.network_address + 1
+        last = network.broadcast_address - 1
         root = ET.Element("network")
         ET.SubElement(root, "name").text = name
         if bridge:
             ET.SubElement(root, "bridge", name=bridge, stp="off")
-        ip = ET.SubElement(root, "ip", address=str(hosts[0]), netmask=str(network.netmask))
+        ip = ET.SubElement(root, "ip", address=str(first), netmask=str(network.netmask))
         if dhcp:
             dhcp_el = ET.SubElement(ip, "dhcp")
-            ET.SubElement(dhcp_el, "range", start=str(hosts[1]), end=str(hosts[-1]))
+            ET.SubElement(dhcp_el, "range", start=str(first + 1), end=str(last))
         net = conn.networkDefineXML(_xml(root))
-        net.setAutostart(1)
-    if not net.isActive():
-        net.create()
+        defined = True
+    try:
+        if not net.isActive():
+            net.create()
+        if defined:
+            net.setAutostart(1)
+    except libvirt.libvirtError as exc:
+        if defined:  # a network that cannot start (its subnet is in use...) is not left behind
+            net.undefine()
+        raise DriverError("cannot start network %s: %s" % (name, exc.get_error_message()))
     return net
 
 
@@ -662,6 +672,38 @@ def reserve_fixed_ip(conn, pool, net, mac, hostname, requested=None):
         net.update(libvirt.VIR_NETWORK_UPDATE_COMMAND_ADD_LAST,
                    libvirt.VIR_NETWORK_SECTION_IP_DHCP_HOST, -1, _xml(host), flags)
         return address
+
+
+def network_subnet(net):
+    """The IPv4 subnet of a network's first IPv4 <ip>, or None."""
+    root = ET.fromstring(net.XMLDesc(libvirt.VIR_NETWORK_XML_INACTIVE))
+    for ip in root.findall("ip"):
+        if ip.get("family", "ipv4") != "ipv4" or not ip.get("address"):
+            continue
+        mask = ip.get("netmask") or ip.get("prefix") or "24"
+        return ipaddress.IPv4Interface("%s/%s" % (ip.get("address"), mask))
+    return None
+
+
+def fixed_ip_problem(net, address):
+    """Why `address` cannot be reserved on `net` (outside its subnet, its own address, taken,
+    no DHCP), or None. The reservation itself re-checks under the network lock."""
+    if net is None:
+        return "the network is gone"
+    subnet = network_subnet(net)
+    dhcp = network_dhcp(net)
+    if subnet is None or dhcp is None:
+        return "network %s has no IPv4 DHCP to reserve %s in" % (net.name(), address)
+    ip = ipaddress.IPv4Address(address)
+    if ip not in subnet.network:
+        return "%s is outside network %s (%s)" % (address, net.name(), subnet.network)
+    if ip in (subnet.network.network_address, subnet.network.broadcast_address, subnet.ip):
+        return "%s is the network, broadcast or host address of network %s" % (address, net.name())
+    taken = set(entry[0] for entry in dhcp[2].values())
+    taken.update(lease.get("ipaddr") for lease in _leases(net))
+    if address in taken:
+        return "%s is already in use on network %s" % (address, net.name())
+    return None
 
 
 def release_fixed_ip(pool, net, mac):

@@ -41,7 +41,9 @@ options:
     type: str
     default: nova_instances
   storage_path:
-    description: Directory of the instance storage pool.
+    description:
+      - Directory of the instance storage pool, a directory of its own (building the pool sets its mode
+        to 0700); an absolute path with no C(..), not a system or shared directory such as C(/etc) or C(/var/lib).
     type: path
     default: /var/lib/novalite/instances
   virt_type:
@@ -60,7 +62,7 @@ options:
     type: str
     default: NOVALITE-GUEST-BOOTED
   kvm_probe_timeout:
-    description: Seconds to wait for the probe's marker.
+    description: Seconds to wait for the probe's marker (1 to 3600).
     type: int
     default: 60
 """
@@ -116,7 +118,9 @@ def main():
     try:
         validation.check_uri("uri", p["uri"])
         validation.check_name("storage_pool", p["storage_pool"])
-        validation.check_hypervisor("storage_path", {"name": "x", "uri": p["uri"], "storage_path": p["storage_path"]})
+        validation.check_storage_path("storage_path", p["storage_path"])
+        validation.check_text("kvm_probe_marker", p["kvm_probe_marker"], 255, allow_empty=False)
+        validation.check_int("kvm_probe_timeout", p["kvm_probe_timeout"], 1, 3600)
         for key in ("kvm_probe_kernel", "kvm_probe_initrd"):
             if p[key]:
                 validation.check_path(key, p[key])

@@ -33,10 +33,15 @@ options:
     type: str
     required: true
   cidr:
-    description: IPv4 subnet, for example C(10.213.7.0/24); the host takes its first address.
+    description:
+      - IPv4 subnet, for example C(10.213.7.0/24); the host takes its first address.
+      - From C(/8) to C(/29); not in the loopback, link-local, multicast or reserved ranges, and not
+        overlapping another libvirt network of the hypervisor.
     type: str
   bridge:
-    description: Bridge device name (at most 15 characters); libvirt picks one when omitted.
+    description:
+      - Bridge device name (at most 15 letters, digits, C(-) and C(_)), not another network's;
+        libvirt picks one when omitted.
     type: str
   state:
     description: Whether the network should exist.
@@ -65,12 +70,31 @@ network:
 """
 
 import ipaddress
-import re
 
 from ansible.module_utils.basic import AnsibleModule, missing_required_lib
 
 from ansible_collections.novalite.compute.plugins.module_utils import libvirt_driver
 from ansible_collections.novalite.compute.plugins.module_utils import validation
+
+
+def check_free(conn, name, cidr, bridge):
+    """A new network's subnet and bridge are not another libvirt network's."""
+    wanted = ipaddress.IPv4Network(cidr, strict=False)
+    for other in conn.listAllNetworks():
+        if other.name() == name:
+            continue
+        if bridge is not None and other_bridge(other) == bridge:
+            validation.fail("bridge", "%r is the bridge of network %s" % (bridge, other.name()))
+        subnet = libvirt_driver.network_subnet(other)
+        if subnet is not None and subnet.network.overlaps(wanted):
+            validation.fail("cidr", "%r overlaps network %s (%s)" % (cidr, other.name(), subnet.network))
+
+
+def other_bridge(net):
+    try:
+        return net.bridgeName()
+    except libvirt_driver.libvirt.libvirtError:
+        return None
 
 
 def main():
@@ -92,16 +116,10 @@ def main():
     try:
         validation.check_name("name", params["name"])
         validation.check_uri("uri", params["uri"])
-        if params["bridge"] is not None and not re.match(r"^[A-Za-z0-9_-]{1,15}$", params["bridge"]):
-            validation.fail("bridge", "%r is not a valid bridge name (at most 15 letters, digits, '-', '_')"
-                            % params["bridge"])
+        if params["bridge"] is not None:
+            validation.check_bridge("bridge", params["bridge"])
         if params["cidr"] is not None:
-            try:
-                net = ipaddress.IPv4Network(params["cidr"], strict=False)
-            except ValueError:
-                validation.fail("cidr", "%r is not an IPv4 subnet" % params["cidr"])
-            if net.num_addresses < 8:
-                validation.fail("cidr", "%r is too small for a DHCP range" % params["cidr"])
+            validation.check_cidr("cidr", params["cidr"])
         conn = libvirt_driver.connect(params["uri"])
         existing = libvirt_driver.find_network(conn, params["name"])
         if params["state"] == "absent":
@@ -110,6 +128,8 @@ def main():
                     existing.destroy()
                 existing.undefine()
             module.exit_json(changed=existing is not None)
+        if existing is None:
+            check_free(conn, params["name"], params["cidr"], params["bridge"])
         changed = existing is None or not existing.isActive()
         if changed and not module.check_mode:
             existing = libvirt_driver.ensure_network(conn, params["name"], params["cidr"], params["bridge"])
@@ -118,6 +138,8 @@ def main():
             info["bridge"] = existing.bridgeName() if existing.isActive() else params["bridge"]
     except (validation.InvalidRequest, libvirt_driver.DriverError) as exc:
         module.fail_json(msg=str(exc))
+    except libvirt_driver.libvirt.libvirtError as exc:
+        module.fail_json(msg="network %s: %s" % (params["name"], exc.get_error_message()))
     module.exit_json(changed=changed, network=info)
 
 

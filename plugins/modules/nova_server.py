@@ -46,7 +46,8 @@ options:
   name:
     description:
       - Name of the server. With O(max_count) above 1, servers are named C(NAME-1) ... C(NAME-N).
-      - Letters, digits, C(.), C(_) and C(-), at most 63 characters, starting with a letter or digit.
+      - Letters, digits, C(.), C(_) and C(-), at most 63 characters, starting with a letter or digit;
+        with O(max_count) above 1, C(NAME-N) must fit in 63 characters too.
     type: str
     required: true
   state:
@@ -73,13 +74,29 @@ options:
     description: Name of a key pair of O(keypairs); its public key goes onto the config drive.
     type: str
   userdata:
-    description: User data for the guest, written to the config drive (at most 65535 bytes).
+    description:
+      - User data for the guest, written to the config drive as C(user_data), as given (not base64).
+      - "At most 49149 bytes: Nova's limit is 65535 bytes of the base64 encoding the API takes
+        (M(openstack.cloud.server) encodes it for you), and the same limit applies here."
+      - Treated as a secret, since user data often carries passwords and tokens (cloud-init
+        C(chpasswd), registration tokens). It is marked C(no_log), so Ansible hides it in the task's
+        invocation (C(-vvv) output, registered results) and the module's log on the control node, and
+        replaces any copy of its text in the results with C(********). The results never contain it, not
+        in RV(server), RV(servers), RV(notifications) nor the diff. Very short user data can therefore
+        mask equal text elsewhere in the results.
+      - Kept only on the config drive volume, which is readable by its owner only (mode 0600).
     type: str
   admin_password:
-    description: Admin password placed on the config drive as C(admin_pass).
+    description:
+      - Admin password placed on the config drive as C(admin_pass) in C(meta_data.json), as Nova does.
+      - A secret (C(no_log)); it is only on the config drive volume (mode 0600), never in the domain's
+        metadata, the results, the notifications or the diff.
     type: str
   meta:
-    description: Metadata key/value pairs of the server (at most 128, values at most 255 characters).
+    description:
+      - Metadata key/value pairs of the server, as Nova takes them; at most 128 items, keys of 1 to 255
+        and values of at most 255 characters, with no control characters; values are strings
+        (numbers and booleans are turned into strings, lists and dictionaries are refused).
     type: dict
     default: {}
   availability_zone:
@@ -96,18 +113,18 @@ options:
     type: bool
     default: true
   min_count:
-    description: The fewest servers to create; if fewer can be placed, none is created.
+    description: The fewest servers to create (1 to 1000); if fewer can be placed, none is created.
     type: int
     default: 1
   max_count:
-    description: The most servers to create in this one request. Defaults to O(min_count).
+    description: The most servers to create in this one request (1 to 1000). Defaults to O(min_count).
     type: int
   wait:
     description: Wait until each domain is really running before returning.
     type: bool
     default: true
   timeout:
-    description: Seconds to wait for locks and for each domain to reach its state.
+    description: Seconds to wait for locks and for each domain to reach its state (1 to 86400).
     type: int
     default: 180
   flavors:
@@ -145,7 +162,7 @@ options:
     type: str
     default: default
   quotas:
-    description: Per-project limits C(instances), C(cores) and C(ram) (MB); missing or -1 is unlimited.
+    description: Per-project limits C(instances), C(cores) and C(ram) (MB), whole numbers; missing or -1 is unlimited.
     type: dict
     default: {}
   scheduler:
@@ -158,7 +175,9 @@ options:
     type: dict
     default: {}
   notifications_file:
-    description: Append each notification (C(compute.instance.create.start) ...) as a JSON line to this file.
+    description:
+      - Append each notification (C(compute.instance.create.start) ...) as a JSON line to this file, on the
+        control node. An absolute path with no C(..) component, in an existing directory.
     type: path
   purge_orphans:
     description:
@@ -333,7 +352,7 @@ def argument_spec():
         flavor=dict(type="str"),
         nics=dict(type="list", elements="raw", default=[]),
         key_name=dict(type="str", no_log=False),
-        userdata=dict(type="str"),
+        userdata=dict(type="str", no_log=True),
         admin_password=dict(type="str", no_log=True),
         meta=dict(type="dict", default={}),
         availability_zone=dict(type="str"),
@@ -377,6 +396,8 @@ def main():
         validation.check_int("timeout", params["timeout"], 1, 86400)
         validation.check_int("connect_timeout", params["connect_timeout"], 1, 3600)
         validation.check_name("project", params["project"])
+        validation.check_quotas(params["quotas"])
+        validation.check_notifications_file("notifications_file", params["notifications_file"])
         api = compute.ComputeAPI(
             catalogs, scheduler_config(params["scheduler"]), project_id=params["project"],
             quotas=params["quotas"], notifier=notifier, check_mode=module.check_mode,

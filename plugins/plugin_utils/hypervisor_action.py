@@ -7,10 +7,32 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
+import re
+
 from ansible.plugins.action import ActionBase
 
 from ansible_collections.novalite.compute.plugins.plugin_utils.inventory_hypervisors import (
-    hypervisors_from_inventory)
+    HOST_VARIABLES, hypervisors_from_inventory)
+
+_HYPERVISOR_FIELD = re.compile(r"^hypervisors\[(\d+)\]\.([a-z_]+)")
+
+
+def inventory_hint(message, hosts):
+    """For an error about hypervisors[N].OPTION built from the inventory: which host variable
+    of which host it came from."""
+    match = _HYPERVISOR_FIELD.match(message or "")
+    if not match or int(match.group(1)) >= len(hosts):
+        return message
+    host = hosts[int(match.group(1))]
+    option = match.group(2)
+    if option == "name":
+        return "%s (the inventory name of host %s)" % (message, host)
+    if option == "uri":
+        return "%s (host %s: nova_libvirt_uri, or its ansible_host, ansible_user, ansible_port and " \
+               "ansible_ssh_private_key_file)" % (message, host)
+    if option in HOST_VARIABLES:
+        return "%s (host variable %s of host %s)" % (message, HOST_VARIABLES[option], host)
+    return message
 
 
 class HypervisorsAction(ActionBase):
@@ -25,10 +47,13 @@ class HypervisorsAction(ActionBase):
         args = dict(self._task.args)
         group = args.get("hypervisor_group") or self.DEFAULT_GROUP
         hosts = task_vars.get("groups", {}).get(group) or [] if group else []
-        if not args.get("hypervisors") and hosts:
+        from_inventory = not args.get("hypervisors") and bool(hosts)
+        if from_inventory:
             hostvars = task_vars.get("hostvars", {})
             args["hypervisors"] = hypervisors_from_inventory(
                 hosts, lambda name: dict((k, hostvars[name].get(k)) for k in hostvars[name]))
         module = self._task.resolved_action or self._task.action
         result.update(self._execute_module(module_name=module, module_args=args, task_vars=task_vars))
+        if from_inventory and result.get("failed") and isinstance(result.get("msg"), str):
+            result["msg"] = inventory_hint(result["msg"], list(hosts))
         return result

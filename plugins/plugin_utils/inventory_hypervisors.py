@@ -19,21 +19,8 @@ try:
 except ImportError:  # pragma: no cover
     from urllib import urlencode, quote
 
-# hypervisor option -> host variable
-HOST_VARIABLES = {
-    "availability_zone": "nova_availability_zone",
-    "aggregates": "nova_aggregates",
-    "cpu_allocation_ratio": "nova_cpu_allocation_ratio",
-    "ram_allocation_ratio": "nova_ram_allocation_ratio",
-    "disk_allocation_ratio": "nova_disk_allocation_ratio",
-    "reserved_host_memory_mb": "nova_reserved_host_memory_mb",
-    "reserved_host_disk_mb": "nova_reserved_host_disk_mb",
-    "reserved_host_cpus": "nova_reserved_host_cpus",
-    "enabled": "nova_enabled",
-    "virt_type": "nova_virt_type",
-    "storage_pool": "nova_compute_storage_pool",
-    "storage_path": "nova_compute_storage_path",
-}
+# HOST_VARIABLES: hypervisor option -> host variable (shared with the nova_compute role's checks)
+from ansible_collections.novalite.compute.plugins.module_utils.validation import HOST_VARIABLES
 
 
 def libvirt_uri(name, hostvars):

@@ -74,8 +74,9 @@ class PlaybookResult:
         return self.data["stats"]
 
 
-def run_playbook_file(path, extra_vars=None, inventory_path=None, timeout=900, check=False):
-    """Run a playbook file against an inventory file; returns a PlaybookResult."""
+def run_playbook_file(path, extra_vars=None, inventory_path=None, timeout=900, check=False, env=None):
+    """Run a playbook file against an inventory file; returns a PlaybookResult.
+    `env`: extra environment variables (ANSIBLE_FORKS...)."""
     with tempfile.TemporaryDirectory(prefix="novalite-play-") as tmp:
         cmd = [os.path.join(os.path.dirname(PYTHON), "ansible-playbook"), "-i", inventory_path, path]
         if extra_vars:
@@ -86,7 +87,7 @@ def run_playbook_file(path, extra_vars=None, inventory_path=None, timeout=900, c
         if check:
             cmd.append("--check")
         start = time.monotonic()
-        proc = subprocess.run(cmd, capture_output=True, text=True, env=ansible_env(), timeout=timeout,
+        proc = subprocess.run(cmd, capture_output=True, text=True, env=ansible_env(env), timeout=timeout,
                               check=False)
         return PlaybookResult(proc, time.monotonic() - start)
 
