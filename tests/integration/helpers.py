@@ -69,6 +69,11 @@ class PlaybookResult:
                         found.append((task["task"]["name"], host, result.get("msg")))
         return found
 
+    def changed(self):
+        """(task, host, result) of every task that reported a change."""
+        return [(task["task"]["name"], host, result) for play in self.data["plays"] for task in play["tasks"]
+                for host, result in task["hosts"].items() if result.get("changed")]
+
     @property
     def stats(self):
         return self.data["stats"]

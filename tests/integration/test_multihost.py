@@ -37,7 +37,8 @@ def test_inventory_group_role_idempotent_and_spread(bed, tiny_image, prefix):
                               {"nova_compute_networks": [{"name": "private", "cidr": "10.213.7.0/24",
                                                           "bridge": "nlpriv0"}]},
                               inventory_path=bed.inventory)
-    assert all(stats["changed"] == 0 and stats["failures"] == 0 for stats in again.stats.values()), again.stats
+    assert all(stats["changed"] == 0 and stats["failures"] == 0 for stats in again.stats.values()), \
+        [(task, host, str(result)[:1500]) for task, host, result in again.changed()]
     data = catalog(tiny_image)
     data.update(name=prefix + "s", image="tiny", flavor="m1.tiny", nics=[{"net-name": "private"}],
                 min_count=3, max_count=3)
