@@ -19,6 +19,15 @@ class BaseHostFilter:
 
     run_filter_once_per_request: the verdict cannot change between the
     instances of one request, so the scheduler only asks for the first one.
+
+    For the later instances of a request, the scheduler asks the other filters
+    again only about the hosts whose state changed: the host just chosen, and
+    hosts holding an instance whose uuid the request involves (the instance
+    being placed, the group member just added). So a verdict on a host must
+    depend only on that host and the request, except where
+    reads_group_hosts() says it also depends on the server group's hosts
+    (placements elsewhere); such a filter is asked about every host again
+    whenever the group's hosts change.
     """
 
     name = "BaseHostFilter"
@@ -27,8 +36,19 @@ class BaseHostFilter:
     def host_passes(self, host_state, spec_obj):
         raise NotImplementedError
 
+    def applies_to(self, spec_obj):
+        """False when the request gives the filter nothing to check (every host passes)."""
+        return True
+
+    def reads_group_hosts(self, spec_obj):
+        """True when a verdict may change with spec_obj.instance_group.hosts."""
+        return False
+
     def filter_all(self, host_states, spec_obj):
-        return [host for host in host_states if self.host_passes(host, spec_obj)]
+        if not self.applies_to(spec_obj):
+            return list(host_states)
+        host_passes = self.host_passes
+        return [host for host in host_states if host_passes(host, spec_obj)]
 
     def reason(self, spec_obj):
         """A short phrase for the hosts this filter removes (for reports)."""
@@ -121,6 +141,9 @@ class AvailabilityZoneFilter(BaseHostFilter):
     name = "AvailabilityZoneFilter"
     run_filter_once_per_request = True
 
+    def applies_to(self, spec_obj):
+        return bool(spec_obj.availability_zone)
+
     def host_passes(self, host_state, spec_obj):
         zone = spec_obj.availability_zone
         if not zone:
@@ -176,6 +199,9 @@ class AggregateInstanceExtraSpecsFilter(BaseHostFilter):
     name = "AggregateInstanceExtraSpecsFilter"
     run_filter_once_per_request = True
     SCOPE = "aggregate_instance_extra_specs"
+
+    def applies_to(self, spec_obj):
+        return bool(spec_obj.flavor.extra_specs)
 
     def host_passes(self, host_state, spec_obj):
         extra_specs = spec_obj.flavor.extra_specs
@@ -259,15 +285,33 @@ class ImagePropertiesFilter(BaseHostFilter):
     name = "ImagePropertiesFilter"
     run_filter_once_per_request = True
 
-    def host_passes(self, host_state, spec_obj):
-        image = spec_obj.image
+    @staticmethod
+    def _wanted(image):
+        """(arch, hv_type, vm_mode) the image asks for, canonical; None where it does not."""
         if image is None:
-            return True
-        wanted = (_canonical(image.get("hw_architecture"), _ARCH_ALIASES),
-                  _canonical(image.get("img_hv_type"), _HV_TYPE_ALIASES),
-                  _canonical(image.get("hw_vm_mode"), _VM_MODE_ALIASES))
+            return (None, None, None)
+        return (_canonical(image.get("hw_architecture"), _ARCH_ALIASES),
+                _canonical(image.get("img_hv_type"), _HV_TYPE_ALIASES),
+                _canonical(image.get("hw_vm_mode"), _VM_MODE_ALIASES))
+
+    def applies_to(self, spec_obj):
+        return any(self._wanted(spec_obj.image))
+
+    def host_passes(self, host_state, spec_obj):
+        wanted = self._wanted(spec_obj.image)
         if not any(wanted):
             return True
+        return self._supports(host_state, wanted, spec_obj.image)
+
+    def filter_all(self, host_states, spec_obj):
+        wanted = self._wanted(spec_obj.image)
+        if not any(wanted):
+            return list(host_states)
+        supports = self._supports
+        image = spec_obj.image
+        return [host for host in host_states if supports(host, wanted, image)]
+
+    def _supports(self, host_state, wanted, image):
         for supported in host_state.supported_instances:
             if all(w is None or w == s for w, s in zip(wanted, supported)):
                 if self._version_ok(host_state, image):
@@ -295,6 +339,10 @@ class ServerGroupAntiAffinityFilter(BaseHostFilter):
     name = "ServerGroupAntiAffinityFilter"
     policy_name = "anti-affinity"
 
+    def applies_to(self, spec_obj):
+        group = spec_obj.instance_group
+        return group is not None and group.policy == self.policy_name
+
     def host_passes(self, host_state, spec_obj):
         group = spec_obj.instance_group
         if group is None or group.policy != self.policy_name:
@@ -314,6 +362,13 @@ class ServerGroupAffinityFilter(BaseHostFilter):
 
     name = "ServerGroupAffinityFilter"
     policy_name = "affinity"
+
+    def applies_to(self, spec_obj):
+        group = spec_obj.instance_group
+        return group is not None and group.policy == self.policy_name
+
+    def reads_group_hosts(self, spec_obj):
+        return self.applies_to(spec_obj)
 
     def host_passes(self, host_state, spec_obj):
         group = spec_obj.instance_group
@@ -335,6 +390,9 @@ class SameHostFilter(BaseHostFilter):
     name = "SameHostFilter"
     run_filter_once_per_request = True
 
+    def applies_to(self, spec_obj):
+        return bool(spec_obj.get_scheduler_hint("same_host"))
+
     def host_passes(self, host_state, spec_obj):
         wanted = spec_obj.get_scheduler_hint("same_host")
         if not wanted:
@@ -350,6 +408,9 @@ class DifferentHostFilter(BaseHostFilter):
 
     name = "DifferentHostFilter"
     run_filter_once_per_request = True
+
+    def applies_to(self, spec_obj):
+        return bool(spec_obj.get_scheduler_hint("different_host"))
 
     def host_passes(self, host_state, spec_obj):
         avoid = spec_obj.get_scheduler_hint("different_host")

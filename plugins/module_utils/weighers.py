@@ -13,6 +13,8 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
+from operator import attrgetter
+
 
 def normalize(weight_list, minval=None, maxval=None):
     """nova.weights.normalize: scale to 0..1 by the list's min and max (or the
@@ -29,13 +31,20 @@ def normalize(weight_list, minval=None, maxval=None):
 
 class BaseHostWeigher:
     """option: the multiplier's option name; minval/maxval clamp the raw figures
-    and replace the list's min/max in normalize()."""
+    and replace the list's min/max in normalize(). attribute: the HostState
+    attribute that is the raw figure, for weighers that just read one.
+
+    A raw figure must depend only on the host and the request (its server
+    group's members included): while placing the instances of one request,
+    the scheduler weighs again only the hosts whose state changed.
+    """
 
     name = "BaseHostWeigher"
     option = None
     default_multiplier = 1.0
     minval = None
     maxval = None
+    attribute = None
 
     def __init__(self, multiplier=None):
         self.multiplier = float(self.default_multiplier if multiplier is None else multiplier)
@@ -52,17 +61,30 @@ class BaseHostWeigher:
         return min(values) if values else self.multiplier
 
     def _weigh_object(self, host_state, spec_obj):
-        raise NotImplementedError
+        if self.attribute is None:
+            raise NotImplementedError
+        return getattr(host_state, self.attribute)
+
+    def weigh_object(self, host_state, spec_obj):
+        """The raw figure of one host, within minval..maxval."""
+        weight = self._weigh_object(host_state, spec_obj)
+        if self.minval is not None:
+            weight = max(weight, self.minval)
+        if self.maxval is not None:
+            weight = min(weight, self.maxval)
+        return weight
 
     def weigh_objects(self, host_states, spec_obj):
-        weights = []
-        for host_state in host_states:
-            weight = self._weigh_object(host_state, spec_obj)
-            if self.minval is not None:
-                weight = max(weight, self.minval)
-            if self.maxval is not None:
-                weight = min(weight, self.maxval)
-            weights.append(weight)
+        """weigh_object for each host (in one pass where the figure is an attribute)."""
+        if self.attribute is None:
+            return [self.weigh_object(host_state, spec_obj) for host_state in host_states]
+        weights = list(map(attrgetter(self.attribute), host_states))
+        low, high = self.minval, self.maxval
+        # max(weight, low) and min(weight, high), as weigh_object
+        if low is not None:
+            weights = [low if low > weight else weight for weight in weights]
+        if high is not None:
+            weights = [high if high < weight else weight for weight in weights]
         return weights
 
 
@@ -72,9 +94,7 @@ class RAMWeigher(BaseHostWeigher):
     name = "RAMWeigher"
     option = "ram_weight_multiplier"
     minval = 0
-
-    def _weigh_object(self, host_state, spec_obj):
-        return host_state.free_ram_mb
+    attribute = "free_ram_mb"
 
 
 class CPUWeigher(BaseHostWeigher):
@@ -83,9 +103,7 @@ class CPUWeigher(BaseHostWeigher):
     name = "CPUWeigher"
     option = "cpu_weight_multiplier"
     minval = 0
-
-    def _weigh_object(self, host_state, spec_obj):
-        return host_state.vcpus_total * host_state.cpu_allocation_ratio - host_state.vcpus_used
+    attribute = "free_vcpus"        # vcpus_total * cpu_allocation_ratio - vcpus_used
 
 
 class DiskWeigher(BaseHostWeigher):
@@ -94,9 +112,7 @@ class DiskWeigher(BaseHostWeigher):
     name = "DiskWeigher"
     option = "disk_weight_multiplier"
     minval = 0
-
-    def _weigh_object(self, host_state, spec_obj):
-        return host_state.free_disk_mb
+    attribute = "free_disk_mb"
 
 
 class NumInstancesWeigher(BaseHostWeigher):
@@ -105,9 +121,7 @@ class NumInstancesWeigher(BaseHostWeigher):
     name = "NumInstancesWeigher"
     option = "num_instances_weight_multiplier"
     default_multiplier = 0.0
-
-    def _weigh_object(self, host_state, spec_obj):
-        return host_state.num_instances
+    attribute = "num_instances"
 
 
 class _SoftAffinityWeigherBase(BaseHostWeigher):
@@ -118,6 +132,12 @@ class _SoftAffinityWeigherBase(BaseHostWeigher):
         if group is None or group.policy != self.policy_name:
             return 0
         return host_state.count_group_members(group)
+
+    def weigh_objects(self, host_states, spec_obj):
+        group = spec_obj.instance_group
+        if group is None or group.policy != self.policy_name:
+            return [0] * len(host_states)
+        return super(_SoftAffinityWeigherBase, self).weigh_objects(host_states, spec_obj)
 
 
 class ServerGroupSoftAffinityWeigher(_SoftAffinityWeigherBase):
@@ -146,11 +166,10 @@ class BuildFailureWeigher(BaseHostWeigher):
     option = "build_failure_weight_multiplier"
     default_multiplier = 1000000.0
 
+    attribute = "failed_builds"
+
     def weight_multiplier(self, host_state):
         return -1 * super(BuildFailureWeigher, self).weight_multiplier(host_state)
-
-    def _weigh_object(self, host_state, spec_obj):
-        return host_state.failed_builds
 
 
 ALL_WEIGHERS = [RAMWeigher, CPUWeigher, DiskWeigher, NumInstancesWeigher, ServerGroupSoftAffinityWeigher,

@@ -1,0 +1,213 @@
+# -*- coding: utf-8 -*-
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""The weights of one request's candidate hosts, kept current while its instances are placed.
+
+A host's weight is what weighers.weigh_hosts gives it: for each weigher, the
+host's multiplier times its raw figure normalised over the candidates,
+
+    weight = sum over weighers of multiplier(host) * (raw(host) - low) / (high - low)
+
+with low and high the weigher's minval/maxval or else the candidates' smallest
+and largest raw figures (all equal: the term is 0). The terms are added in the
+weighers' order with the same floating-point operations, so the weights are the
+very numbers weigh_hosts computes.
+
+Between two instances only a few hosts change: the one just chosen (and hosts
+holding an instance of the server group's new member), and hosts a filter now
+rejects leave. HostWeights keeps every raw figure, each weigher's raw figures
+in sorted order (its low and high in O(log n)), and the hosts sorted by
+weight. A changed host is weighed again and moved in the order; when a
+weigher's low or high moves (the host that held the largest free RAM was just
+chosen, say), the normalisation of every host changes and all weights are
+computed again. The best hosts are then the first entries of the order:
+exact, nothing sampled.
+"""
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+import heapq
+from bisect import bisect_left, insort
+
+
+class _Term:
+    """One weigher's part: raw figures by host position, multipliers (one number,
+    or one per host where aggregate metadata overrides the option)."""
+
+    def __init__(self, weigher, hosts, spec_obj, overridden):
+        self.weigher = weigher
+        self.raw = weigher.weigh_objects(hosts, spec_obj)
+        self.low = None if weigher.minval is None else float(weigher.minval)
+        self.high = None if weigher.maxval is None else float(weigher.maxval)
+        self.multiplier = None
+        self.multipliers = None
+        if overridden:
+            option = weigher.option
+            default = None
+            multipliers = []
+            for host in hosts:
+                if any(option in aggregate.metadata for aggregate in host.aggregates):
+                    multipliers.append(weigher.weight_multiplier(host))
+                else:
+                    if default is None:
+                        default = weigher.weight_multiplier(host)
+                    multipliers.append(default)
+            self.multipliers = multipliers
+        else:
+            self.multiplier = weigher.weight_multiplier(hosts[0])
+        self.sorted_raw = None
+
+    def bounds(self, raw_values=None):
+        """(low, span) of normalize(): span 0.0 when every figure is the same."""
+        if self.low is not None:
+            low = self.low
+        elif self.sorted_raw is not None:
+            low = float(self.sorted_raw[0])
+        else:
+            low = float(min(raw_values))
+        if self.high is not None:
+            high = self.high
+        elif self.sorted_raw is not None:
+            high = float(self.sorted_raw[-1])
+        else:
+            high = float(max(raw_values))
+        if low == high:
+            return (low, 0.0)
+        return (low, high - low)
+
+
+class HostWeights:
+    """Weights of the candidate hosts of one request.
+
+    hosts: the candidates in name order; a host is known by its position in
+    it, and of equal weights the lower position (the lower name) wins.
+    """
+
+    def __init__(self, hosts, spec_obj, weighers):
+        self.hosts = list(hosts)
+        self.spec = spec_obj
+        self.alive = [True] * len(self.hosts)
+        self.count = len(self.hosts)
+        self.terms = []
+        self.scores = [0.0] * self.count
+        self._order = None          # sorted [(-weight, position)] once tracking changes
+        self._bounds = None         # the (low, span) of each term behind scores
+        self._pending = set()       # positions whose raw figures changed since scoring
+        if self.count > 1:
+            overridden = set(key for host in self.hosts for aggregate in host.aggregates
+                             for key in aggregate.metadata)
+            for weigher in weighers:
+                per_host = weigher.option in overridden
+                if per_host or weigher.multiplier != 0:
+                    self.terms.append(_Term(weigher, self.hosts, spec_obj, per_host))
+            self._bounds = [term.bounds(term.raw) for term in self.terms]
+            self.scores = self._score_all(range(self.count))
+
+    def __len__(self):
+        return self.count
+
+    # ------------------------------------------------------------ weights
+    def _score_all(self, positions):
+        """[weight] of the hosts at positions (ascending) under self._bounds, term by
+        term in the weighers' order, as weigh_hosts adds them."""
+        totals = [0.0] * len(positions)
+        whole = len(positions) == len(self.hosts)
+        for term, (low, span) in zip(self.terms, self._bounds):
+            if not span:
+                continue
+            raw = term.raw if whole else [term.raw[p] for p in positions]
+            if term.multipliers is None:
+                multiplier = term.multiplier
+                totals = [t + multiplier * ((r - low) / span) for t, r in zip(totals, raw)]
+            else:
+                multipliers = term.multipliers if whole else [term.multipliers[p] for p in positions]
+                totals = [t + m * ((r - low) / span) for t, m, r in zip(totals, multipliers, raw)]
+        return totals
+
+    def _score_one(self, position):
+        total = 0.0
+        for term, (low, span) in zip(self.terms, self._bounds):
+            if span:
+                multiplier = term.multiplier if term.multipliers is None else term.multipliers[position]
+                total = total + multiplier * ((term.raw[position] - low) / span)
+        return total
+
+    def best(self, count):
+        """The best `count` candidates: [(position, weight)], best first.
+        With one candidate left, its weight is 0.0 (one host is not weighed)."""
+        if self.count <= 1:
+            return [(p, 0.0) for p, alive in enumerate(self.alive) if alive][:count]
+        if self._order is None:
+            scores = self.scores
+            return [(p, scores[p]) for p in heapq.nlargest(count, range(len(scores)), key=scores.__getitem__)]
+        self._settle()
+        return [(position, -negative) for negative, position in self._order[:count]]
+
+    # ------------------------------------------------------------ changes
+    def _track(self):
+        """From now on keep sorted raw figures and the order by weight."""
+        if self._order is not None:
+            return
+        for term in self.terms:
+            if term.low is None or term.high is None:
+                term.sorted_raw = sorted(term.raw[p] for p, alive in enumerate(self.alive) if alive)
+        self._order = sorted((-self.scores[p], p) for p, alive in enumerate(self.alive) if alive)
+
+    def replace(self, position, host):
+        """The host at position is now this object (a copy the scheduler consumes)."""
+        self.hosts[position] = host
+
+    def refresh(self, position):
+        """The host at position may have changed: weigh it again."""
+        if not self.alive[position]:
+            raise ValueError("position %d is not a candidate" % position)
+        if self.count <= 1:
+            return
+        self._track()
+        host = self.hosts[position]
+        for term in self.terms:
+            old = term.raw[position]
+            new = term.weigher.weigh_object(host, self.spec)
+            if new != old:
+                term.raw[position] = new
+                if term.sorted_raw is not None:
+                    del term.sorted_raw[bisect_left(term.sorted_raw, old)]
+                    insort(term.sorted_raw, new)
+        self._pending.add(position)
+
+    def discard(self, position):
+        """The host at position is no longer a candidate."""
+        if not self.alive[position]:
+            return
+        if self.count > 2:
+            self._track()
+        self.alive[position] = False
+        self.count -= 1
+        if self._order is None:
+            return
+        for term in self.terms:
+            if term.sorted_raw is not None:
+                del term.sorted_raw[bisect_left(term.sorted_raw, term.raw[position])]
+        self._pending.discard(position)
+        key = (-self.scores[position], position)
+        del self._order[bisect_left(self._order, key)]
+
+    def _settle(self):
+        """Bring the order up to date after refresh/discard."""
+        bounds = [term.bounds() for term in self.terms]
+        if bounds != self._bounds:
+            # A low or high moved: every normalised figure changed.
+            self._bounds = bounds
+            alive = [p for p, flag in enumerate(self.alive) if flag]
+            scores = self.scores
+            for position, score in zip(alive, self._score_all(alive)):
+                scores[position] = score
+            self._order = sorted((-scores[p], p) for p in alive)
+        else:
+            order = self._order
+            for position in self._pending:
+                del order[bisect_left(order, (-self.scores[position], position))]
+                self.scores[position] = score = self._score_one(position)
+                insort(order, (-score, position))
+        self._pending.clear()
