@@ -45,6 +45,9 @@ class BaseHostFilter:
         return False
 
     def filter_all(self, host_states, spec_obj):
+        """The hosts for which host_passes() is true, in their order. (A filter
+        may do this in one pass without calling host_passes per host; the unit
+        tests check both agree.)"""
         if not self.applies_to(spec_obj):
             return list(host_states)
         host_passes = self.host_passes
@@ -70,6 +73,11 @@ class RamFilter(BaseHostFilter):
         used = total - host_state.free_ram_mb
         return total * host_state.ram_allocation_ratio - used >= requested
 
+    def filter_all(self, host_states, spec_obj):
+        requested = spec_obj.memory_mb
+        return [h for h in host_states if h.total_usable_ram_mb >= requested and
+                h.total_usable_ram_mb * h.ram_allocation_ratio - (h.total_usable_ram_mb - h.free_ram_mb) >= requested]
+
     def reason(self, spec_obj):
         return "less than %d MB RAM usable" % spec_obj.memory_mb
 
@@ -86,6 +94,12 @@ class DiskFilter(BaseHostFilter):
             return False
         used = total - host_state.free_disk_mb
         return total * host_state.disk_allocation_ratio - used >= requested
+
+    def filter_all(self, host_states, spec_obj):
+        requested = 1024 * (spec_obj.root_gb + spec_obj.ephemeral_gb) + spec_obj.swap
+        return [h for h in host_states if h.total_usable_disk_gb * 1024 >= requested and
+                h.total_usable_disk_gb * 1024 * h.disk_allocation_ratio
+                - (h.total_usable_disk_gb * 1024 - h.free_disk_mb) >= requested]
 
     def reason(self, spec_obj):
         return "less than %d MB disk usable" % (
@@ -107,6 +121,11 @@ class CoreFilter(BaseHostFilter):
         limit = host_state.vcpus_total * host_state.cpu_allocation_ratio
         return limit - host_state.vcpus_used >= requested
 
+    def filter_all(self, host_states, spec_obj):
+        requested = spec_obj.vcpus
+        return [h for h in host_states if not h.vcpus_total or (
+            requested <= h.vcpus_total and h.vcpus_total * h.cpu_allocation_ratio - h.vcpus_used >= requested)]
+
     def reason(self, spec_obj):
         return "fewer than %d vCPUs usable" % spec_obj.vcpus
 
@@ -120,6 +139,9 @@ class ComputeFilter(BaseHostFilter):
 
     def host_passes(self, host_state, spec_obj):
         return host_state.enabled and host_state.up
+
+    def filter_all(self, host_states, spec_obj):
+        return [h for h in host_states if h.enabled and h.up]
 
     def reason(self, spec_obj):
         return "down or disabled"
@@ -307,24 +329,39 @@ class ImagePropertiesFilter(BaseHostFilter):
         wanted = self._wanted(spec_obj.image)
         if not any(wanted):
             return list(host_states)
-        supports = self._supports
+        # _supports in one pass: the capabilities are decided once per distinct
+        # object (HostState shares equal ones), the version once per version.
         image = spec_obj.image
-        return [host for host in host_states if supports(host, wanted, image)]
+        host_states = list(host_states)
+        ids = list(map(id, map(operator.attrgetter("supported_instances"), host_states)))
+        distinct = dict(zip(ids, map(operator.attrgetter("supported_instances"), host_states)))
+        verdicts = dict((key, any(self._matches(wanted, triplet) for triplet in triplets))
+                        for key, triplets in distinct.items())
+        passed = [host for host, key in zip(host_states, ids) if verdicts[key]]
+        if image.get("img_hv_requested_version"):
+            versions = set(host.hypervisor_version for host in passed)
+            version_ok = dict((version, self._version_ok(version, image)) for version in versions)
+            passed = [host for host in passed if version_ok[host.hypervisor_version]]
+        return passed
+
+    @staticmethod
+    def _matches(wanted, triplet):
+        return all(w is None or w == s for w, s in zip(wanted, triplet))
 
     def _supports(self, host_state, wanted, image):
         for supported in host_state.supported_instances:
-            if all(w is None or w == s for w, s in zip(wanted, supported)):
-                if self._version_ok(host_state, image):
+            if self._matches(wanted, supported):
+                if self._version_ok(host_state.hypervisor_version, image):
                     return True
         return False
 
     @staticmethod
-    def _version_ok(host_state, image):
+    def _version_ok(hypervisor_version, image):
         required = image.get("img_hv_requested_version")
-        if not (host_state.hypervisor_version and required):
+        if not (hypervisor_version and required):
             return True
         try:
-            return version_satisfies(version_int_to_str(host_state.hypervisor_version), str(required))
+            return version_satisfies(version_int_to_str(hypervisor_version), str(required))
         except ValueError:
             return False
 

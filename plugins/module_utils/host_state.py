@@ -55,6 +55,16 @@ def _number(field, value, cast):
     return number
 
 
+_TRIPLETS = {}
+
+
+def _shared_triplets(supported_instances):
+    """A tuple of (arch, hv_type, vm_mode) tuples, the same object for equal contents
+    (hosts alike share it, and filters decide once per distinct object)."""
+    triplets = tuple(tuple(s) for s in supported_instances)
+    return _TRIPLETS.setdefault(triplets, triplets)
+
+
 def _supported_instances(cpu_arch, virt_type):
     """(arch, hv_type, vm_mode) triplets, as the libvirt driver derives them from
     the capabilities: every QEMU host runs 'qemu' (TCG) domains, a KVM host also
@@ -128,7 +138,7 @@ class HostState:
         }
         if supported_instances is None:
             supported_instances = _supported_instances(cpu_arch, virt_type)
-        self.supported_instances = [tuple(s) for s in supported_instances]
+        self.supported_instances = _shared_triplets(supported_instances)
 
         self.instances = {}
         self._group_counts = {}

@@ -60,6 +60,10 @@ class BaseHostWeigher:
                     return self.multiplier
         return min(values) if values else self.multiplier
 
+    def applies_to(self, spec_obj):
+        """False when every host's raw figure is 0 for this request (it adds nothing)."""
+        return True
+
     def _weigh_object(self, host_state, spec_obj):
         if self.attribute is None:
             raise NotImplementedError
@@ -78,12 +82,14 @@ class BaseHostWeigher:
         """weigh_object for each host (in one pass where the figure is an attribute)."""
         if self.attribute is None:
             return [self.weigh_object(host_state, spec_obj) for host_state in host_states]
-        weights = list(map(attrgetter(self.attribute), host_states))
+        return self._clamp(list(map(attrgetter(self.attribute), host_states)))
+
+    def _clamp(self, weights):
+        """max(weight, minval) and min(weight, maxval) of each, as weigh_object."""
         low, high = self.minval, self.maxval
-        # max(weight, low) and min(weight, high), as weigh_object
-        if low is not None:
+        if low is not None and weights and low > min(weights):
             weights = [low if low > weight else weight for weight in weights]
-        if high is not None:
+        if high is not None and weights and high < max(weights):
             weights = [high if high < weight else weight for weight in weights]
         return weights
 
@@ -103,7 +109,11 @@ class CPUWeigher(BaseHostWeigher):
     name = "CPUWeigher"
     option = "cpu_weight_multiplier"
     minval = 0
-    attribute = "free_vcpus"        # vcpus_total * cpu_allocation_ratio - vcpus_used
+    attribute = "free_vcpus"
+
+    def weigh_objects(self, host_states, spec_obj):
+        # HostState.free_vcpus in one pass
+        return self._clamp([h.vcpus_total * h.cpu_allocation_ratio - h.vcpus_used for h in host_states])
 
 
 class DiskWeigher(BaseHostWeigher):
@@ -126,6 +136,10 @@ class NumInstancesWeigher(BaseHostWeigher):
 
 class _SoftAffinityWeigherBase(BaseHostWeigher):
     policy_name = None
+
+    def applies_to(self, spec_obj):
+        group = spec_obj.instance_group
+        return group is not None and group.policy == self.policy_name
 
     def _weigh_object(self, host_state, spec_obj):
         group = spec_obj.instance_group

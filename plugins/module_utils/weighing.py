@@ -35,43 +35,40 @@ class _Term:
     """One weigher's part: raw figures by host position, multipliers (one number,
     or one per host where aggregate metadata overrides the option)."""
 
-    def __init__(self, weigher, hosts, spec_obj, overridden):
+    def __init__(self, weigher, hosts, spec_obj, overridden_at):
         self.weigher = weigher
         self.raw = weigher.weigh_objects(hosts, spec_obj)
         self.low = None if weigher.minval is None else float(weigher.minval)
         self.high = None if weigher.maxval is None else float(weigher.maxval)
         self.multiplier = None
         self.multipliers = None
-        if overridden:
-            option = weigher.option
-            default = None
-            multipliers = []
-            for host in hosts:
-                if any(option in aggregate.metadata for aggregate in host.aggregates):
-                    multipliers.append(weigher.weight_multiplier(host))
-                else:
-                    if default is None:
-                        default = weigher.weight_multiplier(host)
-                    multipliers.append(default)
-            self.multipliers = multipliers
+        if overridden_at:
+            # weight_multiplier() of the hosts an aggregate overrides the option
+            # for; the others all have the option's own value.
+            others = [p for p in range(len(hosts)) if p not in overridden_at]
+            default = weigher.weight_multiplier(hosts[others[0]]) if others else None
+            self.multipliers = [default] * len(hosts)
+            for position in overridden_at:
+                self.multipliers[position] = weigher.weight_multiplier(hosts[position])
         else:
             self.multiplier = weigher.weight_multiplier(hosts[0])
         self.sorted_raw = None
 
     def bounds(self, raw_values=None):
-        """(low, span) of normalize(): span 0.0 when every figure is the same."""
+        """(low, span) of normalize(), from raw_values or else the sorted figures:
+        span 0.0 when every figure is the same."""
         if self.low is not None:
             low = self.low
-        elif self.sorted_raw is not None:
-            low = float(self.sorted_raw[0])
-        else:
+        elif raw_values is not None:
             low = float(min(raw_values))
+        else:
+            low = float(self.sorted_raw[0])
         if self.high is not None:
             high = self.high
-        elif self.sorted_raw is not None:
-            high = float(self.sorted_raw[-1])
-        else:
+        elif raw_values is not None:
             high = float(max(raw_values))
+        else:
+            high = float(self.sorted_raw[-1])
         if low == high:
             return (low, 0.0)
         return (low, high - low)
@@ -95,12 +92,18 @@ class HostWeights:
         self._bounds = None         # the (low, span) of each term behind scores
         self._pending = set()       # positions whose raw figures changed since scoring
         if self.count > 1:
-            overridden = set(key for host in self.hosts for aggregate in host.aggregates
-                             for key in aggregate.metadata)
+            # Where aggregate metadata names a weigher's option (its multiplier then
+            # comes from there). A weigher adds nothing (so it is left out) when its
+            # multiplier is 0 and no such host, or every raw figure is 0.
+            options = set(weigher.option for weigher in weighers)
+            overridden = {}
+            for position, key in [(p, key) for p, host in enumerate(self.hosts) for aggregate in host.aggregates
+                                  for key in aggregate.metadata if key in options]:
+                overridden.setdefault(key, set()).add(position)
             for weigher in weighers:
-                per_host = weigher.option in overridden
-                if per_host or weigher.multiplier != 0:
-                    self.terms.append(_Term(weigher, self.hosts, spec_obj, per_host))
+                overridden_at = overridden.get(weigher.option)
+                if (overridden_at or weigher.multiplier != 0) and weigher.applies_to(spec_obj):
+                    self.terms.append(_Term(weigher, self.hosts, spec_obj, overridden_at))
             self._bounds = [term.bounds(term.raw) for term in self.terms]
             self.scores = self._score_all(range(self.count))
 
