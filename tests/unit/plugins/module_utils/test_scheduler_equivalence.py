@@ -135,3 +135,18 @@ def test_same_as_the_reference_loop_on_many_hosts():
         expected = outcome(reference_scheduler.select_destinations, hosts, spec, config, seed)
         got = outcome(select_destinations, hosts, spec, config, seed)
         assert got == expected, "seed %d" % seed
+
+
+def test_filter_all_and_weigh_objects_agree_with_the_per_host_methods():
+    """The one-pass filter_all/weigh_objects give what host_passes/weigh_object give host by host."""
+    for seed in range(300):
+        hosts, spec, config = random_case(seed)
+        spec.instance_uuid = (spec.instance_uuids or ["req-0"])[0]
+        for host_filter in [cls() for cls in filters.ALL_FILTERS.values()]:
+            expected = [h.host for h in hosts if host_filter.host_passes(h, spec)]
+            assert [h.host for h in host_filter.filter_all(hosts, spec)] == expected, (seed, host_filter.name)
+        for weigher in config.weighers:
+            expected = [weigher.weigh_object(h, spec) for h in hosts]
+            assert weigher.weigh_objects(hosts, spec) == expected, (seed, weigher.name)
+            if not weigher.applies_to(spec):
+                assert not any(expected), (seed, weigher.name)
