@@ -173,6 +173,18 @@ def _run_filters(host_filters, hosts, spec, report, index):
     return hosts
 
 
+def _recheck(weights, positions, changed, host_filters, spec, report, index):
+    """Run host_filters again on the candidates at positions (in name order):
+    the hosts they reject leave, the changed ones that pass are weighed again."""
+    before = [weights.hosts[p] for p in positions]
+    passed = set(map(id, _run_filters(host_filters, before, spec, report, index)))
+    for position, host in zip(positions, before):
+        if id(host) not in passed:
+            weights.discard(position)
+        elif position in changed:
+            weights.refresh(position)
+
+
 def _holders(hosts, uuids):
     """{uuid: [position]} for the uuids some host already holds an instance of."""
     wanted = set(uuids)
@@ -228,26 +240,23 @@ def select_destinations(host_states, spec, config=None, rng=None):
     selections = []
     first_weighed = []
     copied = set()
+    chosen = None
+    group_changed = False
     for index in range(work.num_instances):
         if index > 0:
             work.instance_uuid = uuids[index]
-            # Who may judge differently now: the host just chosen, hosts
-            # holding the member just added or the instance now placed; every
-            # host if the group's hosts changed and a filter reads them.
+            # Who may be judged or weighed differently now: the host just
+            # chosen, hosts holding the member just added or the instance now
+            # placed; for the filters, every host if the group's hosts changed
+            # and a filter reads them.
             changed = set([chosen])
             changed.update(holders.get(uuids[index - 1], ()))
             changed.update(holders.get(uuids[index], ()))
             if group_changed:
-                recheck = [p for p, alive in enumerate(weights.alive) if alive]
+                positions = [p for p, alive in enumerate(weights.alive) if alive]
             else:
-                recheck = sorted(p for p in changed if weights.alive[p])
-            before = [weights.hosts[p] for p in recheck]
-            passed = set(id(h) for h in _run_filters(per_instance, before, work, report, index))
-            for position, host in zip(recheck, before):
-                if id(host) not in passed:
-                    weights.discard(position)
-                elif position in changed:
-                    weights.refresh(position)
+                positions = sorted(p for p in changed if weights.alive[p])
+            _recheck(weights, positions, changed, per_instance, work, report, index)
         if not len(weights):
             break
         pick = 0
