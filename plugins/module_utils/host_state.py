@@ -33,7 +33,8 @@ RESERVED_OPTIONS = ("reserved_host_memory_mb", "reserved_host_disk_mb", "reserve
 
 
 class Aggregate:
-    """A host aggregate: a name and string metadata."""
+    """A host aggregate: a name and string metadata. Treated as read-only: hosts
+    given the same aggregate as a dict share one object, as in Nova."""
 
     __slots__ = ("name", "metadata")
 
@@ -56,6 +57,14 @@ def _number(field, value, cast):
 
 
 _TRIPLETS = {}
+_AGGREGATES = {}
+
+
+def _shared_aggregate(data):
+    """The Aggregate for a {name, metadata} dict, one object for equal dicts."""
+    aggregate = Aggregate(data.get("name"), data.get("metadata"))
+    key = (aggregate.name, tuple(sorted(aggregate.metadata.items())))
+    return _AGGREGATES.setdefault(key, aggregate)
 
 
 def _shared_triplets(supported_instances):
@@ -111,8 +120,7 @@ class HostState:
         self.virt_type = virt_type
         self.cpu_arch = cpu_arch
         self.availability_zone = availability_zone or "nova"
-        self.aggregates = [a if isinstance(a, Aggregate) else Aggregate(a.get("name"), a.get("metadata"))
-                           for a in (aggregates or ())]
+        self.aggregates = [a if isinstance(a, Aggregate) else _shared_aggregate(a) for a in (aggregates or ())]
         self.cpu_allocation_ratio = _number("cpu_allocation_ratio", cpu_allocation_ratio, float)
         self.ram_allocation_ratio = _number("ram_allocation_ratio", ram_allocation_ratio, float)
         self.disk_allocation_ratio = _number("disk_allocation_ratio", disk_allocation_ratio, float)

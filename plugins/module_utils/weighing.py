@@ -15,12 +15,23 @@ very numbers weigh_hosts computes.
 Between two instances only a few hosts change: the one just chosen (and hosts
 holding an instance of the server group's new member), and hosts a filter now
 rejects leave. HostWeights keeps every raw figure, each weigher's raw figures
-in sorted order (its low and high in O(log n)), and the hosts sorted by
-weight. A changed host is weighed again and moved in the order; when a
-weigher's low or high moves (the host that held the largest free RAM was just
-chosen, say), the normalisation of every host changes and all weights are
-computed again. The best hosts are then the first entries of the order:
-exact, nothing sampled.
+in sorted order (its low and high in O(log n)), and the hosts sorted by their
+weight under reference bounds (each weigher's low and span when the order was
+last built). A changed host is weighed again under the reference bounds and
+moved in the order: O(log n).
+
+While the bounds stay the reference ones, the best hosts are the first entries
+of the order. When a weigher's low or high moves (the host that held the most
+free RAM was just chosen, say), every host's weight changes, but by at most a
+drift computed from the two bounds and the range of raw figures (a
+normalised figure is affine in the raw one, so the largest change is at an end
+of the range). Then the order is walked from the top, each host weighed
+exactly under the current bounds, until the next reference weight plus the
+drift is below the weakest of the best found: no host further down can enter.
+If that walk grows long, the order is rebuilt under the current bounds
+(O(n log n)). Exact either way: the weights returned are computed the way
+weigh_hosts computes them, and a host is skipped only when it provably weighs
+less.
 """
 
 from __future__ import absolute_import, division, print_function
@@ -29,6 +40,13 @@ __metaclass__ = type
 
 import heapq
 from bisect import bisect_left, insort
+
+# Walk at most this many hosts (plus the number wanted) past the best before
+# rebuilding the order under the current bounds.
+SCAN_LIMIT = 32
+# Floating-point rounding allowance, times the sum of the multipliers' sizes:
+# far above the error of a sum of a few normalised terms.
+ROUNDING = 1e-11
 
 
 class _Term:
@@ -52,7 +70,20 @@ class _Term:
                 self.multipliers[position] = weigher.weight_multiplier(hosts[position])
         else:
             self.multiplier = weigher.weight_multiplier(hosts[0])
+        self.size = abs(self.multiplier) if self.multipliers is None else max(abs(m) for m in self.multipliers)
         self.sorted_raw = None
+
+    def drift(self, old, new):
+        """The largest change of multiplier * normalised figure of any candidate
+        between bounds old and new ((low, span) pairs)."""
+        if old == new or self.sorted_raw is None:
+            return 0.0
+
+        def change(raw):
+            before = (raw - old[0]) / old[1] if old[1] else 0.0
+            after = (raw - new[0]) / new[1] if new[1] else 0.0
+            return abs(after - before)
+        return self.size * max(change(self.sorted_raw[0]), change(self.sorted_raw[-1]))
 
     def bounds(self, raw_values=None):
         """(low, span) of normalize(), from raw_values or else the sorted figures:
@@ -128,9 +159,9 @@ class HostWeights:
                 totals = [t + m * ((r - low) / span) for t, m, r in zip(totals, multipliers, raw)]
         return totals
 
-    def _score_one(self, position):
+    def _score_one(self, position, bounds):
         total = 0.0
-        for term, (low, span) in zip(self.terms, self._bounds):
+        for term, (low, span) in zip(self.terms, bounds):
             if span:
                 multiplier = term.multiplier if term.multipliers is None else term.multipliers[position]
                 total = total + multiplier * ((term.raw[position] - low) / span)
@@ -145,7 +176,28 @@ class HostWeights:
             scores = self.scores
             return [(p, scores[p]) for p in heapq.nlargest(count, range(len(scores)), key=scores.__getitem__)]
         self._settle()
-        return [(position, -negative) for negative, position in self._order[:count]]
+        bounds = [term.bounds() for term in self.terms]
+        if bounds == self._bounds:
+            return [(position, -negative) for negative, position in self._order[:count]]
+        best = self._walk(count, bounds)
+        if best is None:
+            self._rebuild(bounds)
+            return [(position, -negative) for negative, position in self._order[:count]]
+        return best
+
+    def _walk(self, count, bounds):
+        """The best `count` under bounds, walking the reference order while a
+        host further down could still enter; None if the walk gets too long."""
+        slack = sum(term.drift(old, new) for term, old, new in zip(self.terms, self._bounds, bounds))
+        slack += ROUNDING * (1.0 + sum(term.size for term in self.terms))
+        found = []          # sorted [(-weight, position)] under bounds
+        for walked, (negative, position) in enumerate(self._order):
+            if len(found) >= count and -negative + slack < -found[count - 1][0]:
+                break
+            if walked >= SCAN_LIMIT + count:
+                return None
+            insort(found, (-self._score_one(position, bounds), position))
+        return [(position, -negative) for negative, position in found[:count]]
 
     # ------------------------------------------------------------ changes
     def _track(self):
@@ -197,20 +249,19 @@ class HostWeights:
         del self._order[bisect_left(self._order, key)]
 
     def _settle(self):
-        """Bring the order up to date after refresh/discard."""
-        bounds = [term.bounds() for term in self.terms]
-        if bounds != self._bounds:
-            # A low or high moved: every normalised figure changed.
-            self._bounds = bounds
-            alive = [p for p, flag in enumerate(self.alive) if flag]
-            scores = self.scores
-            for position, score in zip(alive, self._score_all(alive)):
-                scores[position] = score
-            self._order = sorted((-scores[p], p) for p in alive)
-        else:
-            order = self._order
-            for position in self._pending:
-                del order[bisect_left(order, (-self.scores[position], position))]
-                self.scores[position] = score = self._score_one(position)
-                insort(order, (-score, position))
+        """Move the changed hosts in the order (weighed under the reference bounds)."""
+        order = self._order
+        for position in self._pending:
+            del order[bisect_left(order, (-self.scores[position], position))]
+            self.scores[position] = score = self._score_one(position, self._bounds)
+            insort(order, (-score, position))
         self._pending.clear()
+
+    def _rebuild(self, bounds):
+        """Weigh every candidate under bounds, which become the reference."""
+        self._bounds = bounds
+        alive = [p for p, flag in enumerate(self.alive) if flag]
+        scores = self.scores
+        for position, score in zip(alive, self._score_all(alive)):
+            scores[position] = score
+        self._order = sorted((-scores[p], p) for p in alive)

@@ -150,3 +150,29 @@ def test_filter_all_and_weigh_objects_agree_with_the_per_host_methods():
             assert weigher.weigh_objects(hosts, spec) == expected, (seed, weigher.name)
             if not weigher.applies_to(spec):
                 assert not any(expected), (seed, weigher.name)
+
+
+def test_a_dominating_host_moves_the_bounds_at_every_placement(monkeypatch):
+    """One host with far more of everything takes instance after instance, and each
+    placement lowers the largest free RAM, vCPU and disk: the weights are walked
+    under moving bounds (and the order rebuilt), still exactly the reference's."""
+    from ansible_collections.novalite.compute.plugins.module_utils import weighing
+    walks = []
+    original = weighing.HostWeights._walk
+
+    def walk(self, count, bounds):
+        walks.append(count)
+        return original(self, count, bounds)
+    monkeypatch.setattr(weighing.HostWeights, "_walk", walk)
+    rng = random.Random(7)
+    hosts = [HostState("big", cpu_arch="x86_64", vcpus=64, memory_mb=262144, local_gb=4000)]
+    hosts += [HostState("s%03d" % i, cpu_arch="x86_64", vcpus=8, memory_mb=rng.choice([16384, 24576, 32768]),
+                        memory_mb_used=rng.randint(0, 8000), local_gb=rng.choice([200, 400]),
+                        local_gb_used=rng.randint(0, 50)) for i in range(300)]
+    for multipliers in ({}, {"ram_weight_multiplier": 3.0, "disk_weight_multiplier": 0.5}):
+        config = SchedulerConfig(weight_multipliers=multipliers, max_attempts=3)
+        spec = build_request_spec(Flavor("f", 1, 1024, 10), ImageMeta("img"), num_instances=120)
+        expected = outcome(reference_scheduler.select_destinations, hosts, spec, config, 0)
+        assert outcome(select_destinations, hosts, spec, config, 0) == expected
+        assert [s[0] for s in expected[0]].count("big") > 20
+    assert walks
