@@ -41,7 +41,8 @@ __metaclass__ = type
 import heapq
 from bisect import bisect_left, insort
 
-# Walk at most this many hosts (plus the number wanted) past the best before
+# Walk at most this many hosts (plus the number wanted, plus one in 64 of the
+# candidates: a rebuild costs about as much as walking a tenth of them) before
 # rebuilding the order under the current bounds.
 SCAN_LIMIT = 32
 # Floating-point rounding allowance, times the sum of the multipliers' sizes:
@@ -146,7 +147,7 @@ class HostWeights:
         """[weight] of the hosts at positions (ascending) under self._bounds, term by
         term in the weighers' order, as weigh_hosts adds them."""
         totals = [0.0] * len(positions)
-        whole = len(positions) == len(self.hosts)
+        whole = len(positions) == len(self.hosts)       # positions is range(len(self.hosts))
         for term, (low, span) in zip(self.terms, self._bounds):
             if not span:
                 continue
@@ -191,10 +192,11 @@ class HostWeights:
         slack = sum(term.drift(old, new) for term, old, new in zip(self.terms, self._bounds, bounds))
         slack += ROUNDING * (1.0 + sum(term.size for term in self.terms))
         found = []          # sorted [(-weight, position)] under bounds
+        limit = SCAN_LIMIT + count + self.count // 64
         for walked, (negative, position) in enumerate(self._order):
             if len(found) >= count and -negative + slack < -found[count - 1][0]:
                 break
-            if walked >= SCAN_LIMIT + count:
+            if walked >= limit:
                 return None
             insort(found, (-self._score_one(position, bounds), position))
         return [(position, -negative) for negative, position in found[:count]]
@@ -260,8 +262,7 @@ class HostWeights:
     def _rebuild(self, bounds):
         """Weigh every candidate under bounds, which become the reference."""
         self._bounds = bounds
-        alive = [p for p, flag in enumerate(self.alive) if flag]
-        scores = self.scores
-        for position, score in zip(alive, self._score_all(alive)):
-            scores[position] = score
-        self._order = sorted((-scores[p], p) for p in alive)
+        # Every position in one pass (those no longer candidates too: cheaper
+        # than picking the others out), then the candidates in order.
+        scores = self.scores = self._score_all(range(len(self.hosts)))
+        self._order = sorted((-scores[p], p) for p, alive in enumerate(self.alive) if alive)
