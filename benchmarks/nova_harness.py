@@ -136,8 +136,12 @@ def build_spec(req):
     flavor = req["flavor"]
     group = None
     if req["group"]:
-        group = objects.InstanceGroup(name=req["group"]["name"], policy=req["group"]["policy"], rules={},
-                                      members=list(req["group"]["members"]), hosts=[],
+        # Nova's API adds the request's instances to the group before scheduling
+        # (compute.api._provision_instances; the conductor passes the members on).
+        group = objects.InstanceGroup(name=req["group"]["name"], policy=req["group"]["policy"],
+                                      policies=[req["group"]["policy"]], rules={},
+                                      members=list(req["group"]["members"]) + list(req["instance_uuids"]),
+                                      hosts=[],
                                       uuid="11111111-0000-4000-8000-000000000000")
     return objects.RequestSpec(
         flavor=objects.Flavor(name=flavor["name"], vcpus=flavor["vcpus"], memory_mb=flavor["ram"],

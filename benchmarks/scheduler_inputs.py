@@ -27,8 +27,13 @@ ZONES = ("az-a", "az-b", "az-c")
 GROUP = "bench-group"
 
 
-def hosts(count, seed=1):
-    """count host dicts, named h00000, h00001, ... (name order is index order)."""
+SCENARIOS = ("default", "anti-affinity", "soft-anti-affinity", "big-host")
+
+
+def hosts(count, seed=1, scenario="default"):
+    """count host dicts, named h00000, h00001, ... (name order is index order).
+    Scenario big-host: h00005 is an empty host with 8 times the largest hardware,
+    so it takes most instances and every placement moves the weighers' maxima."""
     rng = random.Random("hosts-%d-%d" % (seed, count))
     zone_aggregates = [{"name": zone, "metadata": {"availability_zone": zone}} for zone in ZONES]
     bigmem = {"name": "bigmem", "metadata": {"ram_weight_multiplier": "2.0"}}
@@ -70,12 +75,17 @@ def hosts(count, seed=1):
             "reserved_host_disk_mb": 0,
             "reserved_host_cpus": 0,
         })
+    if scenario == "big-host" and count > 5:
+        result[5].update(vcpus=768, vcpus_used=0, memory_mb=8 * 393216, memory_mb_used=0, local_gb=8 * 3840,
+                         local_gb_used=0, cpu_arch="x86_64", enabled=True, up=True, failed_builds=0)
     return result
 
 
 def request(num_instances, policy=None, host_list=None):
     """One request: the flavor, the image, num_instances uuids; with a policy, a
     server group whose members are the existing instances marked for it."""
+    if policy in ("default", "big-host"):
+        policy = None
     group = None
     if policy:
         members = [i["uuid"] for h in host_list or () for i in h["instances"] if i["server_group"] == GROUP]

@@ -38,6 +38,9 @@ import scheduler_inputs as inputs  # noqa: E402  pylint: disable=wrong-import-po
 
 NOVA_PYTHON = os.path.join(HERE, ".venv-nova", "bin", "python")
 RESULTS = os.path.join(HERE, "results", "scheduler_vs_nova.json")
+# Beyond the size matrix (default scenario): server groups, and a host that
+# takes most instances while moving every weigher's maximum at each placement.
+EXTRA_CASES = [(1000, 100, "anti-affinity"), (1000, 100, "soft-anti-affinity"), (10000, 1000, "big-host")]
 
 
 def load_average():
@@ -107,25 +110,27 @@ def median(values):
     return statistics.median(values) if values else None
 
 
-def measure(host_count, instance_counts, args, log):
-    host_dicts = inputs.hosts(host_count, args.seed)
+def measure(host_count, instance_counts, args, log, scenario="default"):
+    host_dicts = inputs.hosts(host_count, args.seed, scenario)
     hosts = engine.build_hosts(host_dicts)
     rows = []
     for instances in instance_counts:
-        request = inputs.request(instances)
+        request = inputs.request(instances, scenario, host_dicts)
         spec = engine.build_spec(request)
         runs, result = time_engine(hosts, spec, args.repetitions)
         placed = len(result.selections)
         wall = median([r[0] for r in runs])
         cpu = median([r[1] for r in runs])
         decisions = min(placed, max(1, args.nova_budget // host_count))
-        log("%6d hosts %5d instances: engine %.3f ms/decision (%.1f ms the request, %d placed); "
-            "Nova on %d decision(s)..." % (host_count, instances, wall * 1e3 / placed, wall * 1e3, placed, decisions))
+        log("%6d hosts %5d instances %s: engine %.3f ms/decision (%.1f ms the request, %d placed); "
+            "Nova on %d decision(s)..." % (host_count, instances, scenario, wall * 1e3 / placed, wall * 1e3, placed,
+                                           decisions))
         nova = run_nova(host_dicts, request, decisions, args.nova_repetitions,
                         [s.host for s in result.selections[:decisions]])
         per_run_wall = [sum(d[0] for d in run) / len(run) for run in nova["runs"]]
         per_run_cpu = [sum(d[1] for d in run) / len(run) for run in nova["runs"]]
         row = {
+            "scenario": scenario,
             "hosts": host_count,
             "instances": instances,
             "placed": placed,
@@ -164,11 +169,15 @@ def main(argv=None):
     parser.add_argument("--nova-budget", type=int, default=100000,
                         help="Nova decisions per size: at most this / hosts (at least 1)")
     parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--extra", default=",".join("%d:%d:%s" % case for case in EXTRA_CASES),
+                        help="more cases HOSTS:INSTANCES:SCENARIO, comma-separated (scenarios: %s); '' for none"
+                        % ", ".join(inputs.SCENARIOS[1:]))
     parser.add_argument("--quick", action="store_true", help="1 run each, Nova budget 10000 (a smoke test)")
     parser.add_argument("--output", default=RESULTS)
     args = parser.parse_args(argv)
     if args.quick:
         args.repetitions, args.nova_repetitions, args.nova_budget = 1, 1, 10000
+        args.extra = "1000:20:anti-affinity,1000:20:soft-anti-affinity,2000:50:big-host"
     if not os.path.exists(NOVA_PYTHON):
         parser.error("%s is missing: run benchmarks/setup-nova-venv.sh first" % NOVA_PYTHON)
 
@@ -180,6 +189,11 @@ def main(argv=None):
     rows = []
     for host_count in [int(x) for x in args.hosts.split(",")]:
         rows.extend(measure(host_count, [int(x) for x in args.instances.split(",")], args, log))
+    for case in [c for c in args.extra.split(",") if c]:
+        host_count, instances, scenario = case.split(":")
+        if scenario not in inputs.SCENARIOS:
+            parser.error("--extra: unknown scenario %r" % scenario)
+        rows.extend(measure(int(host_count), [int(instances)], args, log, scenario))
     report = {
         "command": "benchmarks/run.sh scheduler" if not argv else "benchmarks/scheduler_vs_nova.py " + " ".join(argv),
         "arguments": vars(args),

@@ -388,6 +388,16 @@ class ServerGroupAntiAffinityFilter(BaseHostFilter):
             return True
         return host_state.count_group_members(group) < group.max_server_per_host
 
+    def filter_all(self, host_states, spec_obj):
+        if not self.applies_to(spec_obj):
+            return list(host_states)
+        group = spec_obj.instance_group
+        uuid = spec_obj.instance_uuid
+        members = group.member_set()
+        limit = group.max_server_per_host
+        return [host for host in host_states if (uuid is not None and uuid in host.instances)
+                or host.count_group_members(group, members) < limit]
+
     def reason(self, spec_obj):
         group = spec_obj.instance_group
         return "already holds %d member(s) of group %s" % (

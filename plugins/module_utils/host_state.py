@@ -215,10 +215,16 @@ class HostState:
             return True
         return any(i.name == uuid_or_name and not i.deleted for i in self.instances.values())
 
-    def count_group_members(self, group):
+    def count_group_members(self, group, member_set=None):
         """Members of the server group on this host: live instances whose
-        server_group is the group's name, or whose uuid is in group.members."""
+        server_group is the group's name, or whose uuid is in group.members.
+        member_set: group.member_set(), for callers counting on many hosts."""
         count = self._group_counts.get(group.name, 0)
+        if member_set is not None and len(self.instances) < len(member_set):
+            for uuid, instance in self.instances.items():
+                if uuid in member_set and not instance.deleted and instance.server_group != group.name:
+                    count += 1
+            return count
         for uuid in group.members:
             instance = self.instances.get(uuid)
             if instance is not None and not instance.deleted and instance.server_group != group.name:

@@ -155,8 +155,9 @@ def _group_with_hosts(group, host_states):
     """A copy of the group whose hosts include every host holding a member."""
     group = group.copy()
     hosts = set(group.hosts)
+    members = group.member_set()
     for host in host_states:
-        if host.count_group_members(group):
+        if host.count_group_members(group, members):
             hosts.add(host.host)
     group.hosts = sorted(hosts)
     return group

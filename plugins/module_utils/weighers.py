@@ -136,22 +136,23 @@ class NumInstancesWeigher(BaseHostWeigher):
 
 class _SoftAffinityWeigherBase(BaseHostWeigher):
     policy_name = None
+    sign = 1
 
     def applies_to(self, spec_obj):
         group = spec_obj.instance_group
         return group is not None and group.policy == self.policy_name
 
     def _weigh_object(self, host_state, spec_obj):
-        group = spec_obj.instance_group
-        if group is None or group.policy != self.policy_name:
+        if not self.applies_to(spec_obj):
             return 0
-        return host_state.count_group_members(group)
+        return self.sign * host_state.count_group_members(spec_obj.instance_group)
 
     def weigh_objects(self, host_states, spec_obj):
-        group = spec_obj.instance_group
-        if group is None or group.policy != self.policy_name:
+        if not self.applies_to(spec_obj):
             return [0] * len(host_states)
-        return super(_SoftAffinityWeigherBase, self).weigh_objects(host_states, spec_obj)
+        group = spec_obj.instance_group
+        members = group.member_set()
+        return [self.sign * host.count_group_members(group, members) for host in host_states]
 
 
 class ServerGroupSoftAffinityWeigher(_SoftAffinityWeigherBase):
@@ -168,9 +169,7 @@ class ServerGroupSoftAntiAffinityWeigher(_SoftAffinityWeigherBase):
     name = "ServerGroupSoftAntiAffinityWeigher"
     option = "soft_anti_affinity_weight_multiplier"
     policy_name = "soft-anti-affinity"
-
-    def _weigh_object(self, host_state, spec_obj):
-        return -1 * super(ServerGroupSoftAntiAffinityWeigher, self)._weigh_object(host_state, spec_obj)
+    sign = -1
 
 
 class BuildFailureWeigher(BaseHostWeigher):
