@@ -21,6 +21,7 @@ into the engine-vs-Nova section of BENCHMARKS.md.
 from __future__ import absolute_import, division, print_function
 
 import argparse
+import gc
 import json
 import os
 import platform
@@ -84,6 +85,7 @@ def time_engine(hosts, spec, repetitions):
     result = None
     runs = []
     for _ in range(repetitions):
+        gc.collect()    # each run starts without garbage left by the previous one
         start, start_cpu = time.perf_counter(), time.thread_time()
         result = engine.select(hosts, spec, config)
         runs.append((time.perf_counter() - start, time.thread_time() - start_cpu))
