@@ -136,8 +136,8 @@ class _FilterReport:
         if len(passed) == len(before):
             eliminated = []
         else:
-            kept = set(map(id, passed))
-            eliminated = [h.host for h in before if id(h) not in kept]
+            kept = set(passed)      # host states hash and compare by identity
+            eliminated = [h.host for h in before if h not in kept]
         if index == 0:
             entry["hosts_before"] = len(before)
             entry["hosts_after"] = len(passed)
@@ -178,9 +178,9 @@ def _recheck(weights, positions, changed, host_filters, spec, report, index):
     """Run host_filters again on the candidates at positions (in name order):
     the hosts they reject leave, the changed ones that pass are weighed again."""
     before = [weights.hosts[p] for p in positions]
-    passed = set(map(id, _run_filters(host_filters, before, spec, report, index)))
+    passed = set(_run_filters(host_filters, before, spec, report, index))
     for position, host in zip(positions, before):
-        if id(host) not in passed:
+        if host not in passed:
             weights.discard(position)
         elif position in changed:
             weights.refresh(position)
@@ -207,7 +207,7 @@ def select_destinations(host_states, spec, config=None, rng=None):
     if not isinstance(spec, RequestSpec):
         raise ValueError("spec: must be a RequestSpec")
     hosts = sorted(host_states, key=attrgetter("host"))
-    if len(set(map(attrgetter("host"), hosts))) != len(hosts):
+    if len(set([h.host for h in hosts])) != len(hosts):
         for first, second in zip(hosts, hosts[1:]):
             if first.host == second.host:
                 raise ValueError("host_states: host %r appears twice" % first.host)

@@ -64,8 +64,8 @@ class _Term:
         if overridden_at:
             # weight_multiplier() of the hosts an aggregate overrides the option
             # for; the others all have the option's own value.
-            others = [p for p in range(len(hosts)) if p not in overridden_at]
-            default = weigher.weight_multiplier(hosts[others[0]]) if others else None
+            other = next((p for p in range(len(hosts)) if p not in overridden_at), None)
+            default = None if other is None else weigher.weight_multiplier(hosts[other])
             self.multipliers = [default] * len(hosts)
             for position in overridden_at:
                 self.multipliers[position] = weigher.weight_multiplier(hosts[position])
