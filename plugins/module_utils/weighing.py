@@ -206,10 +206,13 @@ class HostWeights:
         """From now on keep sorted raw figures and the order by weight."""
         if self._order is not None:
             return
+        alive = range(len(self.hosts)) if self.count == len(self.hosts) else \
+            [p for p, flag in enumerate(self.alive) if flag]
         for term in self.terms:
             if term.low is None or term.high is None:
-                term.sorted_raw = sorted(term.raw[p] for p, alive in enumerate(self.alive) if alive)
-        self._order = sorted((-self.scores[p], p) for p, alive in enumerate(self.alive) if alive)
+                term.sorted_raw = sorted([term.raw[p] for p in alive])
+        scores = self.scores
+        self._order = sorted([(-scores[p], p) for p in alive])
 
     def replace(self, position, host):
         """The host at position is now this object (a copy the scheduler consumes)."""
