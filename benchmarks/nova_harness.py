@@ -232,7 +232,7 @@ def main():
     with open(sys.argv[1]) as handle:
         data = json.load(handle)
     conf, mgr_cls, mgr, hm = make_manager()
-    import importlib.metadata as metadata  # pylint: disable=import-outside-toplevel
+    from importlib import metadata  # pylint: disable=import-outside-toplevel
     # Warm up (first-call costs: lazy imports, caches), not recorded.
     run_once(dict(data, decisions=1), mgr_cls, mgr, hm, False)
     runs = []

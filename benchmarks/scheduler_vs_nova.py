@@ -1,9 +1,8 @@
-#!/usr/bin/env python3
 # GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
 """Scheduling engine vs Nova: ms per scheduling decision, same inputs, same choices.
 
-    benchmarks/scheduler_vs_nova.py [--hosts 100,1000,10000] [--instances 1,100,1000]
-                                    [--repetitions 5] [--nova-repetitions 3] [--quick]
+    python benchmarks/scheduler_vs_nova.py [--hosts 100,1000,10000] [--instances 1,100,1000]
+                                           [--repetitions 5] [--nova-repetitions 3] [--quick]
 
 For each number of hosts and of instances per request: seeded inputs
 (scheduler_inputs.py), the collection's select_destinations timed over
@@ -84,7 +83,7 @@ def time_engine(hosts, spec, repetitions):
     engine.select(hosts, spec, config)     # warm up, not recorded
     result = None
     runs = []
-    for _ in range(repetitions):
+    for dummy in range(repetitions):
         gc.collect()    # each run starts without garbage left by the previous one
         start, start_cpu = time.perf_counter(), time.thread_time()
         result = engine.select(hosts, spec, config)
@@ -163,7 +162,7 @@ def measure(host_count, instance_counts, args, log, scenario="default"):
 
 
 def main(argv=None):
-    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser = argparse.ArgumentParser(description=__doc__.split("\n", maxsplit=1)[0])
     parser.add_argument("--hosts", default="100,1000,10000")
     parser.add_argument("--instances", default="1,100,1000")
     parser.add_argument("--repetitions", type=int, default=5, help="engine runs per size (median)")
