@@ -2,16 +2,16 @@
 """Scheduling engine vs Nova: ms per scheduling decision, same inputs, same choices.
 
     python benchmarks/scheduler_vs_nova.py [--hosts 100,1000,10000] [--instances 1,100,1000]
-                                           [--repetitions 5] [--nova-repetitions 3] [--quick]
+                                           [--rounds 3] [--repetitions 3] [--quick]
 
 For each number of hosts and of instances per request: seeded inputs
-(scheduler_inputs.py), the collection's select_destinations timed over
---repetitions runs, and Nova 34's own filter and weigher loop (nova_harness.py,
-run by benchmarks/.venv-nova/bin/python, made by setup-nova-venv.sh) over the
-first N instances of the same request, N = min(instances, --nova-budget / hosts),
---nova-repetitions times. Medians are reported. On the first Nova run every
-decision is checked: the host the engine chose must weigh, under Nova's
-weighing, what Nova's own first host weighs (within 1e-9).
+(scheduler_inputs.py); then --rounds rounds of --repetitions runs of the
+collection's select_destinations followed by one run of Nova 34's own filter
+and weigher loop (nova_harness.py, run by benchmarks/.venv-nova/bin/python, made
+by setup-nova-venv.sh) over the first N instances of the same request,
+N = min(instances, --nova-budget / hosts). Medians are reported. On the first
+Nova run every decision is checked: the host the engine chose must weigh, under
+Nova's weighing, what Nova's own first host weighs (within 1e-9).
 
 Writes benchmarks/results/scheduler_vs_nova.json; scheduler_report.py turns it
 into the engine-vs-Nova section of BENCHMARKS.md.
@@ -80,7 +80,8 @@ def machine():
 def time_engine(hosts, spec, repetitions):
     """[(wall, cpu)] seconds of select_destinations, and its result."""
     config = engine.config()
-    engine.select(hosts, spec, config)     # warm up, not recorded
+    for dummy in range(2):
+        engine.select(hosts, spec, config)     # warm up, not recorded
     result = None
     runs = []
     for dummy in range(repetitions):
@@ -118,18 +119,25 @@ def measure(host_count, instance_counts, args, log, scenario="default"):
     for instances in instance_counts:
         request = inputs.request(instances, scenario, host_dicts)
         spec = engine.build_spec(request)
-        runs, result = time_engine(hosts, spec, args.repetitions)
-        placed = len(result.selections)
+        # Rounds of engine runs then one Nova run, so both sides are measured
+        # through the same spells of load from the machine's other users.
+        runs, nova_runs, nova = [], [], None
+        for round_index in range(args.rounds):
+            round_runs, result = time_engine(hosts, spec, args.repetitions)
+            runs.extend(round_runs)
+            placed = len(result.selections)
+            decisions = min(placed, max(1, args.nova_budget // host_count))
+            if round_index == 0:
+                log("%6d hosts %5d instances %s: engine %.3f ms/decision (%d placed); Nova on %d decision(s)..."
+                    % (host_count, instances, scenario, median([r[0] for r in runs]) * 1e3 / placed, placed,
+                       decisions))
+            answer = run_nova(host_dicts, request, decisions, 1, [s.host for s in result.selections[:decisions]])
+            nova = nova or answer       # the check is the first round's
+            nova_runs.extend(answer["runs"])
         wall = median([r[0] for r in runs])
         cpu = median([r[1] for r in runs])
-        decisions = min(placed, max(1, args.nova_budget // host_count))
-        log("%6d hosts %5d instances %s: engine %.3f ms/decision (%.1f ms the request, %d placed); "
-            "Nova on %d decision(s)..." % (host_count, instances, scenario, wall * 1e3 / placed, wall * 1e3, placed,
-                                           decisions))
-        nova = run_nova(host_dicts, request, decisions, args.nova_repetitions,
-                        [s.host for s in result.selections[:decisions]])
-        per_run_wall = [sum(d[0] for d in run) / len(run) for run in nova["runs"]]
-        per_run_cpu = [sum(d[1] for d in run) / len(run) for run in nova["runs"]]
+        per_run_wall = [sum(d[0] for d in run) / len(run) for run in nova_runs]
+        per_run_cpu = [sum(d[1] for d in run) / len(run) for run in nova_runs]
         row = {
             "scenario": scenario,
             "hosts": host_count,
@@ -144,7 +152,7 @@ def measure(host_count, instance_counts, args, log, scenario="default"):
             "nova_runs_ms_per_decision": [x * 1e3 for x in per_run_wall],
             "nova_ms_per_decision": median(per_run_wall) * 1e3,
             "nova_cpu_ms_per_decision": median(per_run_cpu) * 1e3,
-            "nova_first_decision_ms": median([run[0][0] for run in nova["runs"]]) * 1e3,
+            "nova_first_decision_ms": median([run[0][0] for run in nova_runs]) * 1e3,
             "check_decisions": len(nova["check"]["choices"]),
             "check_mismatches": nova["check"]["mismatches"],
             "nova_version": nova["nova_version"],
@@ -165,8 +173,9 @@ def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split("\n", maxsplit=1)[0])
     parser.add_argument("--hosts", default="100,1000,10000")
     parser.add_argument("--instances", default="1,100,1000")
-    parser.add_argument("--repetitions", type=int, default=5, help="engine runs per size (median)")
-    parser.add_argument("--nova-repetitions", type=int, default=3, help="Nova runs per size (median)")
+    parser.add_argument("--rounds", type=int, default=3,
+                        help="rounds per size, each: --repetitions engine runs then one Nova run (medians)")
+    parser.add_argument("--repetitions", type=int, default=3, help="engine runs per round")
     parser.add_argument("--nova-budget", type=int, default=100000,
                         help="Nova decisions per size: at most this / hosts (at least 1)")
     parser.add_argument("--seed", type=int, default=1)
@@ -177,7 +186,7 @@ def main(argv=None):
     parser.add_argument("--output", default=RESULTS)
     args = parser.parse_args(argv)
     if args.quick:
-        args.repetitions, args.nova_repetitions, args.nova_budget = 1, 1, 10000
+        args.repetitions, args.rounds, args.nova_budget = 1, 1, 10000
         args.extra = "1000:20:anti-affinity,1000:20:soft-anti-affinity,2000:50:big-host"
     if not os.path.exists(NOVA_PYTHON):
         parser.error("%s is missing: run benchmarks/setup-nova-venv.sh first" % NOVA_PYTHON)
