@@ -207,7 +207,7 @@ def select_destinations(host_states, spec, config=None, rng=None):
     if not isinstance(spec, RequestSpec):
         raise ValueError("spec: must be a RequestSpec")
     hosts = sorted(host_states, key=attrgetter("host"))
-    if len(set([h.host for h in hosts])) != len(hosts):
+    if len(set(map(attrgetter("host"), hosts))) != len(hosts):
         for first, second in zip(hosts, hosts[1:]):
             if first.host == second.host:
                 raise ValueError("host_states: host %r appears twice" % first.host)

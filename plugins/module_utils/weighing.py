@@ -63,12 +63,17 @@ class _Term:
         self.multipliers = None
         if overridden_at:
             # weight_multiplier() of the hosts an aggregate overrides the option
-            # for; the others all have the option's own value.
+            # for (it depends on the host's aggregates only); the others all
+            # have the option's own value.
             other = next((p for p in range(len(hosts)) if p not in overridden_at), None)
             default = None if other is None else weigher.weight_multiplier(hosts[other])
             self.multipliers = [default] * len(hosts)
+            by_aggregates = {}
             for position in overridden_at:
-                self.multipliers[position] = weigher.weight_multiplier(hosts[position])
+                key = tuple(hosts[position].aggregates)
+                if key not in by_aggregates:
+                    by_aggregates[key] = weigher.weight_multiplier(hosts[position])
+                self.multipliers[position] = by_aggregates[key]
         else:
             self.multiplier = weigher.weight_multiplier(hosts[0])
         self.size = abs(self.multiplier) if self.multipliers is None else max(abs(m) for m in self.multipliers)
@@ -127,11 +132,7 @@ class HostWeights:
             # Where aggregate metadata names a weigher's option (its multiplier then
             # comes from there). A weigher adds nothing (so it is left out) when its
             # multiplier is 0 and no such host, or every raw figure is 0.
-            options = set(weigher.option for weigher in weighers)
-            overridden = {}
-            for position, key in [(p, key) for p, host in enumerate(self.hosts) for aggregate in host.aggregates
-                                  for key in aggregate.metadata if key in options]:
-                overridden.setdefault(key, set()).add(position)
+            overridden = self._overridden(set(weigher.option for weigher in weighers))
             for weigher in weighers:
                 overridden_at = overridden.get(weigher.option)
                 if (overridden_at or weigher.multiplier != 0) and weigher.applies_to(spec_obj):
@@ -141,6 +142,14 @@ class HostWeights:
 
     def __len__(self):
         return self.count
+
+    def _overridden(self, options):
+        """{option: set(positions of the hosts an aggregate of which sets it)}."""
+        overridden = {}
+        for position, key in [(p, key) for p, host in enumerate(self.hosts) for aggregate in host.aggregates
+                              for key in aggregate.metadata if key in options]:
+            overridden.setdefault(key, set()).add(position)
+        return overridden
 
     # ------------------------------------------------------------ weights
     def _score_all(self, positions):
