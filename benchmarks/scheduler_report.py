@@ -143,11 +143,15 @@ def section(data):
     sizes = by_size(rows)
     for instances in sorted(i for h, i in sizes if h == 1000):
         r = sizes[(1000, instances)]
+        verdict = "met" if min(r["ratio"], r["ratio_cpu"]) >= 100 else \
+            ("met in CPU time only" if r["ratio_cpu"] >= 100 else "NOT met")
+        if instances == 1 and verdict != "met":
+            verdict += " for a single-instance request, whose one decision is the first decision of a request: " \
+                "every filter and weigher over every host once, in pure Python (see below)"
         out.append("- 1,000 hosts, %s instance(s) per request: %s ms per decision against Nova's %s ms: "
                    "%.0fx (%.0fx in CPU time); target 100x: %s." % (
                        format(instances, ","), ms(r["engine_ms_per_decision"]), ms(r["nova_ms_per_decision"]),
-                       r["ratio"], r["ratio_cpu"], "met" if min(r["ratio"], r["ratio_cpu"]) >= 100 else
-                       ("met in CPU time" if r["ratio_cpu"] >= 100 else "NOT met")))
+                       r["ratio"], r["ratio_cpu"], verdict))
     big = sizes.get((10000, 1000))
     if big:
         verdict = "met" if big["engine_request_ms"] < 1000 else "NOT met"
