@@ -76,8 +76,14 @@ class _Term:
                 self.multipliers[position] = by_aggregates[key]
         else:
             self.multiplier = weigher.weight_multiplier(hosts[0])
-        self.size = abs(self.multiplier) if self.multipliers is None else max(abs(m) for m in self.multipliers)
+        self.size = None        # the largest multiplier's size, once tracking
         self.sorted_raw = None
+
+    def track(self, positions):
+        """Keep the figures of positions sorted from now on (for low and high)."""
+        self.size = abs(self.multiplier) if self.multipliers is None else max(map(abs, self.multipliers))
+        if self.low is None or self.high is None:
+            self.sorted_raw = sorted([self.raw[p] for p in positions])
 
     def drift(self, old, new):
         """The largest change of multiplier * normalised figure of any candidate
@@ -218,8 +224,7 @@ class HostWeights:
         alive = range(len(self.hosts)) if self.count == len(self.hosts) else \
             [p for p, flag in enumerate(self.alive) if flag]
         for term in self.terms:
-            if term.low is None or term.high is None:
-                term.sorted_raw = sorted([term.raw[p] for p in alive])
+            term.track(alive)
         scores = self.scores
         self._order = sorted([(-scores[p], p) for p in alive])
 
