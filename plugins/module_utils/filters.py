@@ -330,14 +330,24 @@ class ImagePropertiesFilter(BaseHostFilter):
         if not any(wanted):
             return list(host_states)
         # _supports in one pass: the capabilities are decided once per distinct
-        # object (HostState shares equal ones), the version once per version.
+        # object (HostState shares equal ones, so most hosts have the first
+        # host's), the version once per version.
         image = spec_obj.image
         host_states = list(host_states)
-        ids = list(map(id, map(operator.attrgetter("supported_instances"), host_states)))
-        distinct = dict(zip(ids, map(operator.attrgetter("supported_instances"), host_states)))
-        verdicts = dict((key, any(self._matches(wanted, triplet) for triplet in triplets))
-                        for key, triplets in distinct.items())
-        passed = [host for host, key in zip(host_states, ids) if verdicts[key]]
+        if not host_states:
+            return []
+        common = host_states[0].supported_instances
+        verdicts = {id(common): self._capable(wanted, common)}
+        for host in [h for h in host_states if h.supported_instances is not common]:
+            key = id(host.supported_instances)
+            if key not in verdicts:
+                verdicts[key] = self._capable(wanted, host.supported_instances)
+        common_ok = verdicts[id(common)]
+        if len(verdicts) == 1:
+            passed = host_states if common_ok else []
+        else:
+            passed = [host for host in host_states if (
+                common_ok if host.supported_instances is common else verdicts[id(host.supported_instances)])]
         if image.get("img_hv_requested_version"):
             versions = set(host.hypervisor_version for host in passed)
             version_ok = dict((version, self._version_ok(version, image)) for version in versions)
@@ -347,6 +357,9 @@ class ImagePropertiesFilter(BaseHostFilter):
     @staticmethod
     def _matches(wanted, triplet):
         return all(w is None or w == s for w, s in zip(wanted, triplet))
+
+    def _capable(self, wanted, triplets):
+        return any(self._matches(wanted, triplet) for triplet in triplets)
 
     def _supports(self, host_state, wanted, image):
         for supported in host_state.supported_instances:
