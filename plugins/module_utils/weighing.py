@@ -15,7 +15,8 @@ very numbers weigh_hosts computes.
 Between two instances only a few hosts change: the one just chosen (and hosts
 holding an instance of the server group's new member), and hosts a filter now
 rejects leave. HostWeights keeps every raw figure, each weigher's raw figures
-in sorted order (its low and high in O(log n)), and the hosts sorted by their
+in sorted order (its low and high in O(log n); SortedList, in chunks, so a
+change moves a chunk and not the whole list), and the hosts sorted by their
 weight under reference bounds (each weigher's low and span when the order was
 last built). A changed host is weighed again under the reference bounds and
 moved in the order: O(log n).
@@ -40,6 +41,7 @@ __metaclass__ = type
 
 import heapq
 from bisect import bisect_left, insort
+from itertools import chain, islice
 
 # Walk at most this many hosts (plus the number wanted, plus one in 64 of the
 # candidates: a rebuild costs about as much as walking a tenth of them) before
@@ -48,6 +50,58 @@ SCAN_LIMIT = 32
 # Floating-point rounding allowance, times the sum of the multipliers' sizes:
 # far above the error of a sum of a few normalised terms.
 ROUNDING = 1e-11
+
+
+class SortedList:
+    """A sorted list kept in chunks of at most 2 * LOAD values: adding or
+    removing one value moves at most a chunk, not the whole list."""
+
+    LOAD = 256
+
+    def __init__(self, values=()):
+        values = sorted(values)
+        self._chunks = [values[i:i + self.LOAD] for i in range(0, len(values), self.LOAD)]
+        self._maxes = [chunk[-1] for chunk in self._chunks]
+
+    def add(self, value):
+        if not self._chunks:
+            self._chunks.append([value])
+            self._maxes.append(value)
+            return
+        index = bisect_left(self._maxes, value)
+        if index == len(self._maxes):
+            index -= 1
+            self._chunks[index].append(value)
+            self._maxes[index] = value
+        else:
+            insort(self._chunks[index], value)
+        chunk = self._chunks[index]
+        if len(chunk) > 2 * self.LOAD:
+            self._chunks[index:index + 1] = [chunk[:self.LOAD], chunk[self.LOAD:]]
+            self._maxes[index:index + 1] = [chunk[self.LOAD - 1], chunk[-1]]
+
+    def remove(self, value):
+        """Remove one value equal to value (which must be there)."""
+        index = bisect_left(self._maxes, value)
+        chunk = self._chunks[index]
+        del chunk[bisect_left(chunk, value)]
+        if chunk:
+            self._maxes[index] = chunk[-1]
+        else:
+            del self._chunks[index]
+            del self._maxes[index]
+
+    def first(self):
+        return self._chunks[0][0]
+
+    def last(self):
+        return self._chunks[-1][-1]
+
+    def head(self, count):
+        return list(islice(self, count))
+
+    def __iter__(self):
+        return chain.from_iterable(self._chunks)
 
 
 class _Term:
@@ -83,7 +137,7 @@ class _Term:
         """Keep the figures of positions sorted from now on (for low and high)."""
         self.size = abs(self.multiplier) if self.multipliers is None else max(map(abs, self.multipliers))
         if self.low is None or self.high is None:
-            self.sorted_raw = sorted([self.raw[p] for p in positions])
+            self.sorted_raw = SortedList([self.raw[p] for p in positions])
 
     def drift(self, old, new):
         """The largest change of multiplier * normalised figure of any candidate
@@ -95,7 +149,7 @@ class _Term:
             before = (raw - old[0]) / old[1] if old[1] else 0.0
             after = (raw - new[0]) / new[1] if new[1] else 0.0
             return abs(after - before)
-        return self.size * max(change(self.sorted_raw[0]), change(self.sorted_raw[-1]))
+        return self.size * max(change(self.sorted_raw.first()), change(self.sorted_raw.last()))
 
     def bounds(self, raw_values=None):
         """(low, span) of normalize(), from raw_values or else the sorted figures:
@@ -105,13 +159,13 @@ class _Term:
         elif raw_values is not None:
             low = float(min(raw_values))
         else:
-            low = float(self.sorted_raw[0])
+            low = float(self.sorted_raw.first())
         if self.high is not None:
             high = self.high
         elif raw_values is not None:
             high = float(max(raw_values))
         else:
-            high = float(self.sorted_raw[-1])
+            high = float(self.sorted_raw.last())
         if low == high:
             return (low, 0.0)
         return (low, high - low)
@@ -131,7 +185,7 @@ class HostWeights:
         self.count = len(self.hosts)
         self.terms = []
         self.scores = [0.0] * self.count
-        self._order = None          # sorted [(-weight, position)] once tracking changes
+        self._order = None          # SortedList of (-weight, position) once tracking changes
         self._bounds = None         # the (low, span) of each term behind scores
         self._pending = set()       # positions whose raw figures changed since scoring
         if self.count > 1:
@@ -194,11 +248,11 @@ class HostWeights:
         self._settle()
         bounds = [term.bounds() for term in self.terms]
         if bounds == self._bounds:
-            return [(position, -negative) for negative, position in self._order[:count]]
+            return [(position, -negative) for negative, position in self._order.head(count)]
         best = self._walk(count, bounds)
         if best is None:
             self._rebuild(bounds)
-            return [(position, -negative) for negative, position in self._order[:count]]
+            return [(position, -negative) for negative, position in self._order.head(count)]
         return best
 
     def _walk(self, count, bounds):
@@ -226,7 +280,7 @@ class HostWeights:
         for term in self.terms:
             term.track(alive)
         scores = self.scores
-        self._order = sorted([(-scores[p], p) for p in alive])
+        self._order = SortedList([(-scores[p], p) for p in alive])
 
     def replace(self, position, host):
         """The host at position is now this object (a copy the scheduler consumes)."""
@@ -246,8 +300,8 @@ class HostWeights:
             if new != old:
                 term.raw[position] = new
                 if term.sorted_raw is not None:
-                    del term.sorted_raw[bisect_left(term.sorted_raw, old)]
-                    insort(term.sorted_raw, new)
+                    term.sorted_raw.remove(old)
+                    term.sorted_raw.add(new)
         self._pending.add(position)
 
     def discard(self, position):
@@ -262,18 +316,18 @@ class HostWeights:
             return
         for term in self.terms:
             if term.sorted_raw is not None:
-                del term.sorted_raw[bisect_left(term.sorted_raw, term.raw[position])]
+                term.sorted_raw.remove(term.raw[position])
         self._pending.discard(position)
         key = (-self.scores[position], position)
-        del self._order[bisect_left(self._order, key)]
+        self._order.remove(key)
 
     def _settle(self):
         """Move the changed hosts in the order (weighed under the reference bounds)."""
         order = self._order
         for position in self._pending:
-            del order[bisect_left(order, (-self.scores[position], position))]
+            order.remove((-self.scores[position], position))
             self.scores[position] = score = self._score_one(position, self._bounds)
-            insort(order, (-score, position))
+            order.add((-score, position))
         self._pending.clear()
 
     def _rebuild(self, bounds):
@@ -282,4 +336,4 @@ class HostWeights:
         # Every position in one pass (those no longer candidates too: cheaper
         # than picking the others out), then the candidates in order.
         scores = self.scores = self._score_all(range(len(self.hosts)))
-        self._order = sorted((-scores[p], p) for p, alive in enumerate(self.alive) if alive)
+        self._order = SortedList([(-scores[p], p) for p, alive in enumerate(self.alive) if alive])

@@ -48,3 +48,26 @@ def test_best_matches_weigh_hosts_after_changes(seed):
             weights.replace(position, host)
             weights.refresh(position)
             # A member added to the group changes that host only (it holds it).
+
+
+def test_sorted_list_against_a_plain_sorted_list():
+    from ansible_collections.novalite.compute.plugins.module_utils.weighing import SortedList
+    rng = random.Random(3)
+    values = [rng.randint(0, 50) for dummy in range(700)]
+    chunked = SortedList(values)
+    plain = sorted(values)
+    for step in range(3000):
+        if plain and rng.random() < (0.3 if step < 2000 else 0.9):
+            value = rng.choice(plain)
+            chunked.remove(value)
+            plain.remove(value)
+        else:
+            value = rng.randint(-5, 60)
+            chunked.add(value)
+            plain.append(value)
+            plain.sort()
+        assert list(chunked) == plain, step
+        if plain:
+            assert (chunked.first(), chunked.last()) == (plain[0], plain[-1])
+            assert chunked.head(3) == plain[:3]
+    assert all(len(chunk) <= 2 * SortedList.LOAD for chunk in chunked._chunks)  # pylint: disable=protected-access
