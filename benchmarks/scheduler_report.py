@@ -165,7 +165,7 @@ def section(data):
                    "The first decision (T(1), the 1-instance rows) reads every host and does; the instances from "
                    "the 2nd to the 100th also pay, once, for sorting the hosts by weight and each weigher's "
                    "figures (O(n log n)); from the 101st on, nothing depends on the number of hosts but an "
-                   "O(log n) search and list insert:")
+                   "O(log n) search and an insert into a chunk of at most 512 entries:")
         out.append("")
         out.append("  | hosts | instances | each, ms (wall) | each, ms (CPU) |")
         out.append("  |---:|---:|---:|---:|")
@@ -183,7 +183,8 @@ def section(data):
     out.append("- Engine, later instances: the filters run again only on the hosts whose state changed (the one "
                "just chosen, and hosts holding a uuid involved); each weigher's figures are kept sorted (its "
                "min and max in O(log n)) and the hosts sorted by weight; a changed host is weighed again and "
-               "moved (O(log n) search plus a list insert). When a weigher's min or max moves (the host holding "
+               "moved (an O(log n) search and an insert into a chunk: the sorted lists are kept in chunks of at "
+               "most 512). When a weigher's min or max moves (the host holding "
                "the most free RAM was just chosen, say) every host's normalised weight changes, by at most a "
                "drift computed from the old and new bounds: the order is walked from the top, weighing exactly, "
                "until no host further down can enter the best few, and rebuilt (O(n log n)) when that walk gets "
