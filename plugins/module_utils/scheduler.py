@@ -190,8 +190,8 @@ def _holders(hosts, uuids):
     """{uuid: [position]} for the uuids some host already holds an instance of."""
     wanted = set(uuids)
     holders = {}
-    for position, host in enumerate(hosts):
-        for key in wanted.intersection(host.instances):
+    for position in [p for p, host in enumerate(hosts) if not wanted.isdisjoint(host.instances)]:
+        for key in wanted.intersection(hosts[position].instances):
             holders.setdefault(key, []).append(position)
     return holders
 
