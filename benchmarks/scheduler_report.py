@@ -165,7 +165,9 @@ def section(data):
                    "The first decision (T(1), the 1-instance rows) reads every host and does; the instances from "
                    "the 2nd to the 100th also pay, once, for sorting the hosts by weight and each weigher's "
                    "figures (O(n log n)); from the 101st on, nothing depends on the number of hosts but an "
-                   "O(log n) search and an insert into a chunk of at most 512 entries:")
+                   "O(log n) search and an insert into a chunk of at most 512 entries. Read the CPU column: "
+                   "a difference of two wall times taken minutes apart on a shared machine is mostly noise "
+                   "(it can even come out negative):")
         out.append("")
         out.append("  | hosts | instances | each, ms (wall) | each, ms (CPU) |")
         out.append("  |---:|---:|---:|---:|")
