@@ -19,6 +19,15 @@ class BaseHostFilter:
 
     run_filter_once_per_request: the verdict cannot change between the
     instances of one request, so the scheduler only asks for the first one.
+
+    For the later instances of a request, the scheduler asks the other filters
+    again only about the hosts whose state changed: the host just chosen, and
+    hosts holding an instance whose uuid the request involves (the instance
+    being placed, the group member just added). So a verdict on a host must
+    depend only on that host and the request, except where
+    reads_group_hosts() says it also depends on the server group's hosts
+    (placements elsewhere); such a filter is asked about every host again
+    whenever the group's hosts change.
     """
 
     name = "BaseHostFilter"
@@ -27,8 +36,22 @@ class BaseHostFilter:
     def host_passes(self, host_state, spec_obj):
         raise NotImplementedError
 
+    def applies_to(self, spec_obj):
+        """False when the request gives the filter nothing to check (every host passes)."""
+        return True
+
+    def reads_group_hosts(self, spec_obj):
+        """True when a verdict may change with spec_obj.instance_group.hosts."""
+        return False
+
     def filter_all(self, host_states, spec_obj):
-        return [host for host in host_states if self.host_passes(host, spec_obj)]
+        """The hosts for which host_passes() is true, in their order. (A filter
+        may do this in one pass without calling host_passes per host; the unit
+        tests check both agree.)"""
+        if not self.applies_to(spec_obj):
+            return list(host_states)
+        host_passes = self.host_passes
+        return [host for host in host_states if host_passes(host, spec_obj)]
 
     def reason(self, spec_obj):
         """A short phrase for the hosts this filter removes (for reports)."""
@@ -50,6 +73,11 @@ class RamFilter(BaseHostFilter):
         used = total - host_state.free_ram_mb
         return total * host_state.ram_allocation_ratio - used >= requested
 
+    def filter_all(self, host_states, spec_obj):
+        requested = spec_obj.memory_mb
+        return [h for h in host_states if h.total_usable_ram_mb >= requested and
+                h.total_usable_ram_mb * h.ram_allocation_ratio - (h.total_usable_ram_mb - h.free_ram_mb) >= requested]
+
     def reason(self, spec_obj):
         return "less than %d MB RAM usable" % spec_obj.memory_mb
 
@@ -66,6 +94,12 @@ class DiskFilter(BaseHostFilter):
             return False
         used = total - host_state.free_disk_mb
         return total * host_state.disk_allocation_ratio - used >= requested
+
+    def filter_all(self, host_states, spec_obj):
+        requested = 1024 * (spec_obj.root_gb + spec_obj.ephemeral_gb) + spec_obj.swap
+        return [h for h in host_states if h.total_usable_disk_gb * 1024 >= requested and
+                h.total_usable_disk_gb * 1024 * h.disk_allocation_ratio
+                - (h.total_usable_disk_gb * 1024 - h.free_disk_mb) >= requested]
 
     def reason(self, spec_obj):
         return "less than %d MB disk usable" % (
@@ -87,6 +121,11 @@ class CoreFilter(BaseHostFilter):
         limit = host_state.vcpus_total * host_state.cpu_allocation_ratio
         return limit - host_state.vcpus_used >= requested
 
+    def filter_all(self, host_states, spec_obj):
+        requested = spec_obj.vcpus
+        return [h for h in host_states if not h.vcpus_total or (
+            requested <= h.vcpus_total and h.vcpus_total * h.cpu_allocation_ratio - h.vcpus_used >= requested)]
+
     def reason(self, spec_obj):
         return "fewer than %d vCPUs usable" % spec_obj.vcpus
 
@@ -100,6 +139,9 @@ class ComputeFilter(BaseHostFilter):
 
     def host_passes(self, host_state, spec_obj):
         return host_state.enabled and host_state.up
+
+    def filter_all(self, host_states, spec_obj):
+        return [h for h in host_states if h.enabled and h.up]
 
     def reason(self, spec_obj):
         return "down or disabled"
@@ -120,6 +162,9 @@ class AvailabilityZoneFilter(BaseHostFilter):
 
     name = "AvailabilityZoneFilter"
     run_filter_once_per_request = True
+
+    def applies_to(self, spec_obj):
+        return bool(spec_obj.availability_zone)
 
     def host_passes(self, host_state, spec_obj):
         zone = spec_obj.availability_zone
@@ -176,6 +221,9 @@ class AggregateInstanceExtraSpecsFilter(BaseHostFilter):
     name = "AggregateInstanceExtraSpecsFilter"
     run_filter_once_per_request = True
     SCOPE = "aggregate_instance_extra_specs"
+
+    def applies_to(self, spec_obj):
+        return bool(spec_obj.flavor.extra_specs)
 
     def host_passes(self, host_state, spec_obj):
         extra_specs = spec_obj.flavor.extra_specs
@@ -259,28 +307,74 @@ class ImagePropertiesFilter(BaseHostFilter):
     name = "ImagePropertiesFilter"
     run_filter_once_per_request = True
 
-    def host_passes(self, host_state, spec_obj):
-        image = spec_obj.image
+    @staticmethod
+    def _wanted(image):
+        """(arch, hv_type, vm_mode) the image asks for, canonical; None where it does not."""
         if image is None:
-            return True
-        wanted = (_canonical(image.get("hw_architecture"), _ARCH_ALIASES),
-                  _canonical(image.get("img_hv_type"), _HV_TYPE_ALIASES),
-                  _canonical(image.get("hw_vm_mode"), _VM_MODE_ALIASES))
+            return (None, None, None)
+        return (_canonical(image.get("hw_architecture"), _ARCH_ALIASES),
+                _canonical(image.get("img_hv_type"), _HV_TYPE_ALIASES),
+                _canonical(image.get("hw_vm_mode"), _VM_MODE_ALIASES))
+
+    def applies_to(self, spec_obj):
+        return any(self._wanted(spec_obj.image))
+
+    def host_passes(self, host_state, spec_obj):
+        wanted = self._wanted(spec_obj.image)
         if not any(wanted):
             return True
+        return self._supports(host_state, wanted, spec_obj.image)
+
+    def filter_all(self, host_states, spec_obj):
+        wanted = self._wanted(spec_obj.image)
+        if not any(wanted):
+            return list(host_states)
+        # _supports in one pass: the capabilities are decided once per distinct
+        # object (HostState shares equal ones, so most hosts have the first
+        # host's), the version once per version.
+        image = spec_obj.image
+        host_states = list(host_states)
+        if not host_states:
+            return []
+        common = host_states[0].supported_instances
+        verdicts = {id(common): self._capable(wanted, common)}
+        for host in [h for h in host_states if h.supported_instances is not common]:
+            key = id(host.supported_instances)
+            if key not in verdicts:
+                verdicts[key] = self._capable(wanted, host.supported_instances)
+        common_ok = verdicts[id(common)]
+        if len(verdicts) == 1:
+            passed = host_states if common_ok else []
+        else:
+            passed = [host for host in host_states if (
+                common_ok if host.supported_instances is common else verdicts[id(host.supported_instances)])]
+        if image.get("img_hv_requested_version"):
+            versions = set(host.hypervisor_version for host in passed)
+            version_ok = dict((version, self._version_ok(version, image)) for version in versions)
+            passed = [host for host in passed if version_ok[host.hypervisor_version]]
+        return passed
+
+    @staticmethod
+    def _matches(wanted, triplet):
+        return all(w is None or w == s for w, s in zip(wanted, triplet))
+
+    def _capable(self, wanted, triplets):
+        return any(self._matches(wanted, triplet) for triplet in triplets)
+
+    def _supports(self, host_state, wanted, image):
         for supported in host_state.supported_instances:
-            if all(w is None or w == s for w, s in zip(wanted, supported)):
-                if self._version_ok(host_state, image):
+            if self._matches(wanted, supported):
+                if self._version_ok(host_state.hypervisor_version, image):
                     return True
         return False
 
     @staticmethod
-    def _version_ok(host_state, image):
+    def _version_ok(hypervisor_version, image):
         required = image.get("img_hv_requested_version")
-        if not (host_state.hypervisor_version and required):
+        if not (hypervisor_version and required):
             return True
         try:
-            return version_satisfies(version_int_to_str(host_state.hypervisor_version), str(required))
+            return version_satisfies(version_int_to_str(hypervisor_version), str(required))
         except ValueError:
             return False
 
@@ -295,6 +389,10 @@ class ServerGroupAntiAffinityFilter(BaseHostFilter):
     name = "ServerGroupAntiAffinityFilter"
     policy_name = "anti-affinity"
 
+    def applies_to(self, spec_obj):
+        group = spec_obj.instance_group
+        return group is not None and group.policy == self.policy_name
+
     def host_passes(self, host_state, spec_obj):
         group = spec_obj.instance_group
         if group is None or group.policy != self.policy_name:
@@ -302,6 +400,16 @@ class ServerGroupAntiAffinityFilter(BaseHostFilter):
         if spec_obj.instance_uuid is not None and spec_obj.instance_uuid in host_state.instances:
             return True
         return host_state.count_group_members(group) < group.max_server_per_host
+
+    def filter_all(self, host_states, spec_obj):
+        if not self.applies_to(spec_obj):
+            return list(host_states)
+        group = spec_obj.instance_group
+        uuid = spec_obj.instance_uuid
+        members = group.member_set()
+        limit = group.max_server_per_host
+        return [host for host in host_states if (uuid is not None and uuid in host.instances)
+                or host.count_group_members(group, members) < limit]
 
     def reason(self, spec_obj):
         group = spec_obj.instance_group
@@ -314,6 +422,13 @@ class ServerGroupAffinityFilter(BaseHostFilter):
 
     name = "ServerGroupAffinityFilter"
     policy_name = "affinity"
+
+    def applies_to(self, spec_obj):
+        group = spec_obj.instance_group
+        return group is not None and group.policy == self.policy_name
+
+    def reads_group_hosts(self, spec_obj):
+        return self.applies_to(spec_obj)
 
     def host_passes(self, host_state, spec_obj):
         group = spec_obj.instance_group
@@ -335,6 +450,9 @@ class SameHostFilter(BaseHostFilter):
     name = "SameHostFilter"
     run_filter_once_per_request = True
 
+    def applies_to(self, spec_obj):
+        return bool(spec_obj.get_scheduler_hint("same_host"))
+
     def host_passes(self, host_state, spec_obj):
         wanted = spec_obj.get_scheduler_hint("same_host")
         if not wanted:
@@ -350,6 +468,9 @@ class DifferentHostFilter(BaseHostFilter):
 
     name = "DifferentHostFilter"
     run_filter_once_per_request = True
+
+    def applies_to(self, spec_obj):
+        return bool(spec_obj.get_scheduler_hint("different_host"))
 
     def host_passes(self, host_state, spec_obj):
         avoid = spec_obj.get_scheduler_hint("different_host")

@@ -33,7 +33,8 @@ RESERVED_OPTIONS = ("reserved_host_memory_mb", "reserved_host_disk_mb", "reserve
 
 
 class Aggregate:
-    """A host aggregate: a name and string metadata."""
+    """A host aggregate: a name and string metadata. Treated as read-only: hosts
+    given the same aggregate as a dict share one object, as in Nova."""
 
     __slots__ = ("name", "metadata")
 
@@ -53,6 +54,24 @@ def _number(field, value, cast):
     if isinstance(value, bool) or number < 0:
         raise ValueError("%s: %r must be a non-negative number" % (field, value))
     return number
+
+
+_TRIPLETS = {}
+_AGGREGATES = {}
+
+
+def _shared_aggregate(data):
+    """The Aggregate for a {name, metadata} dict, one object for equal dicts."""
+    aggregate = Aggregate(data.get("name"), data.get("metadata"))
+    key = (aggregate.name, tuple(sorted(aggregate.metadata.items())))
+    return _AGGREGATES.setdefault(key, aggregate)
+
+
+def _shared_triplets(supported_instances):
+    """A tuple of (arch, hv_type, vm_mode) tuples, the same object for equal contents
+    (hosts alike share it, and filters decide once per distinct object)."""
+    triplets = tuple(tuple(s) for s in supported_instances)
+    return _TRIPLETS.setdefault(triplets, triplets)
 
 
 def _supported_instances(cpu_arch, virt_type):
@@ -101,8 +120,7 @@ class HostState:
         self.virt_type = virt_type
         self.cpu_arch = cpu_arch
         self.availability_zone = availability_zone or "nova"
-        self.aggregates = [a if isinstance(a, Aggregate) else Aggregate(a.get("name"), a.get("metadata"))
-                           for a in (aggregates or ())]
+        self.aggregates = [a if isinstance(a, Aggregate) else _shared_aggregate(a) for a in (aggregates or ())]
         self.cpu_allocation_ratio = _number("cpu_allocation_ratio", cpu_allocation_ratio, float)
         self.ram_allocation_ratio = _number("ram_allocation_ratio", ram_allocation_ratio, float)
         self.disk_allocation_ratio = _number("disk_allocation_ratio", disk_allocation_ratio, float)
@@ -128,7 +146,7 @@ class HostState:
         }
         if supported_instances is None:
             supported_instances = _supported_instances(cpu_arch, virt_type)
-        self.supported_instances = [tuple(s) for s in supported_instances]
+        self.supported_instances = _shared_triplets(supported_instances)
 
         self.instances = {}
         self._group_counts = {}
@@ -197,10 +215,16 @@ class HostState:
             return True
         return any(i.name == uuid_or_name and not i.deleted for i in self.instances.values())
 
-    def count_group_members(self, group):
+    def count_group_members(self, group, member_set=None):
         """Members of the server group on this host: live instances whose
-        server_group is the group's name, or whose uuid is in group.members."""
+        server_group is the group's name, or whose uuid is in group.members.
+        member_set: group.member_set(), for callers counting on many hosts."""
         count = self._group_counts.get(group.name, 0)
+        if member_set is not None and len(self.instances) < len(member_set):
+            for uuid, instance in self.instances.items():
+                if uuid in member_set and not instance.deleted and instance.server_group != group.name:
+                    count += 1
+            return count
         for uuid in group.members:
             instance = self.instances.get(uuid)
             if instance is not None and not instance.deleted and instance.server_group != group.name:

@@ -181,6 +181,11 @@ class ServerGroup:
     def max_server_per_host(self):
         return self.rules.get("max_server_per_host", 1)
 
+    def member_set(self):
+        """set(members), or None if a uuid is listed twice (then it counts twice)."""
+        members = set(self.members)
+        return members if len(members) == len(self.members) else None
+
     def copy(self):
         return ServerGroup(self.name, self.policy, self.rules, self.members, self.hosts)
 

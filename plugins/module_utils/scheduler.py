@@ -8,6 +8,11 @@ and add it to the server group, so the next instance sees the placement.
 As in Nova, the filters with run_filter_once_per_request only run for the
 first instance, and each instance starts from the hosts that passed for the
 previous one (the resource and group verdicts only ever get stricter).
+
+The outcome is that of running every filter and weigher over every surviving
+host for every instance, but the later instances cost little: only the hosts
+whose state changed are filtered again (see filters.BaseHostFilter) and weighed
+again (see weighing.HostWeights).
 """
 
 from __future__ import absolute_import, division, print_function
@@ -15,10 +20,12 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 import random
+from operator import attrgetter
 
 from ansible_collections.novalite.compute.plugins.module_utils import filters as filters_mod
 from ansible_collections.novalite.compute.plugins.module_utils.request_spec import RequestSpec
-from ansible_collections.novalite.compute.plugins.module_utils.weighers import build_weighers, weigh_hosts
+from ansible_collections.novalite.compute.plugins.module_utils.weighers import build_weighers
+from ansible_collections.novalite.compute.plugins.module_utils.weighing import HostWeights
 
 MAX_NAMES_IN_MESSAGE = 5
 WEIGHED_IN_RESULT = 5
@@ -129,8 +136,8 @@ class _FilterReport:
         if len(passed) == len(before):
             eliminated = []
         else:
-            kept = set(id(h) for h in passed)
-            eliminated = [h.host for h in before if id(h) not in kept]
+            kept = set(passed)      # host states hash and compare by identity
+            eliminated = [h.host for h in before if h not in kept]
         if index == 0:
             entry["hosts_before"] = len(before)
             entry["hosts_after"] = len(passed)
@@ -148,11 +155,45 @@ def _group_with_hosts(group, host_states):
     """A copy of the group whose hosts include every host holding a member."""
     group = group.copy()
     hosts = set(group.hosts)
+    members = group.member_set()
     for host in host_states:
-        if host.count_group_members(group):
+        if host.count_group_members(group, members):
             hosts.add(host.host)
     group.hosts = sorted(hosts)
     return group
+
+
+def _run_filters(host_filters, hosts, spec, report, index):
+    """Each filter over the hosts that passed the previous one; the survivors."""
+    for host_filter in host_filters:
+        passed = host_filter.filter_all(hosts, spec)
+        report.record(host_filter.name, index, hosts, passed)
+        hosts = passed
+        if not hosts:
+            break
+    return hosts
+
+
+def _recheck(weights, positions, changed, host_filters, spec, report, index):
+    """Run host_filters again on the candidates at positions (in name order):
+    the hosts they reject leave, the changed ones that pass are weighed again."""
+    before = [weights.hosts[p] for p in positions]
+    passed = set(_run_filters(host_filters, before, spec, report, index))
+    for position, host in zip(positions, before):
+        if host not in passed:
+            weights.discard(position)
+        elif position in changed:
+            weights.refresh(position)
+
+
+def _holders(hosts, uuids):
+    """{uuid: [position]} for the uuids some host already holds an instance of."""
+    wanted = set(uuids)
+    holders = {}
+    for position in [p for p, host in enumerate(hosts) if not wanted.isdisjoint(host.instances)]:
+        for key in wanted.intersection(hosts[position].instances):
+            holders.setdefault(key, []).append(position)
+    return holders
 
 
 def select_destinations(host_states, spec, config=None, rng=None):
@@ -165,16 +206,18 @@ def select_destinations(host_states, spec, config=None, rng=None):
     config = config or SchedulerConfig()
     if not isinstance(spec, RequestSpec):
         raise ValueError("spec: must be a RequestSpec")
-    hosts = sorted(host_states, key=lambda h: h.host)
-    for first, second in zip(hosts, hosts[1:]):
-        if first.host == second.host:
-            raise ValueError("host_states: host %r appears twice" % first.host)
+    hosts = sorted(host_states, key=attrgetter("host"))
+    if len(set(map(attrgetter("host"), hosts))) != len(hosts):
+        for first, second in zip(hosts, hosts[1:]):
+            if first.host == second.host:
+                raise ValueError("host_states: host %r appears twice" % first.host)
     if rng is None and config.host_subset_size > 1:
         rng = random.Random(0)
 
     work = spec.copy().validate()
-    if work.instance_group is not None:
-        work.instance_group = _group_with_hosts(work.instance_group, hosts)
+    group = work.instance_group
+    if group is not None:
+        group = work.instance_group = _group_with_hosts(group, hosts)
     uuids = work.instance_uuids or ["(instance-%d)" % i for i in range(work.num_instances)]
 
     names = list(config.enabled_filters)
@@ -183,46 +226,61 @@ def select_destinations(host_states, spec, config=None, rng=None):
         names.insert(0, "ignore_hosts")
         reasons["ignore_hosts"] = "in the request's ignore_hosts"
     report = _FilterReport(names, reasons)
+    candidates = hosts
     if work.ignore_hosts:
         ignored = set(work.ignore_hosts)
-        passed = [h for h in hosts if h.host not in ignored]
-        report.record("ignore_hosts", 0, hosts, passed)
-        candidates = passed
-    else:
-        candidates = hosts
+        candidates = [h for h in hosts if h.host not in ignored]
+        report.record("ignore_hosts", 0, hosts, candidates)
     per_instance = [f for f in config.filters if not f.run_filter_once_per_request]
+    group_host_filters = [f for f in per_instance if f.reads_group_hosts(work)]
 
+    work.instance_uuid = uuids[0]
+    candidates = _run_filters(config.filters, candidates, work, report, 0)
+    weights = HostWeights(candidates, work, config.weighers)
+    holders = _holders(candidates, uuids) if work.num_instances > 1 else {}
     selections = []
     first_weighed = []
     copied = set()
+    chosen = None
+    group_changed = False
     for index in range(work.num_instances):
-        work.instance_uuid = uuids[index]
-        for host_filter in (config.filters if index == 0 else per_instance):
-            passed = host_filter.filter_all(candidates, work)
-            report.record(host_filter.name, index, candidates, passed)
-            candidates = passed
-        if not candidates:
+        if index > 0:
+            work.instance_uuid = uuids[index]
+            # Who may be judged or weighed differently now: the host just
+            # chosen, hosts holding the member just added or the instance now
+            # placed; for the filters, every host if the group's hosts changed
+            # and a filter reads them.
+            changed = set([chosen])
+            changed.update(holders.get(uuids[index - 1], ()))
+            changed.update(holders.get(uuids[index], ()))
+            if group_changed:
+                positions = [p for p, alive in enumerate(weights.alive) if alive]
+            else:
+                positions = sorted(p for p in changed if weights.alive[p])
+            _recheck(weights, positions, changed, per_instance, work, report, index)
+        if not len(weights):
             break
-        weighed = weigh_hosts(candidates, work, config.weighers)
-        if index == 0:
-            first_weighed = [(h.host, w) for h, w in weighed[:WEIGHED_IN_RESULT]]
         pick = 0
         if config.host_subset_size > 1:
-            pick = rng.randrange(min(config.host_subset_size, len(weighed)))
-        chosen, weight = weighed[pick]
-        alternates = [h.host for position, (h, _w) in enumerate(weighed) if position != pick]
-        selections.append(Selection(chosen.host, alternates[:config.max_attempts - 1], weight, uuids[index]))
-        if chosen.host not in copied:
+            pick = rng.randrange(min(config.host_subset_size, len(weights)))
+        best = weights.best(max(pick + 1, config.max_attempts, WEIGHED_IN_RESULT if index == 0 else 0))
+        if index == 0:
+            first_weighed = [(weights.hosts[p].host, w) for p, w in best[:WEIGHED_IN_RESULT]]
+        chosen, weight = best[pick]
+        alternates = [weights.hosts[p].host for position, (p, _w) in enumerate(best) if position != pick]
+        host = weights.hosts[chosen]
+        selections.append(Selection(host.host, alternates[:config.max_attempts - 1], weight, uuids[index]))
+        if chosen not in copied:
             # Copy on write: the caller's HostState is never consumed.
-            position = candidates.index(chosen)
-            chosen = chosen.copy()
-            candidates[position] = chosen
-            copied.add(chosen.host)
-        chosen.consume_from_request(work, uuids[index])
-        group = work.instance_group
+            host = host.copy()
+            weights.replace(chosen, host)
+            copied.add(chosen)
+        host.consume_from_request(work, uuids[index])
+        group_changed = False
         if group is not None:
-            if chosen.host not in group.hosts:
-                group.hosts.append(chosen.host)
+            if host.host not in group.hosts:
+                group.hosts.append(host.host)
+                group_changed = bool(group_host_filters)
             group.members.append(uuids[index])
 
     if len(selections) < work.min_count:

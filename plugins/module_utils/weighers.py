@@ -13,6 +13,8 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
+from operator import attrgetter
+
 
 def normalize(weight_list, minval=None, maxval=None):
     """nova.weights.normalize: scale to 0..1 by the list's min and max (or the
@@ -29,13 +31,20 @@ def normalize(weight_list, minval=None, maxval=None):
 
 class BaseHostWeigher:
     """option: the multiplier's option name; minval/maxval clamp the raw figures
-    and replace the list's min/max in normalize()."""
+    and replace the list's min/max in normalize(). attribute: the HostState
+    attribute that is the raw figure, for weighers that just read one.
+
+    A raw figure must depend only on the host and the request (its server
+    group's members included): while placing the instances of one request,
+    the scheduler weighs again only the hosts whose state changed.
+    """
 
     name = "BaseHostWeigher"
     option = None
     default_multiplier = 1.0
     minval = None
     maxval = None
+    attribute = None
 
     def __init__(self, multiplier=None):
         self.multiplier = float(self.default_multiplier if multiplier is None else multiplier)
@@ -51,18 +60,37 @@ class BaseHostWeigher:
                     return self.multiplier
         return min(values) if values else self.multiplier
 
+    def applies_to(self, spec_obj):
+        """False when every host's raw figure is 0 for this request (it adds nothing)."""
+        return True
+
     def _weigh_object(self, host_state, spec_obj):
-        raise NotImplementedError
+        if self.attribute is None:
+            raise NotImplementedError
+        return getattr(host_state, self.attribute)
+
+    def weigh_object(self, host_state, spec_obj):
+        """The raw figure of one host, within minval..maxval."""
+        weight = self._weigh_object(host_state, spec_obj)
+        if self.minval is not None:
+            weight = max(weight, self.minval)
+        if self.maxval is not None:
+            weight = min(weight, self.maxval)
+        return weight
 
     def weigh_objects(self, host_states, spec_obj):
-        weights = []
-        for host_state in host_states:
-            weight = self._weigh_object(host_state, spec_obj)
-            if self.minval is not None:
-                weight = max(weight, self.minval)
-            if self.maxval is not None:
-                weight = min(weight, self.maxval)
-            weights.append(weight)
+        """weigh_object for each host (in one pass where the figure is an attribute)."""
+        if self.attribute is None:
+            return [self.weigh_object(host_state, spec_obj) for host_state in host_states]
+        return self._clamp(list(map(attrgetter(self.attribute), host_states)))
+
+    def _clamp(self, weights):
+        """max(weight, minval) and min(weight, maxval) of each, as weigh_object."""
+        low, high = self.minval, self.maxval
+        if low is not None and weights and low > min(weights):
+            weights = [low if low > weight else weight for weight in weights]
+        if high is not None and weights and high < max(weights):
+            weights = [high if high < weight else weight for weight in weights]
         return weights
 
 
@@ -72,9 +100,7 @@ class RAMWeigher(BaseHostWeigher):
     name = "RAMWeigher"
     option = "ram_weight_multiplier"
     minval = 0
-
-    def _weigh_object(self, host_state, spec_obj):
-        return host_state.free_ram_mb
+    attribute = "free_ram_mb"
 
 
 class CPUWeigher(BaseHostWeigher):
@@ -83,9 +109,11 @@ class CPUWeigher(BaseHostWeigher):
     name = "CPUWeigher"
     option = "cpu_weight_multiplier"
     minval = 0
+    attribute = "free_vcpus"
 
-    def _weigh_object(self, host_state, spec_obj):
-        return host_state.vcpus_total * host_state.cpu_allocation_ratio - host_state.vcpus_used
+    def weigh_objects(self, host_states, spec_obj):
+        # HostState.free_vcpus in one pass
+        return self._clamp([h.vcpus_total * h.cpu_allocation_ratio - h.vcpus_used for h in host_states])
 
 
 class DiskWeigher(BaseHostWeigher):
@@ -94,9 +122,7 @@ class DiskWeigher(BaseHostWeigher):
     name = "DiskWeigher"
     option = "disk_weight_multiplier"
     minval = 0
-
-    def _weigh_object(self, host_state, spec_obj):
-        return host_state.free_disk_mb
+    attribute = "free_disk_mb"
 
 
 class NumInstancesWeigher(BaseHostWeigher):
@@ -105,19 +131,28 @@ class NumInstancesWeigher(BaseHostWeigher):
     name = "NumInstancesWeigher"
     option = "num_instances_weight_multiplier"
     default_multiplier = 0.0
-
-    def _weigh_object(self, host_state, spec_obj):
-        return host_state.num_instances
+    attribute = "num_instances"
 
 
 class _SoftAffinityWeigherBase(BaseHostWeigher):
     policy_name = None
+    sign = 1
+
+    def applies_to(self, spec_obj):
+        group = spec_obj.instance_group
+        return group is not None and group.policy == self.policy_name
 
     def _weigh_object(self, host_state, spec_obj):
-        group = spec_obj.instance_group
-        if group is None or group.policy != self.policy_name:
+        if not self.applies_to(spec_obj):
             return 0
-        return host_state.count_group_members(group)
+        return self.sign * host_state.count_group_members(spec_obj.instance_group)
+
+    def weigh_objects(self, host_states, spec_obj):
+        if not self.applies_to(spec_obj):
+            return [0] * len(host_states)
+        group = spec_obj.instance_group
+        members = group.member_set()
+        return [self.sign * host.count_group_members(group, members) for host in host_states]
 
 
 class ServerGroupSoftAffinityWeigher(_SoftAffinityWeigherBase):
@@ -134,9 +169,7 @@ class ServerGroupSoftAntiAffinityWeigher(_SoftAffinityWeigherBase):
     name = "ServerGroupSoftAntiAffinityWeigher"
     option = "soft_anti_affinity_weight_multiplier"
     policy_name = "soft-anti-affinity"
-
-    def _weigh_object(self, host_state, spec_obj):
-        return -1 * super(ServerGroupSoftAntiAffinityWeigher, self)._weigh_object(host_state, spec_obj)
+    sign = -1
 
 
 class BuildFailureWeigher(BaseHostWeigher):
@@ -146,11 +179,10 @@ class BuildFailureWeigher(BaseHostWeigher):
     option = "build_failure_weight_multiplier"
     default_multiplier = 1000000.0
 
+    attribute = "failed_builds"
+
     def weight_multiplier(self, host_state):
         return -1 * super(BuildFailureWeigher, self).weight_multiplier(host_state)
-
-    def _weigh_object(self, host_state, spec_obj):
-        return host_state.failed_builds
 
 
 ALL_WEIGHERS = [RAMWeigher, CPUWeigher, DiskWeigher, NumInstancesWeigher, ServerGroupSoftAffinityWeigher,

@@ -95,9 +95,10 @@ def test_supported_instances_follow_virt_type():
     assert ("x86_64", "kvm", "hvm") in kvm.supported_instances
     assert ("x86_64", "qemu", "hvm") in kvm.supported_instances
     assert ("i686", "qemu", "hvm") in kvm.supported_instances
-    assert qemu.supported_instances == [("aarch64", "qemu", "hvm")]
+    assert list(qemu.supported_instances) == [("aarch64", "qemu", "hvm")]
     given = HostState.from_facts(facts(supported_instances=[["s390x", "qemu", "hvm"]]), {"name": "h3"})
-    assert given.supported_instances == [("s390x", "qemu", "hvm")]
+    assert list(given.supported_instances) == [("s390x", "qemu", "hvm")]
+    assert HostState.from_facts(facts(virt_type="kvm"), {"name": "h4"}).supported_instances is kvm.supported_instances
 
 
 def test_consume_from_request_updates_usage():

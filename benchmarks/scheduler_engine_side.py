@@ -1,0 +1,70 @@
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""The collection's side of the engine-vs-Nova benchmark: objects from scheduler_inputs dicts."""
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+import os
+import sys
+import tempfile
+import zlib
+
+REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+
+
+def import_collection():
+    """Make ansible_collections.novalite.compute importable from this checkout
+    (as tests/conftest.py does) and return the scheduler modules."""
+    try:
+        import ansible_collections.novalite.compute  # noqa: F401  pylint: disable=unused-import
+    except ImportError:
+        root = os.path.join(tempfile.gettempdir(), "novalite-collections-%d-%s"
+                            % (os.getuid(), zlib.crc32(REPO.encode()) & 0xffffffff))
+        link = os.path.join(root, "ansible_collections", "novalite", "compute")
+        if not os.path.islink(link):
+            os.makedirs(os.path.dirname(link), exist_ok=True)
+            os.symlink(REPO, link)
+        sys.path.insert(0, root)
+    from ansible_collections.novalite.compute.plugins.module_utils import host_state, request_spec, scheduler
+    return host_state, request_spec, scheduler
+
+
+host_state_mod, request_spec_mod, scheduler_mod = import_collection()
+
+
+def build_hosts(host_dicts):
+    result = []
+    for h in host_dicts:
+        result.append(host_state_mod.HostState(
+            h["name"], hypervisor_type="QEMU", hypervisor_version=h["hypervisor_version"],
+            virt_type=h["virt_type"], cpu_arch=h["cpu_arch"], vcpus=h["vcpus"], vcpus_used=h["vcpus_used"],
+            memory_mb=h["memory_mb"], memory_mb_used=h["memory_mb_used"], local_gb=h["local_gb"],
+            local_gb_used=h["local_gb_used"], instances=h["instances"],
+            availability_zone=h["availability_zone"], aggregates=h["aggregates"],
+            cpu_allocation_ratio=h["cpu_allocation_ratio"], ram_allocation_ratio=h["ram_allocation_ratio"],
+            disk_allocation_ratio=h["disk_allocation_ratio"],
+            reserved_host_memory_mb=h["reserved_host_memory_mb"], reserved_host_disk_mb=h["reserved_host_disk_mb"],
+            reserved_host_cpus=h["reserved_host_cpus"], enabled=h["enabled"], up=h["up"],
+            failed_builds=h["failed_builds"]))
+    return result
+
+
+def build_spec(req):
+    rs = request_spec_mod
+    group = None
+    if req["group"]:
+        g = req["group"]
+        group = rs.ServerGroup(g["name"], g["policy"], members=g["members"])
+    return rs.build_request_spec(
+        rs.Flavor(**req["flavor"]), rs.ImageMeta(req["image"]["name"], req["image"]["properties"]),
+        num_instances=req["num_instances"], min_count=1, instance_uuids=req["instance_uuids"],
+        instance_group=group, scheduler_hints={"group": group.name} if group else None, project_id="bench")
+
+
+def config():
+    return scheduler_mod.SchedulerConfig()
+
+
+def select(hosts, spec, cfg=None):
+    return scheduler_mod.select_destinations(hosts, spec, cfg or config())

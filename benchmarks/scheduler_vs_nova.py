@@ -1,0 +1,229 @@
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Scheduling engine vs Nova: ms per scheduling decision, same inputs, same choices.
+
+    python benchmarks/scheduler_vs_nova.py [--hosts 100,1000,10000] [--instances 1,100,1000]
+                                           [--rounds 3] [--repetitions 3] [--quick]
+
+For each number of hosts and of instances per request: seeded inputs
+(scheduler_inputs.py); then --rounds rounds of --repetitions runs of the
+collection's select_destinations followed by one run of Nova 34's own filter
+and weigher loop (nova_harness.py, run by benchmarks/.venv-nova/bin/python, made
+by setup-nova-venv.sh) over the first N instances of the same request,
+N = min(instances, --nova-budget / hosts). Medians are reported. On the first
+Nova run every decision is checked: the host the engine chose must weigh, under
+Nova's weighing, what Nova's own first host weighs (within 1e-9).
+
+Writes benchmarks/results/scheduler_vs_nova.json; scheduler_report.py turns it
+into the engine-vs-Nova section of BENCHMARKS.md.
+"""
+
+from __future__ import absolute_import, division, print_function
+
+import argparse
+import gc
+import json
+import os
+import platform
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, HERE)
+
+import scheduler_engine_side as engine  # noqa: E402  pylint: disable=wrong-import-position
+import scheduler_inputs as inputs  # noqa: E402  pylint: disable=wrong-import-position
+
+NOVA_PYTHON = os.path.join(HERE, ".venv-nova", "bin", "python")
+RESULTS = os.path.join(HERE, "results", "scheduler_vs_nova.json")
+# Beyond the size matrix (default scenario): server groups, and a host that
+# takes most instances while moving every weigher's maximum at each placement.
+EXTRA_CASES = [(1000, 100, "anti-affinity"), (1000, 100, "soft-anti-affinity"), (10000, 1000, "big-host")]
+
+
+def load_average():
+    with open("/proc/loadavg") as handle:
+        return [float(x) for x in handle.read().split()[:3]]
+
+
+def machine():
+    def run(*command):
+        try:
+            return subprocess.run(command, capture_output=True, text=True, check=False).stdout.strip()
+        except OSError:
+            return ""
+    lscpu = dict(line.split(":", 1) for line in run("lscpu").splitlines() if ":" in line)
+    memory = ""
+    with open("/proc/meminfo") as handle:
+        for line in handle:
+            if line.startswith("MemTotal:"):
+                memory = "%.1f GiB" % (int(line.split()[1]) / 1024.0 / 1024.0)
+    os_name = ""
+    if os.path.exists("/etc/os-release"):
+        with open("/etc/os-release") as handle:
+            for line in handle:
+                if line.startswith("PRETTY_NAME="):
+                    os_name = line.split("=", 1)[1].strip().strip('"')
+    return {
+        "cpu": lscpu.get("Model name", "").strip(),
+        "hypervisor": lscpu.get("Hypervisor vendor", "").strip(),
+        "nproc": run("nproc"),
+        "memory": memory,
+        "os": os_name,
+        "kernel": platform.release(),
+        "engine_python": platform.python_version(),
+    }
+
+
+def time_engine(hosts, spec, repetitions):
+    """[(wall, cpu)] seconds of select_destinations, and its result."""
+    config = engine.config()
+    for dummy in range(2):
+        engine.select(hosts, spec, config)     # warm up, not recorded
+    result = None
+    runs = []
+    for dummy in range(repetitions):
+        gc.collect()    # each run starts without garbage left by the previous one
+        start, start_cpu = time.perf_counter(), time.thread_time()
+        result = engine.select(hosts, spec, config)
+        runs.append((time.perf_counter() - start, time.thread_time() - start_cpu))
+    return runs, result
+
+
+def run_nova(host_dicts, request, decisions, repetitions, engine_choices):
+    data = {"hosts": host_dicts, "request": request, "decisions": decisions, "repetitions": repetitions,
+            "engine_choices": engine_choices}
+    with tempfile.NamedTemporaryFile("w", suffix=".json", delete=False) as handle:
+        json.dump(data, handle)
+        path = handle.name
+    try:
+        out = subprocess.run([NOVA_PYTHON, os.path.join(HERE, "nova_harness.py"), path],
+                             capture_output=True, text=True, check=False)
+    finally:
+        os.unlink(path)
+    if out.returncode != 0:
+        raise RuntimeError("nova_harness.py failed:\n" + out.stderr[-4000:])
+    return json.loads(out.stdout)
+
+
+def median(values):
+    return statistics.median(values) if values else None
+
+
+def measure(host_count, instance_counts, args, log, scenario="default"):
+    host_dicts = inputs.hosts(host_count, args.seed, scenario)
+    hosts = engine.build_hosts(host_dicts)
+    rows = []
+    for instances in instance_counts:
+        request = inputs.request(instances, scenario, host_dicts)
+        spec = engine.build_spec(request)
+        # Rounds of engine runs then one Nova run, so both sides are measured
+        # through the same spells of load from the machine's other users.
+        runs, nova_runs, nova = [], [], None
+        for round_index in range(args.rounds):
+            round_runs, result = time_engine(hosts, spec, args.repetitions)
+            runs.extend(round_runs)
+            placed = len(result.selections)
+            decisions = min(placed, max(1, args.nova_budget // host_count))
+            if round_index == 0:
+                log("%6d hosts %5d instances %s: engine %.3f ms/decision (%d placed); Nova on %d decision(s)..."
+                    % (host_count, instances, scenario, median([r[0] for r in runs]) * 1e3 / placed, placed,
+                       decisions))
+            answer = run_nova(host_dicts, request, decisions, 1, [s.host for s in result.selections[:decisions]])
+            nova = nova or answer       # the check is the first round's
+            nova_runs.extend(answer["runs"])
+        wall = median([r[0] for r in runs])
+        cpu = median([r[1] for r in runs])
+        per_run_wall = [sum(d[0] for d in run) / len(run) for run in nova_runs]
+        per_run_cpu = [sum(d[1] for d in run) / len(run) for run in nova_runs]
+        row = {
+            "scenario": scenario,
+            "hosts": host_count,
+            "instances": instances,
+            "placed": placed,
+            "engine_runs_s": runs,
+            "engine_request_ms": wall * 1e3,
+            "engine_request_cpu_ms": cpu * 1e3,
+            "engine_ms_per_decision": wall * 1e3 / placed,
+            "engine_cpu_ms_per_decision": cpu * 1e3 / placed,
+            "nova_decisions": decisions,
+            "nova_runs_ms_per_decision": [x * 1e3 for x in per_run_wall],
+            "nova_ms_per_decision": median(per_run_wall) * 1e3,
+            "nova_cpu_ms_per_decision": median(per_run_cpu) * 1e3,
+            "nova_first_decision_ms": median([run[0][0] for run in nova_runs]) * 1e3,
+            "check_decisions": len(nova["check"]["choices"]),
+            "check_mismatches": nova["check"]["mismatches"],
+            "nova_version": nova["nova_version"],
+            "nova_python": nova["python"],
+            "nova_filters": nova["enabled_filters"],
+            "nova_weighers": nova["weighers"],
+        }
+        row["ratio"] = row["nova_ms_per_decision"] / row["engine_ms_per_decision"]
+        row["ratio_cpu"] = row["nova_cpu_ms_per_decision"] / row["engine_cpu_ms_per_decision"]
+        row["placements_per_s"] = placed / wall
+        log("        Nova %.2f ms/decision, ratio %.0fx; check: %d decisions, %d mismatches"
+            % (row["nova_ms_per_decision"], row["ratio"], row["check_decisions"], len(row["check_mismatches"])))
+        rows.append(row)
+    return rows
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.split("\n", maxsplit=1)[0])
+    parser.add_argument("--hosts", default="100,1000,10000")
+    parser.add_argument("--instances", default="1,100,1000")
+    parser.add_argument("--rounds", type=int, default=3,
+                        help="rounds per size, each: --repetitions engine runs then one Nova run (medians)")
+    parser.add_argument("--repetitions", type=int, default=3, help="engine runs per round")
+    parser.add_argument("--nova-budget", type=int, default=100000,
+                        help="Nova decisions per size: at most this / hosts (at least 1)")
+    parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--extra", default=",".join("%d:%d:%s" % case for case in EXTRA_CASES),
+                        help="more cases HOSTS:INSTANCES:SCENARIO, comma-separated (scenarios: %s); '' for none"
+                        % ", ".join(inputs.SCENARIOS[1:]))
+    parser.add_argument("--quick", action="store_true", help="1 run each, Nova budget 10000 (a smoke test)")
+    parser.add_argument("--output", default=RESULTS)
+    args = parser.parse_args(argv)
+    if args.quick:
+        args.repetitions, args.rounds, args.nova_budget = 1, 1, 10000
+        args.extra = "1000:20:anti-affinity,1000:20:soft-anti-affinity,2000:50:big-host"
+    if not os.path.exists(NOVA_PYTHON):
+        parser.error("%s is missing: run benchmarks/setup-nova-venv.sh first" % NOVA_PYTHON)
+
+    def log(message):
+        print(message, file=sys.stderr, flush=True)
+
+    started = time.time()
+    load_before = load_average()
+    rows = []
+    for host_count in [int(x) for x in args.hosts.split(",")]:
+        rows.extend(measure(host_count, [int(x) for x in args.instances.split(",")], args, log))
+    for case in [c for c in args.extra.split(",") if c]:
+        host_count, instances, scenario = case.split(":")
+        if scenario not in inputs.SCENARIOS:
+            parser.error("--extra: unknown scenario %r" % scenario)
+        rows.extend(measure(int(host_count), [int(instances)], args, log, scenario))
+    report = {
+        "command": "benchmarks/run.sh scheduler" if not argv else "benchmarks/scheduler_vs_nova.py " + " ".join(argv),
+        "arguments": vars(args),
+        "started": time.strftime("%Y-%m-%d %H:%M:%S %Z", time.localtime(started)),
+        "duration_s": time.time() - started,
+        "load_average_before": load_before,
+        "load_average_after": load_average(),
+        "machine": machine(),
+        "rows": rows,
+    }
+    os.makedirs(os.path.dirname(args.output), exist_ok=True)
+    with open(args.output, "w") as handle:
+        json.dump(report, handle, indent=1)
+    log("wrote %s" % args.output)
+    mismatches = sum(len(row["check_mismatches"]) for row in rows)
+    if mismatches:
+        log("CHECK FAILED: %d decision(s) where the engine's host weighs less under Nova's weighing" % mismatches)
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

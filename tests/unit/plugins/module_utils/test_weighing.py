@@ -1,0 +1,73 @@
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""weighing.HostWeights against weighers.weigh_hosts after arbitrary changes."""
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+import random
+
+import pytest
+
+from ansible_collections.novalite.compute.plugins.module_utils.request_spec import (
+    Flavor, ImageMeta, RequestSpec, ServerGroup)
+from ansible_collections.novalite.compute.plugins.module_utils.weighers import build_weighers, weigh_hosts
+from ansible_collections.novalite.compute.plugins.module_utils.weighing import HostWeights
+from ansible_collections.novalite.compute.tests.unit.plugins.module_utils.test_scheduler_equivalence import (
+    OPTIONS, random_host)
+
+
+@pytest.mark.parametrize("seed", range(40))
+def test_best_matches_weigh_hosts_after_changes(seed):
+    rng = random.Random(seed)
+    hosts = [random_host(rng, "h%03d" % i, ["g1"], ["u1", "u2"]) for i in range(rng.choice([2, 3, 10, 60]))]
+    multipliers = dict((option, rng.choice([0, 1, -1, 2.5, 1e6])) for option in OPTIONS if rng.random() < 0.4)
+    weighers = build_weighers(multipliers)
+    group = ServerGroup("g1", rng.choice(["soft-affinity", "soft-anti-affinity"]), members=["u1"]) \
+        if rng.random() < 0.5 else None
+    spec = RequestSpec(Flavor("f", rng.randint(1, 4), rng.choice([128, 1024, 4096]), rng.choice([0, 5])),
+                       ImageMeta("img"), instance_group=group)
+    weights = HostWeights(hosts, spec, weighers)
+    alive = list(range(len(hosts)))
+    for step in range(40):
+        count = rng.randint(1, 5)
+        expected = weigh_hosts([weights.hosts[p] for p in alive], spec, weighers)[:count]
+        got = [(weights.hosts[p].host, w) for p, w in weights.best(count)]
+        assert got == [(h.host, w) for h, w in expected], (seed, step)
+        if not alive:
+            break
+        position = rng.choice(alive)
+        if rng.random() < 0.15:
+            weights.discard(position)
+            alive.remove(position)
+        else:
+            host = weights.hosts[position].copy()
+            for dummy in range(rng.randint(1, 3)):
+                host.consume_from_request(spec, "x%d-%d" % (step, dummy))
+            if group is not None and rng.random() < 0.3:
+                group.members.append("x%d-0" % step)
+            weights.replace(position, host)
+            weights.refresh(position)
+            # A member added to the group changes that host only (it holds it).
+
+
+def test_sorted_list_against_a_plain_sorted_list():
+    from ansible_collections.novalite.compute.plugins.module_utils.weighing import SortedList
+    rng = random.Random(3)
+    values = [rng.randint(0, 50) for dummy in range(700)]
+    chunked = SortedList(values)
+    plain = sorted(values)
+    for step in range(3000):
+        if plain and rng.random() < (0.3 if step < 2000 else 0.9):
+            value = rng.choice(plain)
+            chunked.remove(value)
+            plain.remove(value)
+        else:
+            value = rng.randint(-5, 60)
+            chunked.add(value)
+            plain.append(value)
+            plain.sort()
+        assert list(chunked) == plain, step
+        if plain:
+            assert (chunked.first(), chunked.last()) == (plain[0], plain[-1])
+            assert chunked.head(3) == plain[:3]
+    assert all(len(chunk) <= 2 * SortedList.LOAD for chunk in chunked._chunks)  # pylint: disable=protected-access
