@@ -1,0 +1,84 @@
+#!/usr/bin/env bash
+# The benchmarks of issue #5, from a fresh Debian 12 machine (as root):
+#
+#   benchmarks/run.sh [part...]
+#
+# parts: e2e idempotent host_facts guest_boot profile (default: all of them, in that order),
+# and scheduler (benchmarks/scheduler_vs_nova.py, when it exists; needs no test bed).
+# Sets up what it needs: the machine and the venv (scripts/setup-host.sh), the tiny image
+# (scripts/build-tiny-image.sh, copied to build/benchmarks/images for the run), the `nlbench`
+# test bed (three nspawn hosts, prepare_compute.yml, the image pre-cached) which it always takes
+# down at the end, also on failure or Ctrl-C. Each part writes its raw results to
+# build/benchmarks/<part>.json; BENCHMARKS.md is then regenerated from every JSON there
+# (benchmarks/report.py), so a part run alone updates its section only.
+#
+# Environment: NOVALITE_BENCH_RUNS (runs per one-server figure, default 5), NOVALITE_BENCH_RUNS30
+# (runs per 30-server figure, default 3), NOVALITE_BENCH_SKIP_SETUP=1 (skip setup-host.sh),
+# NOVALITE_BENCH_BED (test bed name, default nlbench).
+set -euo pipefail
+here=$(cd "$(dirname "$0")/.." && pwd)
+py=$here/.venv/bin/python
+out=$here/build/benchmarks
+runs=${NOVALITE_BENCH_RUNS:-5}
+runs30=${NOVALITE_BENCH_RUNS30:-3}
+all_parts=(e2e idempotent host_facts guest_boot profile)
+parts=("$@")
+((${#parts[@]})) || parts=("${all_parts[@]}")
+
+for part in "${parts[@]}"; do
+  case $part in
+    e2e | idempotent | host_facts | guest_boot | profile | scheduler) ;;
+    *) echo "unknown part: $part (parts: ${all_parts[*]} scheduler)" >&2; exit 2 ;;
+  esac
+done
+
+if [ "${NOVALITE_BENCH_SKIP_SETUP:-0}" != 1 ]; then
+  "$here/scripts/setup-host.sh"
+fi
+"$here/scripts/build-tiny-image.sh" "$here/build/images"
+# A copy for this run: a rebuild of build/images meanwhile would change the images' checksums.
+mkdir -p "$out/images"
+cp "$here"/build/images/tiny-vmlinuz "$here"/build/images/tiny-initrd.img "$here"/build/images/tiny-root.qcow2 \
+  "$out/images/"
+
+cd "$here/benchmarks"
+needs_bed=0
+for part in "${parts[@]}"; do
+  [ "$part" = scheduler ] || needs_bed=1
+done
+if ((needs_bed)); then
+  trap '"$py" bed.py down' EXIT
+  trap 'exit 130' INT TERM
+  "$py" bed.py up
+fi
+"$py" machine.py
+
+failed=()
+run_part() {
+  case $1 in
+    e2e) "$py" e2e_servers.py --runs "$runs" --runs30 "$runs30" ;;
+    idempotent) "$py" idempotent.py --runs "$runs" ;;
+    host_facts) "$py" host_facts.py --runs "$runs" ;;
+    guest_boot) "$py" guest_boot.py --runs "$runs" ;;
+    profile) "$py" profile_one.py --runs "$runs" ;;
+    # Hook for the scheduler comparison: the script writes build/benchmarks/scheduler.json with its
+    # own "section" (see benchmarks/README.md), or goes through common.write_result and a render().
+    scheduler)
+      if [ -f scheduler_vs_nova.py ]; then
+        "$py" scheduler_vs_nova.py --output "$out/scheduler.json"
+      else
+        echo "benchmarks/scheduler_vs_nova.py is not there: no scheduler part" >&2
+        return 1
+      fi ;;
+  esac
+}
+for part in "${parts[@]}"; do
+  echo "benchmarks: part $part" >&2
+  run_part "$part" || failed+=("$part")
+done
+
+"$py" report.py --out "$here/BENCHMARKS.md"
+if ((${#failed[@]})); then
+  echo "benchmarks: failed parts: ${failed[*]} (their sections keep the previous results, if any)" >&2
+  exit 1
+fi
