@@ -135,6 +135,10 @@ class Hypervisor:
         self.lock = threading.Lock()
         self._network_conn = None
         self._network_conn_lock = threading.Lock()
+        # This run's builds on this host queue here for the host's claim and network locks, so
+        # only one of them at a time polls the lock on the hypervisor (each poll: libvirt calls).
+        self.claims = threading.Lock()
+        self.reservations = threading.Lock()
 
     def gather(self):
         """Connect and read the host's facts; on failure the host is down."""
@@ -540,7 +544,7 @@ class ComputeManager:
         conn = self.hv.conn
         try:
             pool = self.hv.pool()
-            with driver.HostLock(pool, "claim", timeout=self.api.timeout):
+            with self.hv.claims, driver.HostLock(pool, "claim", timeout=self.api.timeout):
                 facts = self.hv.refresh_facts()
                 self._check_claim(request, instance, facts)
                 xml = driver.domain_xml(self._domain_spec(request, instance, pool))
@@ -623,7 +627,8 @@ class ComputeManager:
         for port, net, nic in ports:
             if conn is not self.hv.conn:
                 net = driver.find_network(conn, net.name()) or net
-            port["ip"] = driver.reserve_fixed_ip(conn, pool, net, port["mac"], hostname, nic.get("fixed_ip"))
+            with self.hv.reservations:
+                port["ip"] = driver.reserve_fixed_ip(conn, pool, net, port["mac"], hostname, nic.get("fixed_ip"))
 
     def _wait_network(self):
         """Wait for the reservations in flight; their error, if any, is raised here."""
