@@ -25,7 +25,7 @@ STEPS = {
                    "_provision_instances", "_schedule", "build_instances", "build_and_run_instance",
                    "_check_claim", "_build_resources", "_block_device_mapping", "_spawn", "_save",
                    "prepare_request_images", "gather_all", "capacity", "_update_metadata", "_record_build", "_allocate_network",
-                   "_wait_network", "network_conn"},
+                   "_wait_network", "network_conn", "wait", "arrive"},
     "libvirt_driver.py": {"connect", "host_facts", "reserve_fixed_ip", "cache_image", "create_volume",
                           "upload_volume", "define_domain", "start_domain", "resume_domain", "wait_for_state",
                           "save_record", "__enter__", "__exit__", "find_domain", "ensure_pool",

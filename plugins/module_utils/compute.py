@@ -234,6 +234,7 @@ class ComputeAPI:
         self.hypervisors = dict((name, Hypervisor(config, create_pool=not check_mode))
                                 for name, config in sorted(catalogs["hypervisors"].items()))
         self.faults = []
+        self._power_on = _Latch(0)
 
     # ----------------------------------------------------------------- shared steps
     def gather_host_states(self):
@@ -427,10 +428,15 @@ class ComputeAPI:
 
     # ------------------------------------------------------------------ conductor
     def build_instances(self, request, instances, selections):
-        """Hand each instance to its chosen host; hosts build in parallel."""
+        """Hand each instance to its chosen host; hosts build in parallel.
+
+        The servers of one request are powered on together: each is started paused and resumed
+        once every build of the request has started its domain (or failed). Otherwise the first
+        guests, booting (a TCG boot takes seconds of CPU), slow the start of all the others."""
         threads = []
+        self._power_on = _Latch(len(instances))
         for instance, selection in zip(instances, selections):
-            thread = threading.Thread(target=self.build_and_run_instance,
+            thread = threading.Thread(target=self._build_and_arrive,
                                       args=(request, instance, selection), name="build-" + instance["name"])
             thread.daemon = True
             thread.start()
@@ -438,6 +444,12 @@ class ComputeAPI:
         for thread in threads:
             thread.join()
         return instances
+
+    def _build_and_arrive(self, request, instance, selection):
+        try:
+            self.build_and_run_instance(request, instance, selection)
+        finally:
+            self._power_on.arrive(instance["uuid"])  # a build that failed holds no one back
 
     def build_and_run_instance(self, request, instance, selection):
         """The host, then its alternates, up to max_attempts; then vm_state error."""
@@ -680,11 +692,11 @@ class ComputeManager:
             boot["cmdline"] = request["image"].get("os_command_line") or "console=ttyS0"
         spec = self._domain_spec(request, instance, pool, dict(resources, **boot))
         dom = driver.define_domain(conn, driver.domain_xml(spec))
-        paused = self._network is not None
-        driver.start_domain(dom, paused=paused)
-        if paused:
-            self._wait_network()  # the guest's CPUs run only once its addresses are reserved
-            driver.resume_domain(dom)
+        driver.start_domain(dom, paused=True)
+        self._wait_network()  # the guest's CPUs run only once its addresses are reserved
+        self.api._power_on.arrive(instance["uuid"])
+        self.api._power_on.wait(self.api.timeout)  # and once every server of the request is started
+        driver.resume_domain(dom)
         if self.api.wait and not driver.wait_for_state(dom, records.RUNNING, self.api.timeout):
             raise RescheduledException("domain %s did not reach RUNNING within %ss"
                                        % (instance["name"], self.api.timeout))
@@ -723,6 +735,26 @@ class ComputeManager:
 
 
 # ------------------------------------------------------------------------- helpers
+class _Latch:
+    """Counts down arrivals (each key once); wait() returns when all have arrived."""
+
+    def __init__(self, count):
+        self._cond = threading.Condition()
+        self._pending = count
+        self._arrived = set()
+
+    def arrive(self, key):
+        with self._cond:
+            if key not in self._arrived:
+                self._arrived.add(key)
+                self._pending -= 1
+                self._cond.notify_all()
+
+    def wait(self, timeout):
+        with self._cond:
+            return self._cond.wait_for(lambda: self._pending <= 0, timeout)
+
+
 class _Background(threading.Thread):
     """func(*args) in a thread; wait() joins it and raises what it raised."""
 
