@@ -225,9 +225,11 @@ def render(data):
             "domain (`virDomainCreate`, median %.2f s): libvirt and QEMU. Ansible's start-up is the floor of "
             "any playbook. The 30-server figures are bound by the two CPUs: each TCG guest burns about 5 CPU-s "
             "booting, so guests started early slow the start of the later ones (in the raw run the last "
-            "`virDomainCreate` takes %.1f s against %.2f s for the first); the collection starts the hosts' "
-            "servers in parallel, so all are running before most have booted. See the profile section for "
-            "where the one-server seconds go."
+            "`virDomainCreate` takes %.1f s against %.2f s for the first). The collection builds the three "
+            "hosts' servers in parallel and starts every domain paused, resuming them all once the last one "
+            "has started, so no guest boots while the others start; once they all run, their boots starve "
+            "everything else, Ansible's handling of the result included (the time between the module's end "
+            "and the playbook's). See the profile section for where the one-server seconds go."
             % (sorted(p["import"] for p in raw_start)[len(raw_start) // 2],
                sorted(connect)[len(connect) // 2], sorted(starts)[len(starts) // 2],
                th["raw_reports"][0]["start_seconds"][-1], th["raw_reports"][0]["start_seconds"][0]),
