@@ -1,33 +1,85 @@
 #!/usr/bin/env bash
-# The one command for the benchmarks:  benchmarks/run.sh [PART...] [-- ARGS for the part]
+# The benchmarks of issue #5, from a fresh Debian 12 machine (as root):
 #
-# With no PART, every part below runs in turn. Each part writes its own section
-# of BENCHMARKS.md (see benchmarks/README.md).
-#   scheduler   the collection's scheduling engine vs Nova's filter/weigher loop
-#               (creates benchmarks/.venv-nova with Nova from PyPI on first use)
+#   benchmarks/run.sh [part...]
+#
+# parts: scheduler (the engine vs Nova 34 from PyPI in its own venv; needs no test bed),
+# e2e idempotent host_facts guest_boot profile (default: all of them, in that order).
+# Sets up what it needs: the machine and the venv (scripts/setup-host.sh), the tiny image
+# (scripts/build-tiny-image.sh, copied to build/benchmarks/images for the run), the `nlbench`
+# test bed (three nspawn hosts, prepare_compute.yml, the image pre-cached) which it always takes
+# down at the end, also on failure or Ctrl-C. Each part writes its raw results to
+# build/benchmarks/<part>.json; BENCHMARKS.md is then regenerated from every JSON there
+# (benchmarks/report.py), so a part run alone updates its section only.
+#
+# Environment: NOVALITE_BENCH_RUNS (runs per one-server figure, default 5), NOVALITE_BENCH_RUNS30
+# (runs per 30-server figure, default 3), NOVALITE_BENCH_SKIP_SETUP=1 (skip setup-host.sh),
+# NOVALITE_BENCH_BED (test bed name, default nlbench).
 set -euo pipefail
-here="$(cd "$(dirname "$0")" && pwd)"
-repo="$(dirname "$here")"
-python="$repo/.venv/bin/python"
-[ -x "$python" ] || python="$(command -v python3)"
+here=$(cd "$(dirname "$0")/.." && pwd)
+py=$here/.venv/bin/python
+out=$here/build/benchmarks
+runs=${NOVALITE_BENCH_RUNS:-5}
+runs30=${NOVALITE_BENCH_RUNS30:-3}
+all_parts=(scheduler e2e idempotent host_facts guest_boot profile)
+parts=("$@")
+((${#parts[@]})) || parts=("${all_parts[@]}")
 
-run_scheduler() {
-    "$here/setup-nova-venv.sh"
-    "$python" "$here/scheduler_vs_nova.py" "$@"
-    "$python" "$here/scheduler_report.py"
-}
-
-all_parts=(scheduler)
-
-parts=()
-while [ $# -gt 0 ] && [ "$1" != "--" ]; do parts+=("$1"); shift; done
-[ "${1:-}" = "--" ] && shift
-[ ${#parts[@]} -gt 0 ] || parts=("${all_parts[@]}")
 for part in "${parts[@]}"; do
-    if ! declare -F "run_$part" >/dev/null; then
-        echo "benchmarks/run.sh: unknown part '$part' (known: ${all_parts[*]})" >&2
-        exit 2
-    fi
-    echo "== benchmark part: $part" >&2
-    "run_$part" "$@"
+  case $part in
+    e2e | idempotent | host_facts | guest_boot | profile | scheduler) ;;
+    *) echo "unknown part: $part (parts: ${all_parts[*]} scheduler)" >&2; exit 2 ;;
+  esac
 done
+
+if [ "${NOVALITE_BENCH_SKIP_SETUP:-0}" != 1 ]; then
+  "$here/scripts/setup-host.sh"
+fi
+"$here/scripts/build-tiny-image.sh" "$here/build/images"
+# A copy for this run: a rebuild of build/images meanwhile would change the images' checksums.
+mkdir -p "$out/images"
+cp "$here"/build/images/tiny-vmlinuz "$here"/build/images/tiny-initrd.img "$here"/build/images/tiny-root.qcow2 \
+  "$out/images/"
+
+cd "$here/benchmarks"
+needs_bed=0
+for part in "${parts[@]}"; do
+  [ "$part" = scheduler ] || needs_bed=1
+done
+if ((needs_bed)); then
+  trap '"$py" bed.py down' EXIT
+  trap 'exit 130' INT TERM
+  "$py" bed.py up
+fi
+"$py" machine.py
+
+failed=()
+run_part() {
+  case $1 in
+    e2e) "$py" e2e_servers.py --runs "$runs" --runs30 "$runs30" ;;
+    idempotent) "$py" idempotent.py --runs "$runs" ;;
+    host_facts) "$py" host_facts.py --runs "$runs" ;;
+    guest_boot) "$py" guest_boot.py --runs "$runs" ;;
+    profile) "$py" profile_one.py --runs "$runs" ;;
+    # The engine vs Nova (no test bed): Nova from PyPI in benchmarks/.venv-nova, then its section
+    # (scheduler_report.py) carried into build/benchmarks/scheduler.json for report.py.
+    scheduler)
+      "$here/benchmarks/setup-nova-venv.sh" &&
+        "$py" scheduler_vs_nova.py &&
+        rm -f "$out/scheduler-section.md" &&
+        "$py" scheduler_report.py "$here/benchmarks/results/scheduler_vs_nova.json" "$out/scheduler-section.md" &&
+        "$py" -c 'import json, sys; json.dump({"part": "scheduler", "order": 5, "section": open(sys.argv[1]).read()},
+                                              open(sys.argv[2], "w"))' "$out/scheduler-section.md" "$out/scheduler.json"
+      ;;
+  esac
+}
+for part in "${parts[@]}"; do
+  echo "benchmarks: part $part" >&2
+  run_part "$part" || failed+=("$part")
+done
+
+"$py" report.py --out "$here/BENCHMARKS.md"
+if ((${#failed[@]})); then
+  echo "benchmarks: failed parts: ${failed[*]} (their sections keep the previous results, if any)" >&2
+  exit 1
+fi

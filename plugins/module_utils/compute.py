@@ -134,6 +134,12 @@ class Hypervisor:
         self.failed_builds = 0
         self._pool = None
         self.lock = threading.Lock()
+        self._network_conn = None
+        self._network_conn_lock = threading.Lock()
+        # This run's builds on this host queue here for the host's claim and network locks, so
+        # only one of them at a time polls the lock on the hypervisor (each poll: libvirt calls).
+        self.claims = threading.Lock()
+        self.reservations = threading.Lock()
 
     def gather(self):
         """Connect and read the host's facts; on failure the host is down."""
@@ -157,6 +163,19 @@ class Hypervisor:
         if self._pool is None:
             self._pool = driver.ensure_pool(self.conn, self.config["storage_pool"], self.config["storage_path"])
         return self._pool
+
+    def network_conn(self):
+        """A second connection to this host for DHCP reservations, opened on first use: while
+        a virNetworkUpdate runs (~0.25 s: libvirt rewrites dnsmasq's hosts), libvirt answers
+        nothing else on its connection, so the builds' other calls keep the main one. The main
+        connection when a second cannot be opened."""
+        with self._network_conn_lock:
+            if self._network_conn is None:
+                try:
+                    self._network_conn = driver.connect(self.uri)
+                except driver.DriverError:
+                    self._network_conn = self.conn
+            return self._network_conn
 
     def host_state(self):
         config = dict(self.config, up=self.up, failed_builds=self.failed_builds)
@@ -242,6 +261,7 @@ class ComputeAPI:
         self.hypervisors = dict((name, Hypervisor(config))
                                 for name, config in sorted(catalogs["hypervisors"].items()))
         self.faults = []
+        self._power_on = _Latch(0)
 
     # ----------------------------------------------------------------- shared steps
     def gather_host_states(self):
@@ -515,10 +535,15 @@ class ComputeAPI:
 
     # ------------------------------------------------------------------ conductor
     def build_instances(self, request, instances, selections):
-        """Hand each instance to its chosen host; hosts build in parallel."""
+        """Hand each instance to its chosen host; hosts build in parallel.
+
+        The servers of one request are powered on together: each is started paused and resumed
+        once every build of the request has started its domain (or failed). Otherwise the first
+        guests, booting (a TCG boot takes seconds of CPU), slow the start of all the others."""
         threads = []
+        self._power_on = _Latch(len(instances))
         for instance, selection in zip(instances, selections):
-            thread = threading.Thread(target=self.build_and_run_instance,
+            thread = threading.Thread(target=self._build_and_arrive,
                                       args=(request, instance, selection), name="build-" + instance["name"])
             thread.daemon = True
             thread.start()
@@ -526,6 +551,12 @@ class ComputeAPI:
         for thread in threads:
             thread.join()
         return instances
+
+    def _build_and_arrive(self, request, instance, selection):
+        try:
+            self.build_and_run_instance(request, instance, selection)
+        finally:
+            self._power_on.arrive(instance["uuid"])  # a build that failed holds no one back
 
     def build_and_run_instance(self, request, instance, selection):
         """The host, then its alternates, up to max_attempts; then vm_state error."""
@@ -611,6 +642,7 @@ class ComputeManager:
         self.api = api
         self.hv = hypervisor
         self.notifier = api.notifier
+        self._network = None
 
     def _save(self, dom, instance, **changes):
         """Write the record; while the build runs, each save renews its lease."""
@@ -660,7 +692,7 @@ class ComputeManager:
         conn = self.hv.conn
         try:
             pool = self.hv.pool()
-            with driver.HostLock(pool, "claim", timeout=self.api.timeout):
+            with self.hv.claims, driver.HostLock(pool, "claim", timeout=self.api.timeout):
                 facts = self.hv.refresh_facts()
                 self._check_claim(request, instance, facts)
                 self._renew_lease(instance)
@@ -728,7 +760,12 @@ class ComputeManager:
         return spec
 
     def _build_resources(self, request, instance, dom):
-        """_build_resources: networking, then block_device_mapping."""
+        """_build_resources: networking, then block_device_mapping.
+
+        As Nova's _allocate_network_async, the DHCP reservations (virNetworkUpdate: libvirt
+        rewrites the network's dnsmasq hosts, ~0.25 s each) go on in a thread while the block
+        devices are built and the domain is started paused; _spawn lets the guest run only
+        once they are in place."""
         conn = self.hv.conn
         pool = self.hv.pool()
         self._save(dom, instance, task_state=records.NETWORKING)
@@ -737,15 +774,28 @@ class ComputeManager:
             net = driver.find_network(conn, nic["network"])
             if net is None or not net.isActive():
                 raise RescheduledException("network %s is not active on %s" % (nic["network"], self.hv.name))
-            port = {"network": nic["network"], "mac": driver.generate_mac(), "ip": None}
-            ports.append(port)
-            instance["ports"] = ports
-            self._save(dom, instance)
-            port["ip"] = driver.reserve_fixed_ip(conn, pool, net, port["mac"], instance["name"],
-                                                 nic.get("fixed_ip"))
-        self._save(dom, instance, ports=ports, task_state=records.BLOCK_DEVICE_MAPPING)
+            ports.append(({"network": nic["network"], "mac": driver.generate_mac(), "ip": None}, net, nic))
+        instance["ports"] = [port for port, _net, _nic in ports]
+        if ports:
+            self._save(dom, instance)  # the MACs are on record before any reservation exists
+            self._network = _Background(self._allocate_network, pool, instance["name"], ports)
+        self._save(dom, instance, task_state=records.BLOCK_DEVICE_MAPPING)
         return {"disks": self._block_device_mapping(request, instance, pool),
-                "nics": [{"network": p["network"], "mac": p["mac"]} for p in ports]}
+                "nics": [{"network": p["network"], "mac": p["mac"]} for p in instance["ports"]]}
+
+    def _allocate_network(self, pool, hostname, ports):
+        conn = self.hv.network_conn()
+        for port, net, nic in ports:
+            if conn is not self.hv.conn:
+                net = driver.find_network(conn, net.name()) or net
+            with self.hv.reservations:
+                port["ip"] = driver.reserve_fixed_ip(conn, pool, net, port["mac"], hostname, nic.get("fixed_ip"))
+
+    def _wait_network(self):
+        """Wait for the reservations in flight; their error, if any, is raised here."""
+        network, self._network = self._network, None
+        if network is not None:
+            network.wait()
 
     def _block_device_mapping(self, request, instance, pool):
         """Root overlay on the cached base, ephemeral, swap and the config drive."""
@@ -798,7 +848,11 @@ class ComputeManager:
         self._renew_lease(instance)
         spec = self._domain_spec(request, instance, pool, dict(resources, **boot))
         dom = driver.define_domain(conn, driver.domain_xml(spec))
-        driver.start_domain(dom)
+        driver.start_domain(dom, paused=True)
+        self._wait_network()  # the guest's CPUs run only once its addresses are reserved
+        self.api._power_on.arrive(instance["uuid"])
+        self.api._power_on.wait(self.api.timeout)  # and once every server of the request is started
+        driver.resume_domain(dom)
         if self.api.wait and not driver.wait_for_state(dom, records.RUNNING, self.api.timeout):
             raise RescheduledException("domain %s did not reach RUNNING within %ss"
                                        % (instance["name"], self.api.timeout))
@@ -808,6 +862,9 @@ class ComputeManager:
     def _cleanup(self, instance, pool):
         """Remove what this host holds of a failed build: domain, volumes, reservations."""
         conn = self.hv.conn
+        if self._network is not None:  # a reservation in flight ends before reservations are released
+            self._network.join()
+            self._network = None
         dom = driver.find_domain(conn, instance["name"])
         if dom is not None:
             record = driver.read_record(dom)
@@ -841,6 +898,49 @@ class ComputeManager:
 
 
 # ------------------------------------------------------------------------- helpers
+class _Latch:
+    """Counts down arrivals (each key once); wait() returns when all have arrived."""
+
+    def __init__(self, count):
+        self._cond = threading.Condition()
+        self._pending = count
+        self._arrived = set()
+
+    def arrive(self, key):
+        with self._cond:
+            if key not in self._arrived:
+                self._arrived.add(key)
+                self._pending -= 1
+                self._cond.notify_all()
+
+    def wait(self, timeout):
+        with self._cond:
+            return self._cond.wait_for(lambda: self._pending <= 0, timeout)
+
+
+class _Background(threading.Thread):
+    """func(*args) in a thread; wait() joins it and raises what it raised."""
+
+    def __init__(self, func, *args):
+        super(_Background, self).__init__(name="%s-%s" % (threading.current_thread().name, func.__name__))
+        self.daemon = True
+        self._call = (func, args)
+        self.error = None
+        self.start()
+
+    def run(self):
+        func, args = self._call
+        try:
+            func(*args)
+        except Exception as exc:  # handed to wait()
+            self.error = exc
+
+    def wait(self):
+        self.join()
+        if self.error is not None:
+            raise self.error
+
+
 def _flavor(flavor):
     return Flavor(flavor["name"], flavor["vcpus"], flavor["ram"], flavor["disk"],
                   flavor.get("ephemeral", 0), flavor.get("swap", 0), flavor.get("extra_specs") or {})

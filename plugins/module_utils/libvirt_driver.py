@@ -809,11 +809,19 @@ def define_domain(conn, xml):
         raise DriverError("cannot define domain: %s" % exc.get_error_message())
 
 
-def start_domain(dom):
+def start_domain(dom, paused=False):
+    """Power on; `paused`: QEMU runs but the guest's CPUs wait for resume_domain."""
     try:
-        dom.create()
+        dom.createWithFlags(libvirt.VIR_DOMAIN_START_PAUSED if paused else 0)
     except libvirt.libvirtError as exc:
         raise DriverError("cannot start domain %s: %s" % (dom.name(), exc.get_error_message()))
+
+
+def resume_domain(dom):
+    try:
+        dom.resume()
+    except libvirt.libvirtError as exc:
+        raise DriverError("cannot resume domain %s: %s" % (dom.name(), exc.get_error_message()))
 
 
 def wait_for_state(dom, wanted, timeout):

@@ -179,6 +179,13 @@ class TestBed:
         with open(os.path.join(ssh_dir, "authorized_keys"), "w") as handle:
             handle.write(pubkey)
         os.chmod(os.path.join(ssh_dir, "authorized_keys"), 0o600)
+        # root lingers: its systemd user manager runs from boot on. Otherwise every SSH login
+        # starts it and the last logout stops it, and in the container that stop can hang for
+        # its whole 2 min timeout ("Processes still around after final SIGKILL"), stalling the
+        # next login: libvirt's SSH transport then fails ("failed to open ssh channel").
+        linger = os.path.join(root, "var/lib/systemd/linger")
+        os.makedirs(linger, exist_ok=True)
+        open(os.path.join(linger, "root"), "w").close()
         for stale in ("etc/machine-id", "var/lib/dbus/machine-id"):
             path = os.path.join(root, stale)
             if os.path.exists(path):

@@ -1,0 +1,209 @@
+"""Part `profile`: where the seconds of the one-server path go, from `ansible-playbook` start
+to ACTIVE.
+
+The same one-server `ansible-playbook ... benchmarks/boot.yml` run as part `e2e`, with localhost's
+interpreter replaced by a wrapper that runs the module under trace_module.py: the module
+process's start, when the module's own code starts (after Python, AnsiballZ and Ansible's
+module_utils), and the start and end of each step of the create flow, per thread. A
+one-`ping`-task playbook traced the same way gives Ansible's own part for comparison.
+The phases below are cut from those timestamps (medians over the runs).
+
+    profile_one.py [--runs 5]
+"""
+
+import argparse
+import glob
+import json
+import os
+import sys
+import time
+
+import common
+from e2e_servers import PLAYBOOK, server_vars
+
+
+def traced_inventory():
+    wrapper = os.path.join(common.OUT, "traced-python")
+    with open(wrapper, "w") as handle:
+        handle.write("#!/bin/sh\nexec %s %s \"$@\"\n" % (common.PYTHON, os.path.join(common.HERE, "trace_module.py")))
+    os.chmod(wrapper, 0o755)
+    with open(common.inventory_path()) as handle:
+        text = handle.read()
+    path = os.path.join(common.OUT, "inventory-traced.ini")
+    with open(path, "w") as handle:
+        handle.write(text.replace("ansible_python_interpreter=%s" % common.PYTHON,
+                                  "ansible_python_interpreter=%s" % wrapper))
+    return path
+
+
+def traced_run(playbook, variables, inventory):
+    """(t0, t_end, trace) of one traced ansible-playbook run."""
+    folder = os.path.join(common.OUT, "traces")
+    os.makedirs(folder, exist_ok=True)
+    for old in glob.glob(os.path.join(folder, "trace-*.json")):
+        os.unlink(old)
+    start = time.time()
+    _wall, data, proc = common.playbook(playbook, variables, inventory=inventory,
+                                        extra_env={"NOVALITE_BENCH_TRACE_DIR": folder})
+    end = time.time()
+    if proc.returncode != 0:
+        raise RuntimeError("traced run failed: %s" % (common.failures(data) or proc.stderr[-1000:]))
+    traces = [json.load(open(p)) for p in glob.glob(os.path.join(folder, "trace-*.json"))]
+    traces.sort(key=lambda t: t["exec_start"])
+    return start, end, traces[0]
+
+
+def first(events, step, thread=None):
+    for event in sorted(events, key=lambda e: e["start"]):
+        if event["step"] == step and (thread is None or event["thread"] == thread):
+            return event
+    return None
+
+
+def total(events, step, thread=None):
+    return sum(e["end"] - e["start"] for e in events if e["step"] == step and (thread is None or e["thread"] == thread))
+
+
+def phases(start, end, trace):
+    """Consecutive phases of one one-server run, in seconds."""
+    ev = trace["events"]
+    main = first(ev, "main")
+    create = first(ev, "create")
+    gather = first(ev, "gather_host_states")
+    build = first(ev, "build_instances")
+    manager = first(ev, "build_and_run_instance")
+    thread = manager["thread"]
+    claim_in = first(ev, "lock .claim.lock enter", thread)
+    claim_out = first(ev, "lock .claim.lock exit", thread)
+    bdm = first(ev, "_block_device_mapping", thread)
+    spawn = first(ev, "_spawn", thread)
+    start_dom = first(ev, "start_domain", thread)
+    wait = first(ev, "wait_for_state", thread)
+    connects = [e["end"] - e["start"] for e in ev if e["step"] == "connect"]
+    result = [
+        ("Ansible: start-up, inventory, play, action plugin, AnsiballZ, until the module process starts",
+         trace["exec_start"] - start),
+        ("module process: Python, AnsiballZ, Ansible's module_utils", trace["marks"]["module"] - trace["exec_start"]),
+        ("module: imports of the collection's module_utils, libvirt, pycdlib", main["start"] - trace["marks"]["module"]),
+        ("module: arguments, validation, image checksums", create["start"] - main["start"]),
+        ("connect to the 3 hosts (libvirt over SSH, in parallel; slowest)", max(connects)),
+        ("host facts (after the connections)", gather["end"] - gather["start"] - max(connects)),
+        ("names free, quota, request spec, scheduling", build["start"] - gather["end"]),
+        ("claim: lock, live usage re-read, domain defined", claim_out["end"] - claim_in["start"]),
+    ]
+    reserve = first(ev, "reserve_fixed_ip")
+    if reserve is not None and reserve["thread"] != thread:
+        result.append(("networking + block devices (the DHCP reservation goes on in a thread)",
+                       bdm["end"] - claim_out["end"]))
+    else:
+        result += [("networking: MAC, DHCP reservation (virNetworkUpdate)", bdm["start"] - claim_out["end"]),
+                   ("block devices: overlay, config drive, console log", bdm["end"] - bdm["start"])]
+    result += [
+        ("spawn: kernel/initrd cache checks, domain XML, define", start_dom["start"] - bdm["end"]),
+        ("spawn: QEMU starts the domain (virDomainCreate)", start_dom["end"] - start_dom["start"]),
+        ("spawn: DHCP reservation awaited, resume, RUNNING, record saved ACTIVE", manager["end"] - start_dom["end"]),
+        ("module: result, exit (JSON, connections closed)", trace["exit"] - build["end"]),
+        ("Ansible: result, callback, stats, exit", end - trace["exit"]),
+    ]
+    side = first(ev, "network_conn")
+    details = {"dhcp reservation (virNetworkUpdate under the network lock)": reserve and reserve["end"] - reserve["start"],
+               "second connection for it": side and side["end"] - side["start"],
+               "reservation done before QEMU had started the domain by": reserve and start_dom["end"] - reserve["end"],
+               "wait_for_state": (wait["end"] - wait["start"]) if wait else 0.0,
+               "save_record calls": sum(1 for e in ev if e["step"] == "save_record"),
+               "config drive build": total(ev, "build", thread),
+               "cache_image": total(ev, "cache_image", thread)}
+    return result, details, end - start
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--runs", type=int, default=5)
+    args = parser.parse_args(argv)
+    inventory = traced_inventory()
+    ping_play = os.path.join(common.OUT, "startup-ping.yml")
+    with open(ping_play, "w") as handle:
+        handle.write("- hosts: localhost\n  gather_facts: false\n  tasks:\n    - ansible.builtin.ping:\n")
+    runs, pings = [], []
+    common.reset_failed_builds()
+    data = {"started_at": common.now(), "load_start": common.loadavg()}
+    try:
+        for run in range(args.runs):
+            prefix = "prof%d-" % run
+            common.settle(30)
+            start, end, trace = traced_run(PLAYBOOK, server_vars(prefix + "s"), inventory)
+            cut, details, wall = phases(start, end, trace)
+            runs.append({"phases": cut, "details": details, "wall": wall, "trace": trace})
+            common.wipe(prefix)
+            start, end, trace = traced_run(ping_play, None, inventory)
+            pings.append({"before_module": trace["exec_start"] - start, "module": trace["exit"] - trace["exec_start"],
+                          "after_module": end - trace["exit"], "wall": end - start})
+            common.log("profile run %d: %.2f s traced" % (run + 1, wall))
+    finally:
+        common.wipe("prof")
+    names = [name for name, _v in runs[0]["phases"]]
+    data["phases"] = [(name, common.summary([dict(r["phases"]).get(name, 0.0) for r in runs])) for name in names]
+    data["wall"] = common.summary([r["wall"] for r in runs])
+    data["ping"] = dict((k, common.summary([p[k] for p in pings])) for k in pings[0])
+    data["runs"] = runs
+    data["load_end"] = common.loadavg()
+    common.write_result("profile", data, "profile_one")
+
+
+def render(data):
+    lines = [
+        "## Profile: where the one-server seconds go",
+        "",
+        "`benchmarks/profile_one.py`: the one-server run of part 2 with the module run under "
+        "`benchmarks/trace_module.py` (timestamps of the create flow's steps, per thread; the trace "
+        "hook adds a little Python time, so the total is a bit above part 2's). Medians over the runs; "
+        "the phases follow each other and add up to the total.",
+        "",
+        "| phase | median s (min–max) | bound by |",
+        "|---|---|---|",
+    ]
+    bounds = {
+        "Ansible: start": "Ansible",
+        "module process": "Python, Ansible (AnsiballZ compiles the payload's sources: no .pyc)",
+        "module: imports": "our code (import time)",
+        "module: arguments": "our code",
+        "connect": "libvirt's SSH transport (sshd login, key exchange)",
+        "host facts": "libvirt calls, our code",
+        "names free": "our code",
+        "claim": "libvirt calls, our code",
+        "networking + block": "libvirt (dnsmasq update) overlapped with our code",
+        "networking:": "libvirt: virNetworkUpdate re-writes dnsmasq's hosts and signals it",
+        "block devices": "libvirt (qemu-img for the overlay), our code (ISO)",
+        "spawn: DHCP": "libvirt",
+        "spawn: kernel": "libvirt calls",
+        "spawn: QEMU": "QEMU and libvirt",
+        "module: result": "our code, libvirt (closing connections)",
+        "Ansible: result": "Ansible",
+    }
+    for name, fig in data["phases"]:
+        bound = next((v for k, v in bounds.items() if name.startswith(k)), "")
+        lines.append("| %s | %.3f (%.3f–%.3f) | %s |" % (name, fig["median"], fig["min"], fig["max"], bound))
+    ping = data["ping"]
+    lines.append("| **total, traced** | **%.3f** (%.3f–%.3f) | |" % (data["wall"]["median"], data["wall"]["min"],
+                                                                 data["wall"]["max"]))
+    details = {}
+    for run in data["runs"]:
+        for key, value in run["details"].items():
+            if value is not None:
+                details.setdefault(key, []).append(value)
+    lines += ["", "Inside those phases (medians): " + "; ".join(
+        "%s %s" % (key, ("%.3f s" % sorted(v)[len(v) // 2]) if isinstance(v[0], float) else sorted(v)[len(v) // 2])
+        for key, v in details.items()) + "."]
+    lines += [
+        "",
+        "For comparison, a one-`ping`-task playbook traced the same way: %.3f s until its module process "
+        "starts, %.3f s in it, %.3f s after it (%.3f s in all)."
+        % (ping["before_module"]["median"], ping["module"]["median"], ping["after_module"]["median"],
+           ping["wall"]["median"]),
+        "",
+    ]
+    return "\n".join(lines)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

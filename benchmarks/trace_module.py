@@ -1,0 +1,105 @@
+"""Run an AnsiballZ module file and record when each step of the create flow ran.
+
+profile_one.py makes this the `ansible_python_interpreter` of localhost (through a small
+wrapper script), so ansible-playbook runs `python trace_module.py AnsiballZ_nova_server.py`
+exactly as it would run the module, and this adds a timeline: the process's exec time, when
+main() was entered, and the start and end (wall clock, per thread) of the engine's steps
+(compute.py, libvirt_driver.py, config_drive.py functions named in STEPS). Events go to
+$NOVALITE_BENCH_TRACE_DIR/trace-<pid>.json when the process exits. Nothing of the module
+changes; the profile hook, on from the module's own code on, costs a little Python time per call.
+"""
+
+import atexit
+import json
+import os
+import runpy
+import sys
+import threading
+import time
+
+TRACER_START = time.time()
+
+STEPS = {
+    "nova_server.py": {"main"}, "nova_host_facts.py": {"main"},
+    "compute.py": {"create", "delete", "gather_host_states", "gather", "refresh_facts", "_check_names_free",
+                   "_provision_instances", "_schedule", "build_instances", "build_and_run_instance",
+                   "_check_claim", "_build_resources", "_block_device_mapping", "_spawn", "_save",
+                   "prepare_request_images", "gather_all", "capacity", "_update_metadata", "_record_build", "_allocate_network",
+                   "_wait_network", "network_conn", "wait", "arrive"},
+    "libvirt_driver.py": {"connect", "host_facts", "reserve_fixed_ip", "cache_image", "create_volume",
+                          "upload_volume", "define_domain", "start_domain", "resume_domain", "wait_for_state",
+                          "save_record", "__enter__", "__exit__", "find_domain", "ensure_pool",
+                          "update_host_record"},
+    "config_drive.py": {"build"},
+}
+EVENTS = []
+_open = {}
+
+
+def _process_start():
+    """The process's start time (epoch seconds, to 10 ms): its start in clock ticks since
+    boot (/proc/self/stat) against the time since boot now (/proc/uptime)."""
+    try:
+        with open("/proc/self/stat") as handle:
+            ticks = int(handle.read().rsplit(")", 1)[1].split()[19])
+        with open("/proc/uptime") as handle:
+            uptime = float(handle.read().split()[0])
+        return time.time() - (uptime - ticks / float(os.sysconf("SC_CLK_TCK")))
+    except (OSError, ValueError):
+        return None
+
+
+def _profile(frame, event, _arg):
+    if event not in ("call", "return"):
+        return
+    code = frame.f_code
+    base = code.co_filename.rsplit("/", 1)[-1]
+    names = STEPS.get(base)
+    if not names or code.co_name not in names:
+        return
+    key = id(frame)
+    if event == "call":
+        label = code.co_name
+        if code.co_name in ("__enter__", "__exit__"):
+            lock = frame.f_locals.get("self")
+            label = "lock %s %s" % (getattr(lock, "name", "?"), code.co_name.strip("_"))
+        _open[key] = (label, base, time.time())
+    else:
+        started = _open.pop(key, None)
+        if started is not None:
+            EVENTS.append({"thread": threading.current_thread().name, "step": started[0], "file": started[1],
+                           "start": started[2], "end": time.time()})
+
+
+def _dump():
+    folder = os.environ.get("NOVALITE_BENCH_TRACE_DIR")
+    if not folder:
+        return
+    data = {"pid": os.getpid(), "argv": sys.argv, "exec_start": _process_start(), "tracer_start": TRACER_START,
+            "exit": time.time(), "marks": MARKS, "events": EVENTS}
+    with open(os.path.join(folder, "trace-%d.json" % os.getpid()), "w") as handle:
+        json.dump(data, handle)
+
+
+MARKS = {}
+
+
+def _audit(event, args):
+    """Turn the profile hook on when the module's own code starts to run (its `exec`),
+    so Python's start-up, AnsiballZ and Ansible's module_utils imports run at full speed."""
+    if event == "exec" and "module" not in MARKS and args \
+            and "/plugins/modules/" in getattr(args[0], "co_filename", ""):
+        MARKS["module"] = time.time()
+        threading.setprofile(_profile)
+        sys.setprofile(_profile)
+
+
+def main():
+    atexit.register(_dump)
+    sys.argv = sys.argv[1:]
+    sys.addaudithook(_audit)
+    runpy.run_path(sys.argv[0], run_name="__main__")
+
+
+if __name__ == "__main__":
+    main()
