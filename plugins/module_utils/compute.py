@@ -712,6 +712,7 @@ class ComputeManager:
                     lost = not self.hv.alive()
                     if lost:
                         self.hv.reconnect()
+                        driver.release_lost_locks(self.hv.conn)
                 self._cleanup(instance, self.hv.pool())
                 if lost:  # an upload cut off with the connection left its base half-written
                     for base in driver.half_written_bases(self.hv.conn, self.hv.config["storage_pool"],

@@ -411,6 +411,7 @@ class HostLock:
         self.timeout = timeout
         self.stale_after = stale_after
         self.vol = None
+        self.stamp = None
         self._renewed = time.monotonic()
 
     def __enter__(self):
@@ -420,6 +421,7 @@ class HostLock:
             try:
                 self.vol = self.pool.createXML(_volume_xml(self.name, 0, "raw"), 0)
                 self._renewed = time.monotonic()
+                self.stamp = _text(ET.fromstring(self.vol.XMLDesc(0)), "target/timestamps/mtime")
                 return self
             except libvirt.libvirtError as exc:
                 if exc.get_error_code() != libvirt.VIR_ERR_STORAGE_VOL_EXIST:
@@ -446,9 +448,28 @@ class HostLock:
 
     def __exit__(self, *exc_info):
         if self.vol is not None:
-            delete_volume(self.vol)
-            self.vol = None
+            vol, self.vol = self.vol, None
+            try:
+                delete_volume(vol)
+            except libvirt.libvirtError:
+                # the connection died (libvirtd restarted): release_lost_locks() after reconnecting
+                LOST_LOCKS.append((self.pool.name(), self.name, self.stamp))
+                raise
         return False
+
+
+LOST_LOCKS = []
+
+
+def release_lost_locks(conn):
+    """Delete the locks this process held when a connection died, if still ours (same pool
+    name, lock name and nanosecond mtime); the others stay listed for their own host."""
+    for entry in list(LOST_LOCKS):
+        pool_name, name, stamp = entry
+        pool = find_pool(conn, pool_name)
+        if pool is not None and pool.isActive() and _volume_mtime(pool, name) == stamp:
+            delete_volume(find_volume(pool, name))
+            LOST_LOCKS.remove(entry)
 
 
 def _break_stale_volume(pool, name, stale_after, depth=0):
