@@ -421,7 +421,7 @@ class HostLock:
             try:
                 self.vol = self.pool.createXML(_volume_xml(self.name, 0, "raw"), 0)
                 self._renewed = time.monotonic()
-                self.stamp = _text(ET.fromstring(self.vol.XMLDesc(0)), "target/timestamps/mtime")
+                self.stamp = _mtime(self.vol)
                 return self
             except libvirt.libvirtError as exc:
                 if exc.get_error_code() != libvirt.VIR_ERR_STORAGE_VOL_EXIST:
@@ -498,6 +498,10 @@ def _break_stale_volume(pool, name, stale_after, depth=0):
         delete_volume(marker)
 
 
+def _mtime(vol):
+    return _text(ET.fromstring(vol.XMLDesc(0)), "target/timestamps/mtime")
+
+
 def _volume_mtime(pool, name):
     """A volume's modification time as the hypervisor's file system gives it (text,
     nanosecond precision), or None when there is no such volume."""
@@ -505,7 +509,7 @@ def _volume_mtime(pool, name):
         vol = find_volume(pool, name)
         if vol is None:
             return None
-        return _text(ET.fromstring(vol.XMLDesc(0)), "target/timestamps/mtime")
+        return _mtime(vol)
     except libvirt.libvirtError as exc:
         if exc.get_error_code() == libvirt.VIR_ERR_NO_STORAGE_VOL:
             return None  # released between the look-up and the read
@@ -923,7 +927,7 @@ def find_orphans(conn, pool_name=DEFAULT_POOL, now=None):
     for name, vol in volumes:
         if name.startswith("."):
             if ".lock" in name:
-                stamp = _text(ET.fromstring(vol.XMLDesc(0)), "target/timestamps/mtime")
+                stamp = _mtime(vol)
                 if stamp and now - float(stamp) > LOCK_STALE_SECONDS:
                     orphans.append({"type": "lock", "name": name, "path": vol.path()})
             continue

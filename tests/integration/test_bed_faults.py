@@ -164,13 +164,20 @@ def test_run_killed_then_run_again_converges(bed, prefix, tiny_image, big_image,
 
 
 # ---------------------------------------------------------------------- libvirtd restart
+def start_build_until_upload(bed, tiny_image, big_image, tmp, name, prefix):
+    """A run building `name` from an uncached big image, returned (process, host index) once
+    its build is uploading that image (block_device_mapping)."""
+    args = server_args(bed, tiny_image, name, big=unique_copy(big_image, tmp, prefix))
+    proc = start_playbook(tmp, 0, args)
+    index, seen = watch(bed, name, lambda r: r.get("task_state") == records.BLOCK_DEVICE_MAPPING)
+    assert seen, "the build never reached block_device_mapping"
+    return proc, index
+
+
 def test_libvirtd_restarted_during_a_build(bed, prefix, tiny_image, big_image, build_failures_reset):
     name = prefix + "r"
     with tempfile.TemporaryDirectory() as tmp:
-        args = server_args(bed, tiny_image, name, big=unique_copy(big_image, tmp, prefix))
-        proc = start_playbook(tmp, 0, args)
-        index, seen = watch(bed, name, lambda r: r.get("task_state") == records.BLOCK_DEVICE_MAPPING)
-        assert seen, "the build never reached block_device_mapping"
+        proc, index = start_build_until_upload(bed, tiny_image, big_image, tmp, name, prefix)
         victim = bed.hosts[index - 1]
         bed.testbed.ssh(victim, ["systemctl", "restart", "libvirtd"])
         result = server_result(proc)
@@ -193,10 +200,7 @@ def test_host_whose_network_stops_answering(bed, prefix, tiny_image, big_image, 
     the lease has run out, and purged."""
     name = prefix + "s"
     with tempfile.TemporaryDirectory() as tmp:
-        args = server_args(bed, tiny_image, name, big=unique_copy(big_image, tmp, prefix))
-        proc = start_playbook(tmp, 0, args)
-        index, seen = watch(bed, name, lambda r: r.get("task_state") == records.BLOCK_DEVICE_MAPPING)
-        assert seen, "the build never reached block_device_mapping"
+        proc, index = start_build_until_upload(bed, tiny_image, big_image, tmp, name, prefix)
         victim = bed.hosts[index - 1]
         subprocess.run(["ip", "link", "set", victim["veth"], "down"], check=True)
         try:
