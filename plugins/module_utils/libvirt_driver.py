@@ -890,7 +890,8 @@ def find_orphans(conn, pool_name=DEFAULT_POOL, now=None):
     - domain: an instance record whose build stopped (its run died: lease expired);
     - volume: an instance volume `<uuid>.*` of no domain;
     - dhcp: a DHCP reservation with Nova's fa:16:3e MAC that no instance record names;
-    - lock: a lock (or lock-break marker) past the lock staleness: its holder died;
+    - lock: a lock (or lock-break marker) in the instance pool or its `_base` cache, past the
+      lock staleness: its holder died;
     - base: a base image in the `_base` cache whose upload never finished.
     Volumes and reservations are listed before the domains, so a build that starts
     meanwhile (domain first, then its volumes and reservation) never looks orphaned.
@@ -898,9 +899,15 @@ def find_orphans(conn, pool_name=DEFAULT_POOL, now=None):
     now = time.time() if now is None else now
     pool = find_pool(conn, pool_name)
     volumes = []
-    if pool is not None and pool.isActive():
-        pool.refresh(0)
-        volumes = [(vol.name(), vol) for vol in pool.listAllVolumes(0)]
+    locks = []
+    for each in (pool, find_pool(conn, pool_name + BASE_SUFFIX)):
+        if each is not None and each.isActive():
+            each.refresh(0)
+            for vol in each.listAllVolumes(0):
+                if ".lock" in vol.name():
+                    locks.append((each.name(), vol))
+                elif each is pool:
+                    volumes.append((vol.name(), vol))
     reservations = []
     for net in conn.listAllNetworks():
         dhcp = network_dhcp(net) if net.isActive() else None
@@ -924,12 +931,12 @@ def find_orphans(conn, pool_name=DEFAULT_POOL, now=None):
         if not records.is_complete(record) and not records.build_in_progress(record, now):
             orphans.append({"type": "domain", "name": dom.name(), "uuid": record.get("uuid"),
                             "vm_state": record.get("vm_state"), "task_state": record.get("task_state")})
+    for lock_pool, vol in locks:
+        stamp = _mtime(vol)
+        if stamp and now - float(stamp) > LOCK_STALE_SECONDS:
+            orphans.append({"type": "lock", "name": vol.name(), "pool": lock_pool, "path": vol.path()})
     for name, vol in volumes:
         if name.startswith("."):
-            if ".lock" in name:
-                stamp = _mtime(vol)
-                if stamp and now - float(stamp) > LOCK_STALE_SECONDS:
-                    orphans.append({"type": "lock", "name": name, "path": vol.path()})
             continue
         if name != BASE_SUFFIX and name.split(".", 1)[0] not in domain_uuids:
             orphans.append({"type": "volume", "name": name, "path": vol.path()})
@@ -955,7 +962,9 @@ def remove_orphan(conn, pool_name, orphan):
             if net is not None and pool is not None:
                 release_fixed_ip(pool, net, port["mac"])
     elif orphan["type"] == "lock":
-        _break_stale_volume(pool, orphan["name"], LOCK_STALE_SECONDS)
+        lock_pool = find_pool(conn, orphan.get("pool", pool_name))
+        if lock_pool is not None:
+            _break_stale_volume(lock_pool, orphan["name"], LOCK_STALE_SECONDS)
     elif orphan["type"] == "volume":
         vol = find_volume(pool, orphan["name"]) if pool is not None else None
         if vol is not None:

@@ -136,7 +136,7 @@ ansible_facts:
             - What the host holds that belongs to no complete instance, each with its C(type)
               and C(name) - C(domain) (a build whose run died, past its lease), C(volume) (an
               instance volume of no domain), C(dhcp) (a reservation with a C(fa:16:3e) MAC no
-              instance names, with C(network), C(mac), C(ip)), C(lock) (a lock its holder left),
+              instance names, with C(network), C(mac), C(ip)), C(lock) (a lock its holder left, with the C(pool) and C(path) of its volume),
               C(base) (a base image in the C(_base) cache whose upload never finished).
             - M(novalite.compute.nova_server) with O(novalite.compute.nova_server#module:purge_orphans=true)
               removes them.

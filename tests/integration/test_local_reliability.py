@@ -140,26 +140,31 @@ def test_orphans_are_reported_and_purged(conn, local_hv, tiny_image):
     driver.reserve_fixed_ip(conn, pool, net, stray_mac, None)
     driver.create_volume(pool, ".claim.lock", 0, "raw")
     _age(pool, ".claim.lock", driver.LOCK_STALE_SECONDS + 5)
+    cache = driver.base_pool(conn, pool)  # an uploader that died before its base existed
+    base_lock = ".%s.lock" % ("0" * 64)
+    driver.create_volume(cache, base_lock, 0, "raw")
+    _age(cache, base_lock, driver.LOCK_STALE_SECONDS + 5)
 
     orphans = _facts(hv)["orphans"]
     found = sorted((o["type"], o.get("name") if o["type"] != "dhcp" else o["mac"]) for o in orphans)
     # the half-built domain's volume and reservation are named by its record: they go with it
     assert found == sorted([
         ("domain", hv.prefix + "dead"), ("volume", stray_uuid + ".disk.config"), ("dhcp", stray_mac),
-        ("lock", ".claim.lock")]), orphans
+        ("lock", ".claim.lock"), ("lock", base_lock)]), orphans
 
     check = run_playbook(SERVER_PLAY, {"args": {"name": hv.prefix + "none", "state": "absent",
                                                 "purge_orphans": True, "hypervisors": [hv.config()]}}, check=True)
     assert check.rc == 0, check.failures()
     assert check.task("server")["changed"] is True
-    assert len(_facts(hv)["orphans"]) == 4
+    assert len(_facts(hv)["orphans"]) == 5
 
     purge = run_playbook(SERVER_PLAY, {"args": {"name": hv.prefix + "none", "state": "absent",
                                                 "purge_orphans": True, "hypervisors": [hv.config()]}})
     assert purge.rc == 0, purge.failures()
     result = purge.task("server")
     assert result["changed"] is True
-    assert len(result["orphans_removed"]["local"]) == 4
+    assert len(result["orphans_removed"]["local"]) == 5
+    assert driver.find_volume(cache, base_lock) is None
     assert _facts(hv)["orphans"] == []
     assert driver.find_domain(conn, hv.prefix + "dead") is None
     assert driver.instance_volumes(pool, dead_uuid) == []
