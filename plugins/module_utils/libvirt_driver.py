@@ -21,6 +21,7 @@ import threading
 import time
 import uuid as uuidlib
 import xml.etree.ElementTree as ET
+from urllib.parse import urlsplit
 
 try:
     import libvirt
@@ -57,6 +58,10 @@ def _quiet(_ctx, _err):
 
 
 _CONNECT_LOCK = threading.Lock()
+# sshd drops new connections beyond MaxStartups (10 by default) that have not logged in
+# yet: this process opens at most this many SSH handshakes to one host at a time.
+HANDSHAKES_PER_HOST = 8
+_HANDSHAKES = {}
 KEEPALIVE_INTERVAL = 5
 KEEPALIVE_COUNT = 3
 _EVENT_LOOP = []
@@ -90,13 +95,16 @@ def connect(uri):
         raise DriverError("the libvirt Python binding (libvirt-python) is not installed: %s"
                           % LIBVIRT_IMPORT_ERROR)
     libvirt.registerErrorHandler(_quiet, None)
+    parts = urlsplit(uri)
     with _CONNECT_LOCK:
         _start_event_loop()
+        handshakes = _HANDSHAKES.setdefault(parts.hostname, threading.BoundedSemaphore(HANDSHAKES_PER_HOST))
     try:
-        conn = libvirt.open(uri)
+        with handshakes:
+            conn = libvirt.open(uri)
     except libvirt.libvirtError as exc:
         raise DriverError("cannot connect to hypervisor %s: %s" % (uri, exc.get_error_message()))
-    if "+" in uri.split(":", 1)[0]:
+    if "+" in parts.scheme:
         try:
             conn.setKeepAlive(KEEPALIVE_INTERVAL, KEEPALIVE_COUNT)
         except libvirt.libvirtError:

@@ -10,6 +10,14 @@ from helpers import SERVER_PLAY, run_playbook, run_playbook_file, REPO
 from ansible_collections.novalite.compute.plugins.module_utils import libvirt_driver as driver
 
 SERVER = SERVER_PLAY
+FACTS_PLAY = """
+- hosts: localhost
+  gather_facts: false
+  tasks:
+    - name: facts
+      novalite.compute.nova_host_facts:
+        hypervisors: "{{ args }}"
+"""
 
 
 def boot(bed, tiny_image, name, hypervisors=None, **args):
@@ -238,3 +246,15 @@ def test_a_host_that_is_down_is_skipped(bed, tiny_image, prefix):
     assert down["name"] in result["placement"]["unreachable"]
     report = dict((f["filter"], f) for f in result["placement"]["filters"])
     assert report["ComputeFilter"]["eliminated"] == [down["name"]]
+
+
+def test_host_facts_of_many_hypervisors_at_once(bed):
+    """90 hypervisor entries over the three hosts, gathered in parallel: every one is up
+    (sshd refuses logins beyond MaxStartups at once; the driver keeps below it per host)."""
+    many = [dict(hv, name="hv%03d" % i) for i, hv in enumerate(bed.hypervisors() * 30)]
+    run = run_playbook(FACTS_PLAY, {"args": many})
+    assert run.rc == 0, run.failures()
+    hosts = run.task("facts")["ansible_facts"]["nova_hosts"]
+    assert len(hosts) == 90
+    assert [name for name, facts in sorted(hosts.items()) if not facts["up"]] == [], \
+        sorted(set(facts.get("error") for facts in hosts.values()))
