@@ -187,11 +187,15 @@ def env(extra=None):
 
 
 def timed(cmd, extra_env=None, timeout=1800):
-    """Run a command; (wall seconds from start to exit, CompletedProcess)."""
+    """Run a command; (wall seconds from start to exit, CompletedProcess). The process's
+    start on the epoch clock is kept as proc.started_at (seconds)."""
+    started_at = time.time()
     start = time.monotonic()
     proc = subprocess.run(cmd, capture_output=True, text=True, env=env(extra_env), timeout=timeout,
                           check=False)
-    return time.monotonic() - start, proc
+    wall = time.monotonic() - start
+    proc.started_at = started_at
+    return wall, proc
 
 
 def playbook(path, extra_vars=None, inventory=None, extra_env=None, check=False):

@@ -7,8 +7,8 @@ the same machine), every server removed between runs:
 - Ansible's own start-up: `ansible-playbook` of one `ansible.builtin.ping` task on localhost
   (the floor under a one-task playbook), an empty play, and `ansible localhost -m ping`;
 - one server: `ansible-playbook benchmarks/boot.yml` (the nova_server task of
-  playbooks/boot_servers.yml alone) with one server, wall clock of the process (it ends when
-  the server is ACTIVE), against raw_baseline.py booting one
+  playbooks/boot_servers.yml alone) with one server: from the process's start to the server's
+  launched_at (saved ACTIVE), and to the process's exit; against raw_baseline.py booting one
   server on the host the collection chose, wall clock of its process;
 - 30 servers in one task (min_count = max_count = 30) across the three hosts, against
   raw_baseline.py booting 10 per host, host after host.
@@ -18,6 +18,7 @@ the same machine), every server removed between runs:
 
 import argparse
 import collections
+import datetime
 import json
 import os
 import sys
@@ -38,8 +39,15 @@ def server_vars(name, count=1):
     return data
 
 
+def launched(server):
+    """A server's launched_at (the moment its record was saved ACTIVE) as epoch seconds."""
+    stamp = datetime.datetime.strptime(server["launched_at"], "%Y-%m-%dT%H:%M:%S.%fZ")
+    return stamp.replace(tzinfo=datetime.timezone.utc).timestamp()
+
+
 def boot(name, count):
-    """One ansible-playbook run; (wall seconds, [hosts], faults of rescheduled builds)."""
+    """One ansible-playbook run; (wall seconds of the process, seconds from its start until
+    the last server was ACTIVE, [hosts], faults of rescheduled builds)."""
     wall, data, proc = common.playbook(PLAYBOOK, server_vars(name, count))
     if proc.returncode != 0:
         raise RuntimeError("%s failed: %s" % (PLAYBOOK, common.failures(data) or proc.stderr[-2000:]))
@@ -49,7 +57,8 @@ def boot(name, count):
         raise RuntimeError("expected %d ACTIVE servers, got %s" % (count, dict(statuses)))
     if result.get("faults"):
         common.log("faults (rescheduled builds): %s" % result["faults"])
-    return wall, [s["hypervisor_hostname"] for s in result["servers"]], result.get("faults") or []
+    to_active = max(launched(s) for s in result["servers"]) - proc.started_at
+    return wall, to_active, [s["hypervisor_hostname"] for s in result["servers"]], result.get("faults") or []
 
 
 def raw(prefix, per_host):
@@ -99,12 +108,13 @@ def startup(runs):
 
 
 def one_server(runs):
-    ansible, baseline, hosts, raw_reports, loads, all_faults = [], [], [], [], [], []
+    ansible, active, baseline, hosts, raw_reports, loads, all_faults = [], [], [], [], [], [], []
     for run in range(runs):
         prefix = "e2e1r%d-" % run
         loads.append(common.settle(30))
-        wall, where, faults = boot(prefix + "s", 1)
+        wall, to_active, where, faults = boot(prefix + "s", 1)
         ansible.append(wall)
+        active.append(to_active)
         all_faults += faults
         hosts.append(where[0])
         clean(prefix)
@@ -113,20 +123,23 @@ def one_server(runs):
         baseline.append(wall)
         raw_reports.append(report)
         clean(prefix)
-        common.log("one server, run %d: ansible-playbook %.2f s, raw %.2f s (%s)" % (run + 1, ansible[-1], wall, where[0]))
-    return {"ansible": common.summary(ansible), "raw": common.summary(baseline), "hosts": hosts,
+        common.log("one server, run %d: ansible-playbook %.2f s (ACTIVE at %.2f s), raw %.2f s (%s)"
+                   % (run + 1, ansible[-1], active[-1], wall, where[0]))
+    return {"ansible": common.summary(ansible), "active": common.summary(active),
+            "raw": common.summary(baseline), "hosts": hosts,
             "raw_reports": raw_reports, "load_before": loads, "faults": all_faults}
 
 
 def thirty(runs, count=30):
-    ansible, baseline, spread, raw_reports, loads, all_faults = [], [], [], [], [], []
+    ansible, active, baseline, spread, raw_reports, loads, all_faults = [], [], [], [], [], [], []
     names = [h["name"] for h in common.bed_hosts()]
     for run in range(runs):
         prefix = "e2e30r%d-" % run
         common.reset_failed_builds()
         loads.append(common.settle(60))
-        wall, where, faults = boot(prefix + "s", count)
+        wall, to_active, where, faults = boot(prefix + "s", count)
         ansible.append(wall)
+        active.append(to_active)
         all_faults += faults
         per_host = collections.Counter(where)
         spread.append(dict(per_host))
@@ -140,7 +153,8 @@ def thirty(runs, count=30):
         clean(prefix)
         common.log("%d servers, run %d: ansible-playbook %.2f s, raw sequential %.2f s (%s)"
                    % (count, run + 1, ansible[-1], wall, dict(per_host)))
-    return {"count": count, "ansible": common.summary(ansible), "raw": common.summary(baseline),
+    return {"count": count, "ansible": common.summary(ansible), "active": common.summary(active),
+            "raw": common.summary(baseline),
             "per_host": spread, "raw_reports": raw_reports, "load_before": loads, "faults": all_faults}
 
 
@@ -167,12 +181,14 @@ def targets(data):
     one, th = data["one"], data["thirty"]
     startup_s = data["startup"]["playbook_ping"]["median"]
     one_a, one_r = one["ansible"]["median"], one["raw"]["median"]
+    one_active = one["active"]["median"]
     limit = 1.5 * one_r + startup_s
     th_a, th_r = th["ansible"]["median"], th["raw"]["median"]
     return [
         ["one server, `ansible-playbook` start to ACTIVE < 2.87 s (a third of Nova's Rally `boot_server` "
-         "median, 8.6 s)", "%.2f s (%.0f%% of 8.6 s)" % (one_a, 100 * one_a / 8.6),
-         "met" if one_a < TARGET_ONE else "**missed**"],
+         "median, 8.6 s)", "%.2f s to ACTIVE (%.0f%% of 8.6 s); %.2f s to the process's exit"
+         % (one_active, 100 * one_active / 8.6, one_a),
+         "met" if one_active < TARGET_ONE else "**missed**"],
         ["one server ≤ 1.5 × raw baseline + Ansible start-up = 1.5 × %.2f + %.2f = %.2f s"
          % (one_r, startup_s, limit), "%.2f s (raw × %.2f)" % (one_a, one_a / one_r),
          "met" if one_a <= limit else "**missed**"],
@@ -190,7 +206,11 @@ def render(data):
         "`benchmarks/e2e_servers.py`: `ansible-playbook -i build/benchmarks/inventory.ini "
         "benchmarks/boot.yml` (the `nova_server` task of `playbooks/boot_servers.yml` alone, so the process "
         "ends as the servers become ACTIVE; `nova_server` on localhost, the three bed hosts as the "
-        "`nova_compute` group), wall clock of the process; every server is checked ACTIVE in its results. The raw baseline is `benchmarks/raw_baseline.py` as its own process: "
+        "`nova_compute` group); every server is checked ACTIVE in its results. Two figures per run: "
+        "from the process's start to the moment the last server was saved ACTIVE (its `launched_at`, "
+        "written by the module on this machine's clock: what Rally's `boot_server` times, the API call "
+        "until the server is ACTIVE), and to the process's exit (Ansible's handling of the result "
+        "and its exit on top). The raw baseline is `benchmarks/raw_baseline.py` as its own process: "
         "per server a qcow2 overlay on the cached base, define, start, wait RUNNING, host after host "
         "(one libvirt call each; no scheduler, claim, DHCP reservation, config drive or metadata). "
         "Collection and raw runs alternate; every server is removed between runs.",
@@ -200,9 +220,13 @@ def render(data):
         "| Ansible start-up: `ansible-playbook`, one `ping` task on localhost | %s |" % f(st["playbook_ping"]),
         "| Ansible start-up: `ansible-playbook`, empty play | %s |" % f(st["playbook_empty"]),
         "| Ansible start-up: `ansible localhost -m ping` | %s |" % f(st["adhoc_ping"]),
-        "| **one server**, `ansible-playbook` start to ACTIVE | %s |" % f(one["ansible"]),
+        "| **one server**, `ansible-playbook` start to ACTIVE (the server's `launched_at`) | %s |"
+        % f(one["active"]),
+        "| one server, `ansible-playbook` start to its exit | %s |" % f(one["ansible"]),
         "| one server, raw baseline (process start to RUNNING) | %s |" % f(one["raw"]),
-        "| **%d servers in one task**, `ansible-playbook` start to all ACTIVE | %s |" % (th["count"], f(th["ansible"])),
+        "| **%d servers in one task**, `ansible-playbook` start to all ACTIVE (the last `launched_at`) | %s |"
+        % (th["count"], f(th["active"])),
+        "| %d servers in one task, `ansible-playbook` start to its exit | %s |" % (th["count"], f(th["ansible"])),
         "| %d servers, raw sequential baseline | %s |" % (th["count"], f(th["raw"])),
         "",
         "Placement of the %d servers per run: %s. Builds rescheduled after a failure: %d (one server), "
