@@ -62,14 +62,14 @@ run_part() {
     guest_boot) "$py" guest_boot.py --runs "$runs" ;;
     profile) "$py" profile_one.py --runs "$runs" ;;
     # The engine vs Nova (no test bed): Nova from PyPI in benchmarks/.venv-nova, then its section
-    # (scheduler_report.py) carried into build/benchmarks/scheduler.json for report.py.
+    # and its rows of the targets table (scheduler_report.py, from the measured figures) in
+    # build/benchmarks/scheduler.json for report.py.
     scheduler)
       "$here/benchmarks/setup-nova-venv.sh" &&
         "$py" scheduler_vs_nova.py &&
         rm -f "$out/scheduler-section.md" &&
-        "$py" scheduler_report.py "$here/benchmarks/results/scheduler_vs_nova.json" "$out/scheduler-section.md" &&
-        "$py" -c 'import json, sys; json.dump({"part": "scheduler", "order": 5, "section": open(sys.argv[1]).read()},
-                                              open(sys.argv[2], "w"))' "$out/scheduler-section.md" "$out/scheduler.json"
+        "$py" scheduler_report.py "$here/benchmarks/results/scheduler_vs_nova.json" "$out/scheduler-section.md" \
+          "$out/scheduler.json"
       ;;
   esac
 }
