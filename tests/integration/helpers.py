@@ -119,6 +119,14 @@ SERVER_PLAY = """
       novalite.compute.nova_server: "{{ args }}"
       ignore_errors: true
 """
+FACTS_PLAY = """
+- hosts: localhost
+  gather_facts: false
+  tasks:
+    - name: facts
+      novalite.compute.nova_host_facts:
+        hypervisors: "{{ args }}"
+"""
 
 
 def start_playbook(tmp, index, args, playbook=SERVER_PLAY, inventory=None):

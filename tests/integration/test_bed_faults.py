@@ -12,18 +12,10 @@ import time
 import pytest
 
 from conftest import BED_NETWORK, catalog
-from helpers import SERVER_PLAY, kill_playbook, run_playbook, server_result, start_playbook
+from helpers import FACTS_PLAY, SERVER_PLAY, kill_playbook, run_playbook, server_result, start_playbook
 from ansible_collections.novalite.compute.plugins.module_utils import instance_record as records
 from ansible_collections.novalite.compute.plugins.module_utils import libvirt_driver as driver
 
-FACTS_PLAY = """
-- hosts: localhost
-  gather_facts: false
-  tasks:
-    - name: facts
-      novalite.compute.nova_host_facts:
-        hypervisors: "{{ args }}"
-"""
 TIMEOUT = 20
 
 

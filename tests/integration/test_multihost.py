@@ -6,18 +6,10 @@ import collections
 import os
 
 from conftest import catalog
-from helpers import SERVER_PLAY, run_playbook, run_playbook_file, REPO
+from helpers import FACTS_PLAY, SERVER_PLAY, run_playbook, run_playbook_file, REPO
 from ansible_collections.novalite.compute.plugins.module_utils import libvirt_driver as driver
 
 SERVER = SERVER_PLAY
-FACTS_PLAY = """
-- hosts: localhost
-  gather_facts: false
-  tasks:
-    - name: facts
-      novalite.compute.nova_host_facts:
-        hypervisors: "{{ args }}"
-"""
 
 
 def boot(bed, tiny_image, name, hypervisors=None, **args):
