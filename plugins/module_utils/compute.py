@@ -58,6 +58,11 @@ class RescheduledException(Exception):
     """A build on one host failed in a way another host may not: try an alternate."""
 
 
+class RescheduledByPolicyException(RescheduledException):
+    """The claim found the server group's policy would break on this host (another run
+    placed a member there meanwhile). As in Nova, not counted as the host's failed build."""
+
+
 def utcnow():
     return datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
 
@@ -573,7 +578,8 @@ class ComputeAPI:
                          "created": utcnow()}
                 self.faults.append(dict(fault, server=instance["name"]))
                 instance["fault"] = fault
-                self._record_build(hv, failed=True)
+                if not isinstance(exc, RescheduledByPolicyException):
+                    self._record_build(hv, failed=True)
         instance.update(vm_state=records.ERROR, task_state=None, host=None)
         self.notifier.notify("compute.instance.create.error", hosts[-1] if hosts else "none",
                              notification_payload(instance, fault=instance.get("fault")), "ERROR")
@@ -737,11 +743,15 @@ class ComputeManager:
             if any(r.get("server_group") == group.name for r in facts["instances"]):
                 hosts.add(self.hv.name)
             group.hosts = sorted(hosts)
-        for filter_cls in (filters.CoreFilter, filters.RamFilter, filters.DiskFilter,
-                           filters.ServerGroupAntiAffinityFilter, filters.ServerGroupAffinityFilter):
+        for filter_cls in (filters.CoreFilter, filters.RamFilter, filters.DiskFilter):
             if not filter_cls().host_passes(state, spec):
                 raise RescheduledException("claim on %s refused by %s: the host's live usage leaves no room"
                                            % (self.hv.name, filter_cls.__name__))
+        for filter_cls in (filters.ServerGroupAntiAffinityFilter, filters.ServerGroupAffinityFilter):
+            if not filter_cls().host_passes(state, spec):
+                raise RescheduledByPolicyException("claim on %s refused by %s: the members now on the hosts "
+                                                   "break the group's policy here"
+                                                   % (self.hv.name, filter_cls.__name__))
         if driver.find_domain(self.hv.conn, instance["name"]) is not None:
             raise ComputeError("name: a domain named %r appeared on %s during the build"
                                % (instance["name"], self.hv.name))

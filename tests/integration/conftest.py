@@ -293,7 +293,9 @@ class Bed:
         return left
 
     def wipe(self, prefix):
-        """Remove every server named prefix* from the bed (after a failed test)."""
+        """Remove every server named prefix* from the bed, and set the hosts' failed_builds
+        back to 0 (a test that fails builds, on purpose or by losing a race, must not steer
+        the next test's placements through the BuildFailureWeigher)."""
         for index in range(1, len(self.hosts) + 1):
             try:
                 conn = self.conn(index)
@@ -301,6 +303,7 @@ class Bed:
                 continue  # a host a test stopped; the bed's tear-down removes it whole
             try:
                 remove_servers(conn, prefix, "nova_instances", BED_NETWORK["name"])
+                driver.update_host_record(conn, driver.find_pool(conn, "nova_instances"), failed_builds=0)
             finally:
                 conn.close()
 
