@@ -16,6 +16,7 @@ import glob
 import json
 import os
 import re
+import shlex
 import sys
 import time
 
@@ -131,17 +132,20 @@ def libvirt_start_breakdown(prefix):
     for host in hosts:
         out = bed.ssh(host, ["virt-admin", "daemon-log-outputs"], check=False).stdout
         previous[host["name"]] = out.split(":", 1)[1].strip() if ":" in out else ""
-        bed.ssh(host, ["sh", "-c", "rm -f %s && virt-admin daemon-log-filters '1:qemu.qemu_process 1:qemu.qemu_monitor 4:*'"
-                       " && virt-admin daemon-log-outputs '1:file:%s'" % (LIBVIRT_LOG, LIBVIRT_LOG)])
+        bed.ssh(host, ["rm", "-f", LIBVIRT_LOG])
+        bed.ssh(host, ["virt-admin", "daemon-log-filters", shlex.quote("1:qemu.qemu_process 1:qemu.qemu_monitor 4:*")])
+        bed.ssh(host, ["virt-admin", "daemon-log-outputs", shlex.quote("1:file:" + LIBVIRT_LOG)])
     try:
         common.playbook(PLAYBOOK, server_vars(prefix + "s"))
     finally:
         for host in hosts:
-            bed.ssh(host, ["virt-admin", "daemon-log-filters", ""], check=False)
-            bed.ssh(host, ["virt-admin", "daemon-log-outputs", previous[host["name"]] or "3:stderr"], check=False)
+            bed.ssh(host, ["virt-admin", "daemon-log-filters", shlex.quote("")], check=False)
+            bed.ssh(host, ["virt-admin", "daemon-log-outputs", shlex.quote(previous[host["name"]] or "3:stderr")],
+                    check=False)
         common.wipe(prefix)
     for host in hosts:
-        text = bed.ssh(host, ["sh", "-c", "cat %s; rm -f %s" % (LIBVIRT_LOG, LIBVIRT_LOG)], check=False).stdout
+        text = bed.ssh(host, ["cat", LIBVIRT_LOG], check=False).stdout
+        bed.ssh(host, ["rm", "-f", LIBVIRT_LOG], check=False)
         found = parse_start_log(text)
         if found:
             return dict(found, host=host["name"])
