@@ -391,6 +391,17 @@ def download_volume(conn, vol, limit=None):
     return b"".join(chunks)
 
 
+def refresh_pool(pool):
+    """Re-read the pool's directory, for files changed outside libvirt. libvirt refuses
+    while an upload or a volume build runs in the pool ("has asynchronous jobs running"):
+    then its own list, which holds every volume made through it, is used as it is."""
+    try:
+        pool.refresh(0)
+    except libvirt.libvirtError as exc:
+        if "asynchronous jobs" not in (exc.get_error_message() or ""):
+            raise
+
+
 def delete_volume(vol):
     try:
         vol.delete(0)
@@ -550,7 +561,7 @@ def cache_image(conn, instance_pool, path, fmt, checksum=None, timeout=600):
         except Exception:
             delete_volume(vol)
             raise
-        cache.refresh(0)
+        refresh_pool(cache)
         return vol.path(), True
 
 
@@ -561,7 +572,7 @@ def half_written_bases(conn, instance_pool_name, now=None, locked_too=False):
     cache = find_pool(conn, instance_pool_name + BASE_SUFFIX)
     if cache is None or not cache.isActive():
         return []
-    cache.refresh(0)
+    refresh_pool(cache)
     names = set(cache.listVolumes())
     found = []
     for name in sorted(names):
@@ -887,7 +898,7 @@ def destroy_domain(dom):
 
 def instance_volumes(pool, instance_uuid):
     """Volumes of one instance: every volume named `<uuid>.*` in the instance pool."""
-    pool.refresh(0)
+    refresh_pool(pool)
     prefix = instance_uuid + "."
     return [vol for vol in pool.listAllVolumes(0) if vol.name().startswith(prefix)]
 
@@ -910,7 +921,7 @@ def find_orphans(conn, pool_name=DEFAULT_POOL, now=None):
     locks = []
     for each in (pool, find_pool(conn, pool_name + BASE_SUFFIX)):
         if each is not None and each.isActive():
-            each.refresh(0)
+            refresh_pool(each)
             for vol in each.listAllVolumes(0):
                 if ".lock" in vol.name():
                     locks.append((each.name(), vol))

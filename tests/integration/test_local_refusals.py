@@ -34,7 +34,7 @@ def test_min_count_is_all_or_nothing(conn, local_hv, tiny_image):
 
     args.update(min_count=1, max_count=3, flavor="m1.tiny")
     made = run_playbook(SERVER, {"args": args}).task("server")
-    assert made.get("failed") is not True, made
+    assert made.get("failed") is not True, (made.get("msg"), made.get("faults"))
     assert [s["name"] for s in made["servers"]] == [hv.prefix + "batch-%d" % i for i in (1, 2, 3)]
     assert all(s["status"] == "ACTIVE" for s in made["servers"])
     assert len(set(s["addresses"][hv.network][0]["addr"] for s in made["servers"])) == 3

@@ -4,6 +4,7 @@ report and its purge, and a run killed mid-build that the next run completes."""
 import multiprocessing
 import os
 import tempfile
+import threading
 import time
 import uuid
 
@@ -248,3 +249,41 @@ def test_half_uploaded_base_is_uploaded_again(conn, local_hv, tiny_image):
     again, copied = driver.cache_image(conn, pool, tiny_image["root"], "qcow2")
     assert copied and again == path
     assert os.path.getsize(path) == os.path.getsize(tiny_image["root"])
+
+
+
+def test_volumes_listed_while_a_volume_is_built_in_the_pool(conn, local_hv):
+    """libvirt refuses to refresh a pool while it builds a volume in it; the builds of one
+    request make volumes in the same pool at once, and one build's listing (of its volumes,
+    of orphans) must not fail because another is making a volume."""
+    pool = driver.ensure_pool(conn, local_hv.pool_name, local_hv.pool_path)
+    instance_uuid = str(uuid.uuid4())
+    kept = driver.create_volume(pool, instance_uuid + ".disk", 1024 * 1024, "raw")
+    size = 256 * 1024 * 1024
+    source = driver.create_volume(pool, str(uuid.uuid4()) + ".disk", size, "raw")
+    driver.upload_volume(conn, source, b"\1" * size)
+    other = driver.connect("qemu:///system")
+    clone_xml = ("<volume><name>%s.disk</name><capacity unit='bytes'>%d</capacity>"
+                 "<target><format type='raw'/></target></volume>" % (uuid.uuid4(), size))
+    clone = threading.Thread(target=lambda: other.storagePoolLookupByName(local_hv.pool_name).createXMLFrom(
+        clone_xml, other.storageVolLookupByPath(source.path()), 0))
+    clone.start()
+    listed = None
+    try:
+        while clone.is_alive() and listed is None:
+            try:
+                pool.refresh(0)
+            except driver.libvirt.libvirtError as exc:
+                assert "asynchronous jobs" in exc.get_error_message()
+                # the pool is busy building the clone: the driver lists all the same
+                listed = ([v.name() for v in driver.instance_volumes(pool, instance_uuid)],
+                          [o["name"] for o in driver.find_orphans(conn, local_hv.pool_name)])
+    finally:
+        clone.join()
+        other.close()
+        for vol in pool.listAllVolumes(0):
+            if vol.name() != driver.BASE_SUFFIX:
+                driver.delete_volume(vol)
+    assert listed is not None, "the clone ended before the pool was seen busy"
+    assert listed[0] == [kept.name()]
+    assert kept.name() in listed[1]  # a volume of no domain, reported
