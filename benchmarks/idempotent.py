@@ -43,8 +43,8 @@ def main(argv=None):
             task = common.task_results(result, TASK)["results"][0]
             statuses = collections.Counter(s["status"] for s in task["servers"])
             if proc.returncode != 0 or task["changed"] or statuses != {"ACTIVE": args.count}:
-                raise RuntimeError("re-run %d: rc %s, changed %s, %s" % (run, proc.returncode, task["changed"],
-                                                                           dict(statuses)))
+                raise RuntimeError("re-run %d: rc %s, changed %s, %s"
+                                   % (run, proc.returncode, task["changed"], dict(statuses)))
             rerun.append(wall)
             wall, proc = common.timed([os.path.join(common.BIN, "ansible"), "-i", inventory, "nova_compute",
                                        "-m", "ping"])

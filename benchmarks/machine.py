@@ -63,15 +63,15 @@ def render(data):
     rows = [
         ("CPUs", "%s × %s" % (data["nproc"], data["cpu_model"])),
         ("memory", "%s GB" % data["memory_gb"]),
-        ("OS, kernel", "%s, Linux %s (%s; /dev/kvm %s)" % (data["os"], data["kernel"], data["virtualization"],
-                                                         "present" if data["kvm"] else "absent")),
+        ("OS, kernel", "%s, Linux %s (%s; /dev/kvm %s)"
+         % (data["os"], data["kernel"], data["virtualization"], "present" if data["kvm"] else "absent")),
         ("libvirt, QEMU (machine)", "%s; %s" % (data["libvirtd"], data["qemu"])),
         ("test bed hosts", "3 systemd-nspawn containers on this machine, Debian 12, libvirt %s, QEMU %s, "
                            "plain QEMU (TCG) guests, reached over %s; libvirt sees %s MB and %s CPUs each"
          % (bed.get("libvirt", "?"), bed.get("qemu", "?"), bed.get("transport", "?"),
             bed.get("memory_mb", "?"), bed.get("cpus", "?"))),
-        ("Python, ansible-core, libvirt-python", "%s, %s, %s" % (data["python"], data["ansible_core"],
-                                                                data.get("libvirt_python", "?"))),
+        ("Python, ansible-core, libvirt-python",
+         "%s, %s, %s" % (data["python"], data["ansible_core"], data.get("libvirt_python", "?"))),
         ("load average when measured", " ".join(str(x) for x in data["load"])),
     ]
     lines = ["## Machine", "", "| | |", "|---|---|"]

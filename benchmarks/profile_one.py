@@ -253,8 +253,8 @@ def render(data):
         bound = next((v for k, v in bounds.items() if name.startswith(k)), "")
         lines.append("| %s | %.3f (%.3f–%.3f) | %s |" % (name, fig["median"], fig["min"], fig["max"], bound))
     ping = data["ping"]
-    lines.append("| **total, traced** | **%.3f** (%.3f–%.3f) | |" % (data["wall"]["median"], data["wall"]["min"],
-                                                                 data["wall"]["max"]))
+    lines.append("| **total, traced** | **%.3f** (%.3f–%.3f) | |"
+                 % (data["wall"]["median"], data["wall"]["min"], data["wall"]["max"]))
     details = {}
     for run in data["runs"]:
         for key, value in run["details"].items():

@@ -251,7 +251,6 @@ def test_half_uploaded_base_is_uploaded_again(conn, local_hv, tiny_image):
     assert os.path.getsize(path) == os.path.getsize(tiny_image["root"])
 
 
-
 def test_volumes_listed_while_a_volume_is_built_in_the_pool(conn, local_hv):
     """libvirt refuses to refresh a pool while it builds a volume in it; the builds of one
     request make volumes in the same pool at once, and one build's listing (of its volumes,
