@@ -65,7 +65,7 @@ def test_stale_lock_is_broken_by_exactly_one_caller(conn, local_hv, round_no):
         log_path = os.path.join(tmp, "holders.log")
         start_at = time.time() + 1.5
         ctx = multiprocessing.get_context("spawn")
-        procs = [ctx.Process(target=_hold_lock, args=(local_hv.pool_name, log_path, start_at)) for _ in range(6)]
+        procs = [ctx.Process(target=_hold_lock, args=(local_hv.pool_name, log_path, start_at)) for _number in range(6)]
         for proc in procs:
             proc.start()
         for proc in procs:
