@@ -88,7 +88,7 @@ def lock_volumes(bed):
             for pool_name in ("nova_instances", "nova_instances" + driver.BASE_SUFFIX):
                 pool = driver.find_pool(conn, pool_name)
                 if pool is not None and pool.isActive():
-                    pool.refresh(0)
+                    driver.refresh_pool(pool)
                     names += [v.name() for v in pool.listAllVolumes(0) if ".lock" in v.name()]
             found[host["name"]] = sorted(names)
         finally:
