@@ -3,7 +3,9 @@
 """Nova's scheduler filters (nova.scheduler.filters), each host_passes(host_state, spec).
 
 RamFilter, DiskFilter and CoreFilter are the pre-placement ones Nova had
-before Train. Filters never change the host state.
+before Train. Filters never change the host state. host_passes() is Nova's
+test; filter_all() may use the figures HostState derives for it (its room
+for each resource), and the unit tests check both agree.
 """
 
 from __future__ import absolute_import, division, print_function
@@ -75,8 +77,7 @@ class RamFilter(BaseHostFilter):
 
     def filter_all(self, host_states, spec_obj):
         requested = spec_obj.memory_mb
-        return [h for h in host_states if h.total_usable_ram_mb >= requested and
-                h.total_usable_ram_mb * h.ram_allocation_ratio - (h.total_usable_ram_mb - h.free_ram_mb) >= requested]
+        return [h for h in host_states if h.ram_room_mb >= requested]     # both conditions at once
 
     def reason(self, spec_obj):
         return "less than %d MB RAM usable" % spec_obj.memory_mb
@@ -97,9 +98,7 @@ class DiskFilter(BaseHostFilter):
 
     def filter_all(self, host_states, spec_obj):
         requested = 1024 * (spec_obj.root_gb + spec_obj.ephemeral_gb) + spec_obj.swap
-        return [h for h in host_states if h.total_usable_disk_gb * 1024 >= requested and
-                h.total_usable_disk_gb * 1024 * h.disk_allocation_ratio
-                - (h.total_usable_disk_gb * 1024 - h.free_disk_mb) >= requested]
+        return [h for h in host_states if h.disk_room_mb >= requested]
 
     def reason(self, spec_obj):
         return "less than %d MB disk usable" % (
@@ -123,8 +122,7 @@ class CoreFilter(BaseHostFilter):
 
     def filter_all(self, host_states, spec_obj):
         requested = spec_obj.vcpus
-        return [h for h in host_states if not h.vcpus_total or (
-            requested <= h.vcpus_total and h.vcpus_total * h.cpu_allocation_ratio - h.vcpus_used >= requested)]
+        return [h for h in host_states if h.vcpu_room >= requested]
 
     def reason(self, spec_obj):
         return "fewer than %d vCPUs usable" % spec_obj.vcpus

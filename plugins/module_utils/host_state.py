@@ -58,6 +58,7 @@ def _number(field, value, cast):
 
 _TRIPLETS = {}
 _AGGREGATES = {}
+_METADATA_KEYS = {}
 
 
 def _shared_aggregate(data):
@@ -65,6 +66,12 @@ def _shared_aggregate(data):
     aggregate = Aggregate(data.get("name"), data.get("metadata"))
     key = (aggregate.name, tuple(sorted(aggregate.metadata.items())))
     return _AGGREGATES.setdefault(key, aggregate)
+
+
+def _shared_metadata_keys(aggregates):
+    """The frozenset of the metadata keys of aggregates, one object for equal sets."""
+    keys = frozenset(key for aggregate in aggregates for key in aggregate.metadata)
+    return _METADATA_KEYS.setdefault(keys, keys)
 
 
 def _shared_triplets(supported_instances):
@@ -103,6 +110,14 @@ class HostState:
 
     so a filter admits a request when used + requested <= total * ratio
     (used including reserved). A down host (facts None) has all figures 0.
+
+    Derived figures, kept current by consume_instance (the way usage changes):
+
+      ram_room_mb, disk_room_mb, vcpu_room  the largest request RamFilter,
+                           DiskFilter and CoreFilter admit (see filters.py)
+      free_vcpus           vcpus_total * cpu_allocation_ratio - vcpus_used
+      metadata_keys        the keys of the aggregates' metadata (a frozenset
+                           shared by hosts with the same keys)
     """
 
     def __init__(self, host, nodename=None, hypervisor_type=None, hypervisor_version=0, virt_type=None,
@@ -120,7 +135,8 @@ class HostState:
         self.virt_type = virt_type
         self.cpu_arch = cpu_arch
         self.availability_zone = availability_zone or "nova"
-        self.aggregates = [a if isinstance(a, Aggregate) else _shared_aggregate(a) for a in (aggregates or ())]
+        self.aggregates = tuple(a if isinstance(a, Aggregate) else _shared_aggregate(a) for a in (aggregates or ()))
+        self.metadata_keys = _shared_metadata_keys(self.aggregates)
         self.cpu_allocation_ratio = _number("cpu_allocation_ratio", cpu_allocation_ratio, float)
         self.ram_allocation_ratio = _number("ram_allocation_ratio", ram_allocation_ratio, float)
         self.disk_allocation_ratio = _number("disk_allocation_ratio", disk_allocation_ratio, float)
@@ -147,6 +163,7 @@ class HostState:
         if supported_instances is None:
             supported_instances = _supported_instances(cpu_arch, virt_type)
         self.supported_instances = _shared_triplets(supported_instances)
+        self._update_rooms()
 
         self.instances = {}
         self._group_counts = {}
@@ -199,10 +216,20 @@ class HostState:
     def reserved(self):
         return dict((key, getattr(self, key)) for key in RESERVED_OPTIONS)
 
-    @property
-    def free_vcpus(self):
-        """vcpus_total * cpu_allocation_ratio - vcpus_used (CPUWeigher's figure)."""
-        return self.vcpus_total * self.cpu_allocation_ratio - self.vcpus_used
+    def _update_rooms(self):
+        """The derived figures of the usage (the class docstring lists them).
+
+        RamFilter admits a request when total >= requested and
+        total * ratio - used >= requested, that is when requested <= the
+        smaller of the two: its room. Likewise DiskFilter and CoreFilter
+        (no vCPU count: Nova's fail-safe admits any request)."""
+        ram = self.total_usable_ram_mb
+        self.ram_room_mb = min(ram, ram * self.ram_allocation_ratio - (ram - self.free_ram_mb))
+        disk = self.total_usable_disk_gb * 1024
+        self.disk_room_mb = min(disk, disk * self.disk_allocation_ratio - (disk - self.free_disk_mb))
+        vcpus = self.vcpus_total
+        self.free_vcpus = vcpus * self.cpu_allocation_ratio - self.vcpus_used
+        self.vcpu_room = min(vcpus, self.free_vcpus) if vcpus else float("inf")
 
     @property
     def instance_names(self):
@@ -258,6 +285,7 @@ class HostState:
         self.free_ram_mb -= flavor.ram
         self.disk_mb_used += flavor.total_disk_mb
         self.free_disk_mb -= flavor.total_disk_mb
+        self._update_rooms()
         self._add_instance(instance)
         return instance
 

@@ -20,7 +20,8 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 import random
-from operator import attrgetter
+from itertools import filterfalse, islice
+from operator import attrgetter, lt
 
 from ansible_collections.novalite.compute.plugins.module_utils import filters as filters_mod
 from ansible_collections.novalite.compute.plugins.module_utils.request_spec import RequestSpec
@@ -137,7 +138,7 @@ class _FilterReport:
             eliminated = []
         else:
             kept = set(passed)      # host states hash and compare by identity
-            eliminated = [h.host for h in before if h not in kept]
+            eliminated = [h.host for h in filterfalse(kept.__contains__, before)]
         if index == 0:
             entry["hosts_before"] = len(before)
             entry["hosts_after"] = len(passed)
@@ -206,8 +207,10 @@ def select_destinations(host_states, spec, config=None, rng=None):
     config = config or SchedulerConfig()
     if not isinstance(spec, RequestSpec):
         raise ValueError("spec: must be a RequestSpec")
-    hosts = sorted(host_states, key=attrgetter("host"))
-    if len(set(map(attrgetter("host"), hosts))) != len(hosts):
+    hosts = list(host_states)
+    names = [host.host for host in hosts]
+    if not all(map(lt, names, islice(names, 1, None))):     # not already in name order, without repeats
+        hosts.sort(key=attrgetter("host"))
         for first, second in zip(hosts, hosts[1:]):
             if first.host == second.host:
                 raise ValueError("host_states: host %r appears twice" % first.host)

@@ -111,10 +111,6 @@ class CPUWeigher(BaseHostWeigher):
     minval = 0
     attribute = "free_vcpus"
 
-    def weigh_objects(self, host_states, spec_obj):
-        # HostState.free_vcpus in one pass
-        return self._clamp([h.vcpus_total * h.cpu_allocation_ratio - h.vcpus_used for h in host_states])
-
 
 class DiskWeigher(BaseHostWeigher):
     """free_disk_mb."""

@@ -41,7 +41,9 @@ __metaclass__ = type
 
 import heapq
 from bisect import bisect_left, insort
-from itertools import chain, islice
+from itertools import chain, compress, count, islice, repeat
+from math import isfinite
+from operator import ne
 
 # Walk at most this many hosts (plus the number wanted, plus one in 64 of the
 # candidates: a rebuild costs about as much as walking a tenth of them) before
@@ -105,37 +107,49 @@ class SortedList:
 
 
 class _Term:
-    """One weigher's part: raw figures by host position, multipliers (one number,
-    or one per host where aggregate metadata overrides the option)."""
+    """One weigher's part: raw figures by host position, and multipliers: one
+    number, and overrides {position: multiplier} for the hosts whose aggregate
+    metadata gives the option another value."""
 
     def __init__(self, weigher, hosts, spec_obj, overridden_at):
         self.weigher = weigher
         self.raw = weigher.weigh_objects(hosts, spec_obj)
         self.low = None if weigher.minval is None else float(weigher.minval)
         self.high = None if weigher.maxval is None else float(weigher.maxval)
-        self.multiplier = None
-        self.multipliers = None
+        self.overrides = {}
         if overridden_at:
             # weight_multiplier() of the hosts an aggregate overrides the option
             # for (it depends on the host's aggregates only); the others all
             # have the option's own value.
-            other = next((p for p in range(len(hosts)) if p not in overridden_at), None)
-            default = None if other is None else weigher.weight_multiplier(hosts[other])
-            self.multipliers = [default] * len(hosts)
             by_aggregates = {}
-            for position in overridden_at:
-                key = tuple(hosts[position].aggregates)
+            for position in sorted(overridden_at):
+                key = hosts[position].aggregates
                 if key not in by_aggregates:
                     by_aggregates[key] = weigher.weight_multiplier(hosts[position])
-                self.multipliers[position] = by_aggregates[key]
+                self.overrides[position] = by_aggregates[key]
+            other = next((p for p in range(len(hosts)) if p not in overridden_at), None)
+            self.multiplier = self.overrides[0] if other is None else weigher.weight_multiplier(hosts[other])
+            self.overrides = dict((p, m) for p, m in self.overrides.items() if m != self.multiplier)
         else:
             self.multiplier = weigher.weight_multiplier(hosts[0])
+        # Every multiplier finite: multiplier * 0.0 is then a zero.
+        self.finite = all(map(isfinite, chain([self.multiplier], self.overrides.values())))
         self.size = None        # the largest multiplier's size, once tracking
         self.sorted_raw = None
 
+    def multiplier_at(self, position):
+        return self.overrides.get(position, self.multiplier)
+
+    def mostly_at(self, value):
+        """True when over three quarters of the raw figures equal value (tried
+        on the first 64 before all of them)."""
+        raw = self.raw
+        sample = raw[:64]
+        return 4 * sample.count(value) > 3 * len(sample) and 4 * raw.count(value) > 3 * len(raw)
+
     def track(self, positions):
         """Keep the figures of positions sorted from now on (for low and high)."""
-        self.size = abs(self.multiplier) if self.multipliers is None else max(map(abs, self.multipliers))
+        self.size = max(map(abs, chain([self.multiplier], self.overrides.values())))
         if self.low is None or self.high is None:
             self.sorted_raw = SortedList([self.raw[p] for p in positions])
 
@@ -198,43 +212,51 @@ class HostWeights:
                 if (overridden_at or weigher.multiplier != 0) and weigher.applies_to(spec_obj):
                     self.terms.append(_Term(weigher, self.hosts, spec_obj, overridden_at))
             self._bounds = [term.bounds(term.raw) for term in self.terms]
-            self.scores = self._score_all(range(self.count))
+            self.scores = self._score_all()
 
     def __len__(self):
         return self.count
 
     def _overridden(self, options):
         """{option: set(positions of the hosts an aggregate of which sets it)}."""
+        keys = [host.metadata_keys for host in self.hosts]
+        # Hosts alike share one metadata_keys object: decide once per distinct set.
+        found = dict((key_set, key_set & options) for key_set in set(keys) if not key_set.isdisjoint(options))
         overridden = {}
-        for position, key in [(p, key) for p, host in enumerate(self.hosts) for aggregate in host.aggregates
-                              for key in aggregate.metadata if key in options]:
-            overridden.setdefault(key, set()).add(position)
+        for position in compress(count(), map(found.__contains__, keys)):
+            for option in found[keys[position]]:
+                overridden.setdefault(option, set()).add(position)
         return overridden
 
     # ------------------------------------------------------------ weights
-    def _score_all(self, positions):
-        """[weight] of the hosts at positions (ascending) under self._bounds, term by
-        term in the weighers' order, as weigh_hosts adds them."""
-        totals = [0.0] * len(positions)
-        whole = len(positions) == len(self.hosts)       # positions is range(len(self.hosts))
+    def _score_all(self):
+        """[weight] of every host under self._bounds, term by term in the
+        weighers' order, as weigh_hosts adds them."""
+        totals = [0.0] * len(self.hosts)
         for term, (low, span) in zip(self.terms, self._bounds):
             if not span:
                 continue
-            raw = term.raw if whole else [term.raw[p] for p in positions]
-            if term.multipliers is None:
-                multiplier = term.multiplier
-                totals = [t + multiplier * ((r - low) / span) for t, r in zip(totals, raw)]
-            else:
-                multipliers = term.multipliers if whole else [term.multipliers[p] for p in positions]
-                totals = [t + m * ((r - low) / span) for t, m, r in zip(totals, multipliers, raw)]
+            raw = term.raw
+            if term.finite and term.mostly_at(low):
+                # A figure at the low adds multiplier * 0.0, which leaves the total
+                # as it is: where most are there (failed builds, group members), add
+                # to the others only.
+                for position in compress(count(), map(ne, raw, repeat(low))):
+                    totals[position] = totals[position] + term.multiplier_at(position) * (
+                        (raw[position] - low) / span)
+                continue
+            multiplier = term.multiplier
+            before = totals
+            totals = [t + multiplier * ((r - low) / span) for t, r in zip(before, raw)]
+            for position, multiplier in term.overrides.items():
+                totals[position] = before[position] + multiplier * ((raw[position] - low) / span)
         return totals
 
     def _score_one(self, position, bounds):
         total = 0.0
         for term, (low, span) in zip(self.terms, bounds):
             if span:
-                multiplier = term.multiplier if term.multipliers is None else term.multipliers[position]
-                total = total + multiplier * ((term.raw[position] - low) / span)
+                total = total + term.multiplier_at(position) * ((term.raw[position] - low) / span)
         return total
 
     def best(self, count):
@@ -335,5 +357,5 @@ class HostWeights:
         self._bounds = bounds
         # Every position in one pass (those no longer candidates too: cheaper
         # than picking the others out), then the candidates in order.
-        scores = self.scores = self._score_all(range(len(self.hosts)))
+        scores = self.scores = self._score_all()
         self._order = SortedList([(-scores[p], p) for p, alive in enumerate(self.alive) if alive])

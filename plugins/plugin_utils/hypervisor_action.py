@@ -50,8 +50,8 @@ class HypervisorsAction(ActionBase):
         from_inventory = not args.get("hypervisors") and bool(hosts)
         if from_inventory:
             hostvars = task_vars.get("hostvars", {})
-            args["hypervisors"] = hypervisors_from_inventory(
-                hosts, lambda name: dict((k, hostvars[name].get(k)) for k in hostvars[name]))
+            # Only the variables read are templated (not every variable of the host).
+            args["hypervisors"] = hypervisors_from_inventory(hosts, hostvars.__getitem__)
         module = self._task.resolved_action or self._task.action
         result.update(self._execute_module(module_name=module, module_args=args, task_vars=task_vars))
         if from_inventory and result.get("failed") and isinstance(result.get("msg"), str):

@@ -56,7 +56,8 @@ def hypervisors_from_inventory(group_hosts, hostvars_of):
         hostvars = hostvars_of(name)
         hv = {"name": name, "uri": libvirt_uri(name, hostvars)}
         for option, variable in HOST_VARIABLES.items():
-            if hostvars.get(variable) is not None:
-                hv[option] = hostvars[variable]
+            value = hostvars.get(variable)
+            if value is not None:
+                hv[option] = value
         hypervisors.append(hv)
     return hypervisors

@@ -136,3 +136,34 @@ def test_copy_is_independent():
     assert list(hs.instances) == ["u1"] and hs.num_instances == 1
     assert hs.count_group_members(ServerGroup("g", "affinity")) == 0
     assert other.num_instances == 2
+
+
+def rooms(hs):
+    return (hs.ram_room_mb, hs.disk_room_mb, hs.vcpu_room, hs.free_vcpus)
+
+
+def test_rooms_are_the_largest_requests_the_resource_filters_admit_and_follow_consumption():
+    hs = HostState.from_facts(facts(), {"name": "h1", "ram_allocation_ratio": 1.5, "disk_allocation_ratio": 0.5,
+                                        "cpu_allocation_ratio": 2.0})
+    # RAM: 16384 * 1.5 - (512 + 2048) exceeds the total, so the total bounds it;
+    # disk: 102400 * 0.5 - 10240 is below the total; vCPUs: 8 * 2.0 - 3 exceeds 8.
+    assert rooms(hs) == (16384, 102400 * 0.5 - 10240, 8, 13.0)
+    hs.consume_instance(Flavor("f", 6, 15000, 30))
+    assert rooms(hs) == (16384 * 1.5 - (512 + 2048 + 15000), 102400 * 0.5 - 40960, 7.0, 7.0)
+    copy = hs.copy()
+    copy.consume_instance(Flavor("f", 1, 1000, 1))
+    assert rooms(copy) == (16384 * 1.5 - (512 + 2048 + 16000), 102400 * 0.5 - 41984, 6.0, 6.0)
+    assert rooms(hs)[0] == 16384 * 1.5 - (512 + 2048 + 15000)
+
+
+def test_no_vcpu_count_admits_any_vcpu_request():
+    hs = HostState("h1", vcpus=0)
+    assert hs.vcpu_room == float("inf")
+
+
+def test_hosts_with_the_same_aggregate_keys_share_one_set():
+    first = HostState("h1", aggregates=[{"name": "a", "metadata": {"ssd": "true", "tier": "1"}}])
+    second = HostState("h2", aggregates=[{"name": "b", "metadata": {"tier": "2"}},
+                                         {"name": "c", "metadata": {"ssd": "false"}}])
+    assert first.metadata_keys == frozenset(["ssd", "tier"]) and first.metadata_keys is second.metadata_keys
+    assert HostState("h3").metadata_keys == frozenset()
