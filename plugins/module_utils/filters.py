@@ -330,22 +330,23 @@ class ImagePropertiesFilter(BaseHostFilter):
         # _supports in one pass: the capabilities are decided once per distinct
         # object (HostState shares equal ones, so most hosts have the first
         # host's), the version once per version.
-        image = spec_obj.image
         host_states = list(host_states)
         if not host_states:
             return []
         common = host_states[0].supported_instances
-        verdicts = {id(common): self._capable(wanted, common)}
-        for host in [h for h in host_states if h.supported_instances is not common]:
-            key = id(host.supported_instances)
+        verdicts = {}
+
+        def capable(triplets):
+            key = id(triplets)
             if key not in verdicts:
-                verdicts[key] = self._capable(wanted, host.supported_instances)
-        common_ok = verdicts[id(common)]
-        if len(verdicts) == 1:
-            passed = host_states if common_ok else []
+                verdicts[key] = self._capable(wanted, triplets)
+            return verdicts[key]
+        if capable(common):
+            passed = [h for h in host_states if h.supported_instances is common or capable(h.supported_instances)]
         else:
-            passed = [host for host in host_states if (
-                common_ok if host.supported_instances is common else verdicts[id(host.supported_instances)])]
+            passed = [h for h in host_states
+                      if h.supported_instances is not common and capable(h.supported_instances)]
+        image = spec_obj.image
         if image.get("img_hv_requested_version"):
             versions = set(host.hypervisor_version for host in passed)
             version_ok = dict((version, self._version_ok(version, image)) for version in versions)
