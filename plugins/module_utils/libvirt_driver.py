@@ -287,7 +287,12 @@ def find_domain(conn, name):
 
 # ------------------------------------------------------------------------- storage
 def ensure_pool(conn, name=DEFAULT_POOL, path=DEFAULT_POOL_PATH):
-    """A started, autostarted directory pool; created when missing."""
+    """A started, autostarted directory pool; created when missing.
+
+    Runs racing to make the same pool all get it: a step another run took first
+    (libvirt: pool already exists, already active) is not an error, and each run
+    builds the directory before starting the pool (building a directory pool
+    keeps a directory that exists), so none starts it before it has one."""
     try:
         pool = conn.storagePoolLookupByName(name)
     except libvirt.libvirtError:
@@ -297,11 +302,19 @@ def ensure_pool(conn, name=DEFAULT_POOL, path=DEFAULT_POOL_PATH):
         ET.SubElement(target, "path").text = path
         perms = ET.SubElement(target, "permissions")
         ET.SubElement(perms, "mode").text = "0700"
-        pool = conn.storagePoolDefineXML(_xml(pool_el), 0)
-        pool.build(0)
-        pool.setAutostart(1)
+        try:
+            pool = conn.storagePoolDefineXML(_xml(pool_el), 0)
+        except libvirt.libvirtError:
+            pool = conn.storagePoolLookupByName(name)      # defined by another run meanwhile
+        else:
+            pool.setAutostart(1)
     if not pool.isActive():
-        pool.create(0)
+        try:
+            pool.build(0)
+            pool.create(0)
+        except libvirt.libvirtError:
+            if not pool.isActive():     # else started by another run meanwhile
+                raise
     return pool
 
 

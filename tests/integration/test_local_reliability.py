@@ -10,7 +10,7 @@ import uuid
 
 import pytest
 
-from conftest import catalog
+from conftest import LocalHypervisor, catalog
 from helpers import SERVER_PLAY, kill_playbook, run_playbook, server_result, start_playbook
 from ansible_collections.novalite.compute.plugins.module_utils import instance_record as records
 from ansible_collections.novalite.compute.plugins.module_utils import libvirt_driver as driver
@@ -53,6 +53,43 @@ def _holders_overlap(lines):
         if inside > 1:
             return True
     return False
+
+
+def _make_pool(name, path, start_at, results):
+    conn = driver.connect("qemu:///system")
+    time.sleep(max(0.0, start_at - time.time()))
+    try:
+        results.put(("active" if driver.ensure_pool(conn, name, path).isActive() else "inactive", None))
+    except Exception as exc:  # pylint: disable=broad-except
+        results.put(("error", str(exc)))
+    conn.close()
+
+
+@pytest.mark.parametrize("round_no", range(3))
+def test_racing_runs_all_get_the_pool_they_make(conn, round_no):
+    """Six processes make the same missing pool at the same instant (racing nova_server runs
+    on a new host): each gets it started, none fails on a step another took first."""
+    racers = 6
+    made = LocalHypervisor(conn, "p%s" % uuid.uuid4().hex[:9], 0)
+    results = multiprocessing.Queue()
+    start_at = time.time() + 1.0
+    procs = [multiprocessing.Process(target=_make_pool, args=(made.pool_name, made.pool_path, start_at, results))
+             for dummy in range(racers)]
+    try:
+        for proc in procs:
+            proc.start()
+        outcomes = [results.get(timeout=60) for dummy in range(racers)]
+        for proc in procs:
+            proc.join(30)
+        assert outcomes == [("active", None)] * racers, (round_no, outcomes)
+        pool = conn.storagePoolLookupByName(made.pool_name)
+        assert pool.isActive() and pool.autostart() and os.path.isdir(made.pool_path)
+    finally:
+        for proc in procs:
+            if proc.is_alive():
+                proc.kill()
+        made.teardown()
+    assert driver.find_pool(conn, made.pool_name) is None and not os.path.exists(made.pool_path)
 
 
 @pytest.mark.parametrize("round_no", range(3))
