@@ -208,8 +208,8 @@ def select_destinations(host_states, spec, config=None, rng=None):
     if not isinstance(spec, RequestSpec):
         raise ValueError("spec: must be a RequestSpec")
     hosts = list(host_states)
-    names = [host.host for host in hosts]
-    if not all(map(lt, names, islice(names, 1, None))):     # not already in name order, without repeats
+    host_names = [host.host for host in hosts]
+    if not all(map(lt, host_names, islice(host_names, 1, None))):     # not in name order, or a name repeats
         hosts.sort(key=attrgetter("host"))
         for first, second in zip(hosts, hosts[1:]):
             if first.host == second.host:

@@ -122,7 +122,7 @@ class _Term:
             # for (it depends on the host's aggregates only); the others all
             # have the option's own value.
             by_aggregates = {}
-            for position in sorted(overridden_at):
+            for position in overridden_at:
                 key = hosts[position].aggregates
                 if key not in by_aggregates:
                     by_aggregates[key] = weigher.weight_multiplier(hosts[position])
