@@ -139,8 +139,8 @@ def section(data):
                % (data["command"], data["started"], data["duration_s"]))
     out.append("")
     out.append("**Machine**: %s, %s CPUs (%s guest), %s RAM, %s, kernel %s. Collection engine on Python %s; "
-               "Nova %s on Python %s. Load average %s before, %s after: other sessions ran tests on "
-               "the same 2 CPUs at the same time, so every figure is the median of several runs taken in "
+               "Nova %s on Python %s. Load average %s before, %s after. The machine may be shared with other "
+               "work, so every figure is the median of several runs taken in "
                "%d rounds of %d engine runs then one Nova run (both sides through the same spells of load), "
                "and CPU time of the thread is given beside wall time."
                % (m["cpu"], m["nproc"], m["hypervisor"] or "no", m["memory"], m["os"], m["kernel"],
@@ -244,10 +244,13 @@ def section(data):
     out.append("**What bounds each figure.**")
     out.append("")
     out.append("- Engine, first decision (the 1-instance rows, and T(1) in every request): one pass of each "
-               "filter and weigher over every host in pure Python (attribute reads, one comprehension per "
-               "filter and per weigher), then the best few by `heapq.nlargest`. It grows linearly with the "
-               "hosts, and faster than linearly from 1,000 to 10,000 hosts where the host objects no longer "
-               "fit the CPU caches. Exact: every host is read.")
+               "filter and weigher over every host in pure Python (one comprehension per filter, comparing the "
+               "room HostState keeps current for each resource; one per weigher's figures; the weigher terms "
+               "added up to three a pass), then the best few by `heapq.nlargest`: about 1 microsecond per "
+               "host. It grows linearly with the hosts, and faster than linearly from 1,000 to 10,000 hosts "
+               "where the host objects no longer fit the CPU caches. Each timed run follows a `gc.collect()`, "
+               "which also leaves the host objects out of the caches: the spread between rounds in the raw "
+               "numbers is mostly that. Exact: every host is read.")
     out.append("- Engine, later instances: the filters run again only on the hosts whose state changed (the one "
                "just chosen, and hosts holding a uuid involved); each weigher's figures are kept sorted (its "
                "min and max in O(log n)) and the hosts sorted by weight; a changed host is weighed again and "
