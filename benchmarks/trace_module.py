@@ -75,7 +75,8 @@ def _dump():
     folder = os.environ.get("NOVALITE_BENCH_TRACE_DIR")
     if not folder:
         return
-    data = {"pid": os.getpid(), "argv": sys.argv, "exec_start": _process_start(), "tracer_start": TRACER_START,
+    data = {"pid": os.getpid(), "wrapper": os.environ.get("NOVALITE_BENCH_WRAPPER"), "argv": sys.argv,
+            "exec_start": _process_start(), "tracer_start": TRACER_START,
             "exit": time.time(), "marks": MARKS, "events": EVENTS}
     with open(os.path.join(folder, "trace-%d.json" % os.getpid()), "w") as handle:
         json.dump(data, handle)
