@@ -251,7 +251,7 @@ class ComputeAPI:
 
     def __init__(self, catalogs, scheduler_config, project_id="default", quotas=None,
                  notifier=None, check_mode=False, wait=True, timeout=180,
-                 connect_timeout=30):
+                 connect_timeout=30, open_url=None):
         self.catalogs = catalogs
         self.scheduler_config = scheduler_config
         self.project_id = project_id
@@ -261,6 +261,7 @@ class ComputeAPI:
         self.wait = wait
         self.timeout = timeout
         self.connect_timeout = connect_timeout
+        self.open_url = open_url
         # Pools are made (when missing) only once the request has passed every check: see _prepare_pools.
         self.hypervisors = dict((name, Hypervisor(config))
                                 for name, config in sorted(catalogs["hypervisors"].items()))
@@ -1008,10 +1009,10 @@ def server_view(record, hv=None):
     }
 
 
-def prepare_request_images(request, catalogs):
+def prepare_request_images(request, catalogs, open_url=None):
     """Local files, checksums and sizes of the image (and its kernel/ramdisk) of a request."""
     image = request["image"]
-    path = images.local_file(image)
+    path = images.local_file(image, open_url=open_url)
     request["image_file"] = path
     request["image_checksum"] = image.get("checksum") or images.sha256_of(path)
     request["image_size"] = images.virtual_size(path, image["disk_format"])
@@ -1028,7 +1029,7 @@ def prepare_request_images(request, catalogs):
     for key, field in (("kernel_id", "kernel"), ("ramdisk_id", "initrd")):
         if image.get(key):
             part = catalogs["images"][image[key]]
-            part_path = images.local_file(part)
+            part_path = images.local_file(part, open_url=open_url)
             request[field + "_file"] = part_path
             request[field + "_checksum"] = part.get("checksum") or images.sha256_of(part_path)
     return request

@@ -12,11 +12,6 @@ import shutil
 import struct
 import tempfile
 
-try:
-    from urllib.request import urlopen
-except ImportError:  # pragma: no cover - Python 2
-    from urllib2 import urlopen
-
 QCOW2_MAGIC = b"QFI\xfb"
 GIB = 1024 ** 3
 
@@ -44,12 +39,10 @@ def sha256_of(path):
     return digest.hexdigest()
 
 
-def local_file(image, cache_dir=None):
+def local_file(image, cache_dir=None, open_url=None):
     """A local path holding the image's bytes, downloading a URL image once into a cache.
 
-    The download is the standard library's urlopen (certificates verified, proxies from the
-    environment): with ansible.module_utils.urls in the modules' AnsiballZ payload, building it
-    took 0.06 s more on every run (measured here), for options no image entry has.
+    `open_url` is ansible.module_utils.urls.open_url (passed in, so this stays testable).
     """
     if image.get("file"):
         return image["file"]
@@ -59,14 +52,13 @@ def local_file(image, cache_dir=None):
     target = os.path.join(cache_dir, hashlib.sha256(image["url"].encode("utf-8")).hexdigest())
     if os.path.exists(target):
         return target
+    if open_url is None:
+        raise ImageError("image %s: no way to download %s" % (image["name"], image["url"]))
     handle, partial = tempfile.mkstemp(dir=cache_dir, suffix=".part")
     try:
         with os.fdopen(handle, "wb") as out:
-            response = urlopen(image["url"], timeout=60)
-            try:
-                shutil.copyfileobj(response, out, 1 << 20)
-            finally:
-                response.close()
+            response = open_url(image["url"], timeout=60)
+            shutil.copyfileobj(response, out, 1 << 20)
         if image.get("checksum") and sha256_of(partial) != image["checksum"]:
             raise ImageError("image %s: the sha256 of %s does not match checksum" % (image["name"], image["url"]))
         os.rename(partial, target)

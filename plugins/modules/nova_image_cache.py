@@ -62,6 +62,7 @@ unreachable:
 """
 
 from ansible.module_utils.basic import AnsibleModule, missing_required_lib
+from ansible.module_utils.urls import open_url
 
 from ansible_collections.novalite.compute.plugins.module_utils import compute
 from ansible_collections.novalite.compute.plugins.module_utils import images as image_files
@@ -88,7 +89,7 @@ def main():
             parts = [name] + [image[key] for key in ("kernel_id", "ramdisk_id") if image.get(key)]
             for part in parts:
                 entry = catalogs["images"][part]
-                path = image_files.local_file(entry)
+                path = image_files.local_file(entry, open_url=open_url)
                 files[part] = (path, entry.get("checksum") or image_files.sha256_of(path))
         result = compute.cache_images(catalogs["hypervisors"], files, p["connect_timeout"], module.check_mode)
     except (validation.InvalidRequest, image_files.ImageError, driver.DriverError) as exc:

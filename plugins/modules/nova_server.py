@@ -343,6 +343,13 @@ from ansible_collections.novalite.compute.plugins.module_utils.common import (
     HYPERVISORS_ARGUMENT_SPEC, scheduler_config)
 
 
+def open_url(url, **kwargs):
+    """ansible.module_utils.urls.open_url, imported when an image is downloaded: importing it (and
+    the TLS and cryptography modules it pulls in) is a fifth of the module's start-up."""
+    from ansible.module_utils.urls import open_url as urls_open_url
+    return urls_open_url(url, **kwargs)
+
+
 def argument_spec():
     spec = dict(
         name=dict(type="str", required=True),
@@ -400,11 +407,12 @@ def main():
         api = compute.ComputeAPI(
             catalogs, scheduler_config(params["scheduler"]), project_id=params["project"],
             quotas=params["quotas"], notifier=notifier, check_mode=module.check_mode,
-            wait=params["wait"], timeout=params["timeout"], connect_timeout=params["connect_timeout"])
+            wait=params["wait"], timeout=params["timeout"], connect_timeout=params["connect_timeout"],
+            open_url=open_url)
         if params["state"] == "absent":
             result = api.delete(request)
         else:
-            compute.prepare_request_images(request, catalogs)
+            compute.prepare_request_images(request, catalogs, open_url=open_url)
             result = api.create(request)
     except (validation.InvalidRequest, images.ImageError) as exc:
         module.fail_json(msg=str(exc), notifications=notifier.events)
