@@ -267,8 +267,8 @@ def section(data):
                "for each of the 13 weighers, the weight handler builds its debug dictionaries (formatted "
                "strings per host and weigher) even when debug logging is off, and the filter handler lists "
                "every passing host. Linear in the hosts, the same for every instance.")
-    out.append("- Both: wall time on a shared, loaded 2-CPU guest (see load averages); CPU time is less "
-               "disturbed by the other sessions but still shares caches. Raw figures below.")
+    out.append("- Both: wall time on a 2-CPU guest that may be shared (see the load averages); the thread's CPU "
+               "time is less disturbed by other work but still shares caches. Raw figures below.")
     out.append("")
     out.append("**Raw numbers** (every run; engine: ms per request; Nova: ms per decision, mean over the "
                "decisions of that run):")
