@@ -304,8 +304,10 @@ def ensure_pool(conn, name=DEFAULT_POOL, path=DEFAULT_POOL_PATH):
         ET.SubElement(perms, "mode").text = "0700"
         try:
             pool = conn.storagePoolDefineXML(_xml(pool_el), 0)
-        except libvirt.libvirtError:
-            pool = conn.storagePoolLookupByName(name)      # defined by another run meanwhile
+        except libvirt.libvirtError as exc:
+            pool = find_pool(conn, name)        # defined by another run meanwhile
+            if pool is None:                    # no: libvirt refused it (say, another pool has the path)
+                raise exc
         else:
             pool.setAutostart(1)
     if not pool.isActive():

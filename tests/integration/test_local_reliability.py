@@ -92,6 +92,27 @@ def test_racing_runs_all_get_the_pool_they_make(conn, round_no):
     assert driver.find_pool(conn, made.pool_name) is None and not os.path.exists(made.pool_path)
 
 
+def test_pool_libvirt_refuses_fails_with_libvirts_reason(conn):
+    """A pool libvirt will not define (its directory is another pool's) fails with libvirt's
+    reason, which names that pool, not with 'pool not found' from the lookup after it."""
+    holder = LocalHypervisor(conn, "p%s" % uuid.uuid4().hex[:9], 0)
+    refused = "p%s" % uuid.uuid4().hex[:9]
+    try:
+        driver.ensure_pool(conn, holder.pool_name, holder.pool_path)
+        with pytest.raises(driver.libvirt.libvirtError) as caught:
+            driver.ensure_pool(conn, refused, holder.pool_path)
+        assert holder.pool_name in str(caught.value) and "not found" not in str(caught.value), caught.value
+        assert driver.find_pool(conn, refused) is None
+    finally:
+        pool = driver.find_pool(conn, refused)
+        if pool is not None:
+            if pool.isActive():
+                pool.destroy()
+            pool.undefine()
+        holder.teardown()
+    assert driver.find_pool(conn, holder.pool_name) is None and not os.path.exists(holder.pool_path)
+
+
 @pytest.mark.parametrize("round_no", range(3))
 def test_stale_lock_is_broken_by_exactly_one_caller(conn, local_hv, round_no):
     """Six processes find the same stale lock at the same instant; they hold it one at a time."""
