@@ -10,7 +10,7 @@ import uuid
 
 import pytest
 
-from conftest import LocalHypervisor, catalog
+from conftest import LocalHypervisor, catalog, remove_pool
 from helpers import SERVER_PLAY, kill_playbook, run_playbook, server_result, start_playbook
 from ansible_collections.novalite.compute.plugins.module_utils import instance_record as records
 from ansible_collections.novalite.compute.plugins.module_utils import libvirt_driver as driver
@@ -104,11 +104,7 @@ def test_pool_libvirt_refuses_fails_with_libvirts_reason(conn):
         assert holder.pool_name in str(caught.value) and "not found" not in str(caught.value), caught.value
         assert driver.find_pool(conn, refused) is None
     finally:
-        pool = driver.find_pool(conn, refused)
-        if pool is not None:
-            if pool.isActive():
-                pool.destroy()
-            pool.undefine()
+        remove_pool(conn, refused)      # only there if libvirt took it after all
         holder.teardown()
     assert driver.find_pool(conn, holder.pool_name) is None and not os.path.exists(holder.pool_path)
 
