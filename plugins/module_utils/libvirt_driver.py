@@ -293,9 +293,8 @@ def ensure_pool(conn, name=DEFAULT_POOL, path=DEFAULT_POOL_PATH):
     (libvirt: pool already exists, already active) is not an error, and each run
     builds the directory before starting the pool (building a directory pool
     keeps a directory that exists), so none starts it before it has one."""
-    try:
-        pool = conn.storagePoolLookupByName(name)
-    except libvirt.libvirtError:
+    pool = find_pool(conn, name)
+    if pool is None:
         pool_el = ET.Element("pool", type="dir")
         ET.SubElement(pool_el, "name").text = name
         target = ET.SubElement(pool_el, "target")
