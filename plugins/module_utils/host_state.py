@@ -10,7 +10,7 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
-import copy
+from operator import attrgetter
 
 from ansible_collections.novalite.compute.plugins.module_utils.request_spec import Flavor, Instance
 
@@ -119,6 +119,16 @@ class HostState:
       metadata_keys        the keys of the aggregates' metadata (a frozenset
                            shared by hosts with the same keys)
     """
+
+    # Slots: the scheduler reads a few figures of every host in each pass;
+    # the hot ones come first.
+    __slots__ = ("host", "enabled", "up", "ram_room_mb", "disk_room_mb", "vcpu_room", "supported_instances",
+                 "metadata_keys", "free_ram_mb", "free_vcpus", "free_disk_mb", "failed_builds", "instances",
+                 "num_instances", "_group_counts", "aggregates", "availability_zone", "hypervisor_version",
+                 "nodename", "hypervisor_type", "virt_type", "cpu_arch", "cpu_allocation_ratio",
+                 "ram_allocation_ratio", "disk_allocation_ratio", "reserved_host_memory_mb",
+                 "reserved_host_disk_mb", "reserved_host_cpus", "vcpus_total", "vcpus_used",
+                 "total_usable_ram_mb", "memory_mb_used", "total_usable_disk_gb", "disk_mb_used", "limits")
 
     def __init__(self, host, nodename=None, hypervisor_type=None, hypervisor_version=0, virt_type=None,
                  cpu_arch=None, vcpus=0, vcpus_used=0, memory_mb=0, memory_mb_used=0, local_gb=0,
@@ -298,7 +308,9 @@ class HostState:
 
     def copy(self):
         """An independent copy (instances and counters copied; aggregates shared)."""
-        new = copy.copy(self)
+        new = object.__new__(type(self))
+        for name, value in zip(HostState.__slots__, _SLOT_VALUES(self)):
+            setattr(new, name, value)
         new.instances = dict(self.instances)
         new._group_counts = dict(self._group_counts)
         new.limits = dict(self.limits)
@@ -309,3 +321,6 @@ class HostState:
                 % (self.host, self.free_ram_mb, self.total_usable_ram_mb, self.free_disk_mb,
                    self.vcpus_used, self.vcpus_total, self.num_instances,
                    "" if self.up and self.enabled else ", down" if not self.up else ", disabled"))
+
+
+_SLOT_VALUES = attrgetter(*HostState.__slots__)
