@@ -183,20 +183,32 @@ class _Term:
         return (low, high - low)
 
 
-def _add_terms(totals, terms):
+def _add_terms(totals, terms, size):
     """[total + each term's multiplier * normalised figure, in order] for every
-    host; terms: [(term, low, span)]. Up to three terms a pass, added left to
-    right as one after the other; hosts with an overridden multiplier are then
-    added up again with theirs. Where every term of a pass has multiplier 1.0
-    and low 0.0 (the defaults of the RAM, CPU and disk weighers), x / span is
-    added: the same number as 1.0 * ((x - 0.0) / span), with two operations
-    fewer."""
+    host; terms: [(term, low, span)]; totals None: all 0.0 (size hosts). Up to
+    three terms a pass, added left to right as one after the other; hosts with
+    an overridden multiplier are then added up again with theirs. Where every
+    term of a pass has multiplier 1.0 and low 0.0 (the defaults of the RAM, CPU
+    and disk weighers), x / span is added: the same number as
+    1.0 * ((x - 0.0) / span), with two operations fewer; and 0.0 + x / span,
+    with x at least low, is x / span."""
     for start in range(0, len(terms), 3):
         chunk = terms[start:start + 3]
-        before = totals
         plain = all(term.multiplier == 1.0 and low == 0.0 for term, low, _span in chunk)
+        if totals is None and not plain:
+            totals = [0.0] * size
+        before = totals
         a, ma, la, sa = chunk[0][0].raw, chunk[0][0].multiplier, chunk[0][1], chunk[0][2]
-        if len(chunk) == 1:
+        if before is None:
+            if len(chunk) == 1:
+                totals = [x / sa for x in a]
+            elif len(chunk) == 2:
+                b, sb = chunk[1][0].raw, chunk[1][2]
+                totals = [x / sa + y / sb for x, y in zip(a, b)]
+            else:
+                b, sb, c, sc = chunk[1][0].raw, chunk[1][2], chunk[2][0].raw, chunk[2][2]
+                totals = [x / sa + y / sb + z / sc for x, y, z in zip(a, b, c)]
+        elif len(chunk) == 1:
             if plain:
                 totals = [t + x / sa for t, x in zip(before, a)]
             else:
@@ -216,7 +228,7 @@ def _add_terms(totals, terms):
                 totals = [t + ma * ((x - la) / sa) + mb * ((y - lb) / sb) + mc * ((z - lc) / sc)
                           for t, x, y, z in zip(before, a, b, c)]
         for position in set().union(*[term.overrides for term, _low, _span in chunk]):
-            total = before[position]
+            total = 0.0 if before is None else before[position]
             for term, low, span in chunk:
                 total = total + term.multiplier_at(position) * ((term.raw[position] - low) / span)
             totals[position] = total
@@ -270,7 +282,8 @@ class HostWeights:
     def _score_all(self):
         """[weight] of every host under self._bounds, term by term in the
         weighers' order, as weigh_hosts adds them."""
-        totals = [0.0] * len(self.hosts)
+        size = len(self.hosts)
+        totals = None   # all 0.0
         run = []        # consecutive terms nearly every host adds to
         for term, (low, span) in zip(self.terms, self._bounds):
             if not span:
@@ -278,7 +291,9 @@ class HostWeights:
             if not (term.finite and term.mostly_at(low)):
                 run.append((term, low, span))
                 continue
-            totals = _add_terms(totals, run)
+            totals = _add_terms(totals, run, size)
+            if totals is None:
+                totals = [0.0] * size
             run = []
             # A figure at the low adds multiplier * 0.0, which leaves the total
             # as it is: where most are there (failed builds, group members), add
@@ -286,7 +301,8 @@ class HostWeights:
             raw = term.raw
             for position in compress(count(), map(ne, raw, repeat(low))):
                 totals[position] = totals[position] + term.multiplier_at(position) * ((raw[position] - low) / span)
-        return _add_terms(totals, run)
+        totals = _add_terms(totals, run, size)
+        return [0.0] * size if totals is None else totals
 
     def _score_one(self, position, bounds):
         total = 0.0
