@@ -299,7 +299,8 @@ class HostWeights:
             # as it is: where most are there (failed builds, group members), add
             # to the others only.
             raw = term.raw
-            for position in compress(count(), map(ne, raw, repeat(low))):
+            # (With low 0, the figures not at it are the true ones.)
+            for position in compress(count(), raw if low == 0 else map(ne, raw, repeat(low))):
                 totals[position] = totals[position] + term.multiplier_at(position) * ((raw[position] - low) / span)
         totals = _add_terms(totals, run, size)
         return [0.0] * size if totals is None else totals
