@@ -235,6 +235,21 @@ def _add_terms(totals, terms, size):
     return totals
 
 
+def _positions(values, value):
+    """The positions of value in values: by list.index where it is rare (a
+    scan in C per position), else in one pass."""
+    if 8 * values.count(value) > len(values):
+        return [p for p, other in enumerate(values) if other == value]
+    positions = []
+    position = -1
+    try:
+        while True:
+            position = values.index(value, position + 1)
+            positions.append(position)
+    except ValueError:
+        return positions
+
+
 class HostWeights:
     """Weights of the candidate hosts of one request.
 
@@ -270,12 +285,14 @@ class HostWeights:
     def _overridden(self, options):
         """{option: set(positions of the hosts an aggregate of which sets it)}."""
         keys = [host.metadata_keys for host in self.hosts]
-        # Hosts alike share one metadata_keys object: decide once per distinct set.
-        found = dict((key_set, key_set & options) for key_set in set(keys) if not key_set.isdisjoint(options))
         overridden = {}
-        for position in compress(count(), map(found.__contains__, keys)):
-            for option in found[keys[position]]:
-                overridden.setdefault(option, set()).add(position)
+        # Hosts alike share one metadata_keys object: decide once per distinct set.
+        for key_set in set(keys):
+            named = key_set & options
+            if named:
+                positions = _positions(keys, key_set)
+                for option in named:
+                    overridden.setdefault(option, set()).update(positions)
         return overridden
 
     # ------------------------------------------------------------ weights

@@ -11,7 +11,7 @@ import pytest
 from ansible_collections.novalite.compute.plugins.module_utils.request_spec import (
     Flavor, ImageMeta, RequestSpec, ServerGroup)
 from ansible_collections.novalite.compute.plugins.module_utils.weighers import build_weighers, weigh_hosts
-from ansible_collections.novalite.compute.plugins.module_utils.weighing import HostWeights
+from ansible_collections.novalite.compute.plugins.module_utils.weighing import HostWeights, _positions
 from ansible_collections.novalite.compute.tests.unit.plugins.module_utils.test_scheduler_equivalence import (
     OPTIONS, random_host)
 
@@ -70,6 +70,14 @@ def test_every_first_weight_is_the_number_weigh_hosts_computes_on_many_hosts(see
     assert dict((host.host, weights.scores[p]) for p, host in enumerate(hosts)) == expected
     assert [(weights.hosts[p].host, w) for p, w in weights.best(10)] == \
         [(h.host, w) for h, w in weigh_hosts(hosts, spec, weighers)[:10]]
+
+
+@pytest.mark.parametrize("values", [[], ["a"], ["b"], ["a", "b", "a", "c", "a"], ["b"] * 40 + ["a"] + ["b"] * 9,
+                                    ["a", "b"] * 30, [frozenset(["k"]), frozenset(["k"]), frozenset()]])
+def test_positions_of_a_value_rare_or_common(values):
+    """Both ways (list.index where rare, one pass where common) give every position, in order."""
+    for value in set(values) | set(["a"]):
+        assert _positions(values, value) == [p for p, other in enumerate(values) if other == value]
 
 
 def test_sorted_list_against_a_plain_sorted_list():
