@@ -46,18 +46,26 @@ class BaseHostFilter:
         """True when a verdict may change with spec_obj.instance_group.hosts."""
         return False
 
-    def filter_all(self, host_states, spec_obj):
-        """The hosts for which host_passes() is true, in their order. (A filter
-        may do this in one pass without calling host_passes per host; the unit
-        tests check both agree.)"""
+    def filter_all(self, host_states, spec_obj, rejected=None):
+        """The hosts for which host_passes() is true, in their order; the
+        others are appended to the list rejected, if given, in their order.
+        (A filter may do this in one pass without calling host_passes per host;
+        the unit tests check both agree.)"""
         if not self.applies_to(spec_obj):
             return list(host_states)
-        host_passes = self.host_passes
-        return [host for host in host_states if host_passes(host, spec_obj)]
+        host_passes, reject = self.host_passes, _rejecter(rejected)
+        return [host for host in host_states if host_passes(host, spec_obj) or reject(host)]
 
     def reason(self, spec_obj):
         """A short phrase for the hosts this filter removes (for reports)."""
         return "rejected"
+
+
+def _rejecter(rejected):
+    """rejected.append: in a pass `[h for h in hosts if passes(h) or reject(h)]`
+    it keeps a rejected host (and returns None, so the host is left out) at no
+    cost for the hosts that pass."""
+    return (rejected if rejected is not None else []).append
 
 
 # ----------------------------------------------------------------- resources
@@ -75,9 +83,9 @@ class RamFilter(BaseHostFilter):
         used = total - host_state.free_ram_mb
         return total * host_state.ram_allocation_ratio - used >= requested
 
-    def filter_all(self, host_states, spec_obj):
-        requested = spec_obj.memory_mb
-        return [h for h in host_states if h.ram_room_mb >= requested]     # both conditions at once
+    def filter_all(self, host_states, spec_obj, rejected=None):
+        requested, reject = spec_obj.memory_mb, _rejecter(rejected)
+        return [h for h in host_states if h.ram_room_mb >= requested or reject(h)]     # both conditions at once
 
     def reason(self, spec_obj):
         return "less than %d MB RAM usable" % spec_obj.memory_mb
@@ -96,9 +104,9 @@ class DiskFilter(BaseHostFilter):
         used = total - host_state.free_disk_mb
         return total * host_state.disk_allocation_ratio - used >= requested
 
-    def filter_all(self, host_states, spec_obj):
-        requested = 1024 * (spec_obj.root_gb + spec_obj.ephemeral_gb) + spec_obj.swap
-        return [h for h in host_states if h.disk_room_mb >= requested]
+    def filter_all(self, host_states, spec_obj, rejected=None):
+        requested, reject = 1024 * (spec_obj.root_gb + spec_obj.ephemeral_gb) + spec_obj.swap, _rejecter(rejected)
+        return [h for h in host_states if h.disk_room_mb >= requested or reject(h)]
 
     def reason(self, spec_obj):
         return "less than %d MB disk usable" % (
@@ -120,9 +128,9 @@ class CoreFilter(BaseHostFilter):
         limit = host_state.vcpus_total * host_state.cpu_allocation_ratio
         return limit - host_state.vcpus_used >= requested
 
-    def filter_all(self, host_states, spec_obj):
-        requested = spec_obj.vcpus
-        return [h for h in host_states if h.vcpu_room >= requested]
+    def filter_all(self, host_states, spec_obj, rejected=None):
+        requested, reject = spec_obj.vcpus, _rejecter(rejected)
+        return [h for h in host_states if h.vcpu_room >= requested or reject(h)]
 
     def reason(self, spec_obj):
         return "fewer than %d vCPUs usable" % spec_obj.vcpus
@@ -138,8 +146,9 @@ class ComputeFilter(BaseHostFilter):
     def host_passes(self, host_state, spec_obj):
         return host_state.enabled and host_state.up
 
-    def filter_all(self, host_states, spec_obj):
-        return [h for h in host_states if h.enabled and h.up]
+    def filter_all(self, host_states, spec_obj, rejected=None):
+        reject = _rejecter(rejected)
+        return [h for h in host_states if (h.enabled and h.up) or reject(h)]
 
     def reason(self, spec_obj):
         return "down or disabled"
@@ -323,7 +332,7 @@ class ImagePropertiesFilter(BaseHostFilter):
             return True
         return self._supports(host_state, wanted, spec_obj.image)
 
-    def filter_all(self, host_states, spec_obj):
+    def filter_all(self, host_states, spec_obj, rejected=None):
         wanted = self._wanted(spec_obj.image)
         if not any(wanted):
             return list(host_states)
@@ -341,17 +350,18 @@ class ImagePropertiesFilter(BaseHostFilter):
             if key not in verdicts:
                 verdicts[key] = self._capable(wanted, triplets)
             return verdicts[key]
-        if capable(common):
-            passed = [h for h in host_states if h.supported_instances is common or capable(h.supported_instances)]
-        else:
-            passed = [h for h in host_states
-                      if h.supported_instances is not common and capable(h.supported_instances)]
+        reject = _rejecter(rejected)
         image = spec_obj.image
         if image.get("img_hv_requested_version"):
-            versions = set(host.hypervisor_version for host in passed)
+            versions = set(host.hypervisor_version for host in host_states)
             version_ok = dict((version, self._version_ok(version, image)) for version in versions)
-            passed = [host for host in passed if version_ok[host.hypervisor_version]]
-        return passed
+            return [h for h in host_states
+                    if (capable(h.supported_instances) and version_ok[h.hypervisor_version]) or reject(h)]
+        if capable(common):
+            return [h for h in host_states
+                    if h.supported_instances is common or capable(h.supported_instances) or reject(h)]
+        return [h for h in host_states
+                if (h.supported_instances is not common and capable(h.supported_instances)) or reject(h)]
 
     @staticmethod
     def _matches(wanted, triplet):
@@ -400,15 +410,16 @@ class ServerGroupAntiAffinityFilter(BaseHostFilter):
             return True
         return host_state.count_group_members(group) < group.max_server_per_host
 
-    def filter_all(self, host_states, spec_obj):
+    def filter_all(self, host_states, spec_obj, rejected=None):
         if not self.applies_to(spec_obj):
             return list(host_states)
         group = spec_obj.instance_group
         uuid = spec_obj.instance_uuid
         members = group.member_set()
         limit = group.max_server_per_host
+        reject = _rejecter(rejected)
         return [host for host in host_states if (uuid is not None and uuid in host.instances)
-                or host.count_group_members(group, members) < limit]
+                or host.count_group_members(group, members) < limit or reject(host)]
 
     def reason(self, spec_obj):
         group = spec_obj.instance_group

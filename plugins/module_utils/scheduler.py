@@ -20,7 +20,7 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 import random
-from itertools import filterfalse, islice
+from itertools import islice
 from operator import attrgetter, lt
 
 from ansible_collections.novalite.compute.plugins.module_utils import filters as filters_mod
@@ -132,16 +132,13 @@ class _FilterReport:
             self.entries.append(entry)
             self.by_name[name] = entry
 
-    def record(self, name, index, before, passed):
+    def record(self, name, index, hosts_before, rejected):
+        """The filter name, run for instance index on hosts_before hosts, rejected these."""
         entry = self.by_name[name]
-        if len(passed) == len(before):
-            eliminated = []
-        else:
-            kept = set(passed)      # host states hash and compare by identity
-            eliminated = [h.host for h in filterfalse(kept.__contains__, before)]
+        eliminated = [h.host for h in rejected]
         if index == 0:
-            entry["hosts_before"] = len(before)
-            entry["hosts_after"] = len(passed)
+            entry["hosts_before"] = hosts_before
+            entry["hosts_after"] = hosts_before - len(eliminated)
             entry["eliminated"] = eliminated
         else:
             entry["eliminated_later"].extend(eliminated)
@@ -167,8 +164,9 @@ def _group_with_hosts(group, host_states):
 def _run_filters(host_filters, hosts, spec, report, index):
     """Each filter over the hosts that passed the previous one; the survivors."""
     for host_filter in host_filters:
-        passed = host_filter.filter_all(hosts, spec)
-        report.record(host_filter.name, index, hosts, passed)
+        rejected = []
+        passed = host_filter.filter_all(hosts, spec, rejected)
+        report.record(host_filter.name, index, len(hosts), rejected)
         hosts = passed
         if not hosts:
             break
@@ -233,7 +231,7 @@ def select_destinations(host_states, spec, config=None, rng=None):
     if work.ignore_hosts:
         ignored = set(work.ignore_hosts)
         candidates = [h for h in hosts if h.host not in ignored]
-        report.record("ignore_hosts", 0, hosts, candidates)
+        report.record("ignore_hosts", 0, len(hosts), [h for h in hosts if h.host in ignored])
     per_instance = [f for f in config.filters if not f.run_filter_once_per_request]
     group_host_filters = [f for f in per_instance if f.reads_group_hosts(work)]
 

@@ -86,7 +86,7 @@ def select_destinations(host_states, spec, config=None, rng=None):
     if work.ignore_hosts:
         ignored = set(work.ignore_hosts)
         passed = [h for h in hosts if h.host not in ignored]
-        report.record("ignore_hosts", 0, hosts, passed)
+        report.record("ignore_hosts", 0, len(hosts), [h for h in hosts if h.host in ignored])
         candidates = passed
     else:
         candidates = hosts
@@ -99,7 +99,8 @@ def select_destinations(host_states, spec, config=None, rng=None):
         work.instance_uuid = uuids[index]
         for host_filter in (config.filters if index == 0 else per_instance):
             passed = [h for h in candidates if host_filter.host_passes(h, work)]
-            report.record(host_filter.name, index, candidates, passed)
+            report.record(host_filter.name, index, len(candidates),
+                          [h for h in candidates if not host_filter.host_passes(h, work)])
             candidates = passed
         if not candidates:
             break

@@ -253,9 +253,9 @@ def test_once_per_request_filters_run_once(monkeypatch):
     def counting(cls):
         original = cls.filter_all
 
-        def filter_all(self, host_states, spec_obj):
+        def filter_all(self, host_states, spec_obj, rejected=None):
             seen[cls.name] += len(host_states)
-            return original(self, host_states, spec_obj)
+            return original(self, host_states, spec_obj, rejected)
         monkeypatch.setattr(cls, "filter_all", filter_all)
     counting(filters.ComputeFilter)
     counting(filters.RamFilter)

@@ -145,6 +145,10 @@ def test_filter_all_and_weigh_objects_agree_with_the_per_host_methods():
         for host_filter in [cls() for cls in filters.ALL_FILTERS.values()]:
             expected = [h.host for h in hosts if host_filter.host_passes(h, spec)]
             assert [h.host for h in host_filter.filter_all(hosts, spec)] == expected, (seed, host_filter.name)
+            rejected = []
+            assert [h.host for h in host_filter.filter_all(hosts, spec, rejected)] == expected
+            assert [h.host for h in rejected] == [h.host for h in hosts if not host_filter.host_passes(h, spec)], \
+                (seed, host_filter.name)
         for weigher in config.weighers:
             expected = [weigher.weigh_object(h, spec) for h in hosts]
             assert weigher.weigh_objects(hosts, spec) == expected, (seed, weigher.name)
