@@ -84,7 +84,7 @@ class RamFilter(BaseHostFilter):
         return total * host_state.ram_allocation_ratio - used >= requested
 
     def filter_all(self, host_states, spec_obj, rejected=None):
-        requested, reject = spec_obj.memory_mb, _rejecter(rejected)
+        requested, reject = float(spec_obj.memory_mb), _rejecter(rejected)
         return [h for h in host_states if h.ram_room_mb >= requested or reject(h)]     # both conditions at once
 
     def reason(self, spec_obj):
@@ -105,7 +105,8 @@ class DiskFilter(BaseHostFilter):
         return total * host_state.disk_allocation_ratio - used >= requested
 
     def filter_all(self, host_states, spec_obj, rejected=None):
-        requested, reject = 1024 * (spec_obj.root_gb + spec_obj.ephemeral_gb) + spec_obj.swap, _rejecter(rejected)
+        requested = float(1024 * (spec_obj.root_gb + spec_obj.ephemeral_gb) + spec_obj.swap)
+        reject = _rejecter(rejected)
         return [h for h in host_states if h.disk_room_mb >= requested or reject(h)]
 
     def reason(self, spec_obj):
@@ -129,7 +130,7 @@ class CoreFilter(BaseHostFilter):
         return limit - host_state.vcpus_used >= requested
 
     def filter_all(self, host_states, spec_obj, rejected=None):
-        requested, reject = spec_obj.vcpus, _rejecter(rejected)
+        requested, reject = float(spec_obj.vcpus), _rejecter(rejected)
         return [h for h in host_states if h.vcpu_room >= requested or reject(h)]
 
     def reason(self, spec_obj):

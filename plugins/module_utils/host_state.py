@@ -116,6 +116,10 @@ class HostState:
       ram_room_mb, disk_room_mb, vcpu_room  the largest request RamFilter,
                            DiskFilter and CoreFilter admit (see filters.py)
       free_vcpus           vcpus_total * cpu_allocation_ratio - vcpus_used
+
+    The free figures and the rooms are floats (exact for any integer up to
+    2**53): the filters and weighers then compare and divide float by float,
+    which CPython does faster than int by float.
       metadata_keys        the keys of the aggregates' metadata (a frozenset
                            shared by hosts with the same keys)
     """
@@ -161,10 +165,10 @@ class HostState:
         self.vcpus_used = int(vcpus_used) + self.reserved_host_cpus
         self.total_usable_ram_mb = int(memory_mb)
         self.memory_mb_used = int(memory_mb_used) + self.reserved_host_memory_mb
-        self.free_ram_mb = self.total_usable_ram_mb - self.memory_mb_used
+        self.free_ram_mb = float(self.total_usable_ram_mb - self.memory_mb_used)
         self.total_usable_disk_gb = int(local_gb)
         self.disk_mb_used = int(local_gb_used) * 1024 + self.reserved_host_disk_mb
-        self.free_disk_mb = self.total_usable_disk_gb * 1024 - self.disk_mb_used
+        self.free_disk_mb = float(self.total_usable_disk_gb * 1024 - self.disk_mb_used)
         self.limits = {
             "memory_mb": self.total_usable_ram_mb * self.ram_allocation_ratio,
             "disk_gb": self.total_usable_disk_gb * self.disk_allocation_ratio,
@@ -234,12 +238,12 @@ class HostState:
         smaller of the two: its room. Likewise DiskFilter and CoreFilter
         (no vCPU count: Nova's fail-safe admits any request)."""
         ram = self.total_usable_ram_mb
-        self.ram_room_mb = min(ram, ram * self.ram_allocation_ratio - (ram - self.free_ram_mb))
+        self.ram_room_mb = float(min(ram, ram * self.ram_allocation_ratio - (ram - self.free_ram_mb)))
         disk = self.total_usable_disk_gb * 1024
-        self.disk_room_mb = min(disk, disk * self.disk_allocation_ratio - (disk - self.free_disk_mb))
+        self.disk_room_mb = float(min(disk, disk * self.disk_allocation_ratio - (disk - self.free_disk_mb)))
         vcpus = self.vcpus_total
         self.free_vcpus = vcpus * self.cpu_allocation_ratio - self.vcpus_used
-        self.vcpu_room = min(vcpus, self.free_vcpus) if vcpus else float("inf")
+        self.vcpu_room = float(min(vcpus, self.free_vcpus)) if vcpus else float("inf")
 
     @property
     def instance_names(self):
