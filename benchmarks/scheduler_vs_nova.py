@@ -2,11 +2,12 @@
 """Scheduling engine vs Nova: ms per scheduling decision, same inputs, same choices.
 
     python benchmarks/scheduler_vs_nova.py [--hosts 100,1000,10000] [--instances 1,100,1000]
-                                           [--rounds 3] [--repetitions 3] [--quick]
+                                           [--rounds 3] [--repetitions 3] [--engine-ms 50] [--quick]
 
 For each number of hosts and of instances per request: seeded inputs
-(scheduler_inputs.py); then --rounds rounds of --repetitions runs of the
-collection's select_destinations followed by one run of Nova 34's own filter
+(scheduler_inputs.py); then --rounds rounds of --repetitions runs (more if
+they take under --engine-ms in all) of the collection's
+select_destinations followed by one run of Nova 34's own filter
 and weigher loop (nova_harness.py, run by benchmarks/.venv-nova/bin/python, made
 by setup-nova-venv.sh) over the first N instances of the same request,
 N = min(instances, --nova-budget / hosts). Medians are reported. On the first
@@ -77,14 +78,16 @@ def machine():
     }
 
 
-def time_engine(hosts, spec, repetitions):
-    """[(wall, cpu)] seconds of select_destinations, and its result."""
+def time_engine(hosts, spec, repetitions, min_seconds=0.0):
+    """[(wall, cpu)] seconds of select_destinations, and its result: repetitions
+    runs, or more until the runs add up to min_seconds (a median of a few runs
+    of a millisecond is at the mercy of a short spell of load)."""
     config = engine.config()
     for dummy in range(2):
         engine.select(hosts, spec, config)     # warm up, not recorded
     result = None
     runs = []
-    for dummy in range(repetitions):
+    while len(runs) < repetitions or sum(run[0] for run in runs) < min_seconds:
         gc.collect()    # each run starts without garbage left by the previous one
         start, start_cpu = time.perf_counter(), time.thread_time()
         result = engine.select(hosts, spec, config)
@@ -123,7 +126,7 @@ def measure(host_count, instance_counts, args, log, scenario="default"):
         # through the same spells of load from the machine's other users.
         runs, nova_runs, nova = [], [], None
         for round_index in range(args.rounds):
-            round_runs, result = time_engine(hosts, spec, args.repetitions)
+            round_runs, result = time_engine(hosts, spec, args.repetitions, args.engine_ms / 1e3)
             runs.extend(round_runs)
             placed = len(result.selections)
             decisions = min(placed, max(1, args.nova_budget // host_count))
@@ -175,7 +178,9 @@ def main(argv=None):
     parser.add_argument("--instances", default="1,100,1000")
     parser.add_argument("--rounds", type=int, default=3,
                         help="rounds per size, each: --repetitions engine runs then one Nova run (medians)")
-    parser.add_argument("--repetitions", type=int, default=3, help="engine runs per round")
+    parser.add_argument("--repetitions", type=int, default=3, help="engine runs per round (at least)")
+    parser.add_argument("--engine-ms", type=float, default=50.0,
+                        help="engine runs per round: more than --repetitions until they take this many ms")
     parser.add_argument("--nova-budget", type=int, default=100000,
                         help="Nova decisions per size: at most this / hosts (at least 1)")
     parser.add_argument("--seed", type=int, default=1)
@@ -186,7 +191,7 @@ def main(argv=None):
     parser.add_argument("--output", default=RESULTS)
     args = parser.parse_args(argv)
     if args.quick:
-        args.repetitions, args.rounds, args.nova_budget = 1, 1, 10000
+        args.repetitions, args.rounds, args.nova_budget, args.engine_ms = 1, 1, 10000, 0.0
         args.extra = "1000:20:anti-affinity,1000:20:soft-anti-affinity,2000:50:big-host"
     if not os.path.exists(NOVA_PYTHON):
         parser.error("%s is missing: run benchmarks/setup-nova-venv.sh first" % NOVA_PYTHON)
