@@ -11,3 +11,4 @@ from ansible_collections.novalite.compute.plugins.plugin_utils.hypervisor_action
 
 class ActionModule(HypervisorsAction):
     DEFAULT_GROUP = "nova_compute"
+    TASK = "server_task"

@@ -330,103 +330,22 @@ unreachable:
   type: dict
 """
 
-import traceback
-
 from ansible.module_utils.basic import AnsibleModule, missing_required_lib
 
-from ansible_collections.novalite.compute.plugins.module_utils import compute
-from ansible_collections.novalite.compute.plugins.module_utils import config_drive
-from ansible_collections.novalite.compute.plugins.module_utils import images
-from ansible_collections.novalite.compute.plugins.module_utils import libvirt_driver
-from ansible_collections.novalite.compute.plugins.module_utils import validation
-from ansible_collections.novalite.compute.plugins.module_utils.common import (
-    HYPERVISORS_ARGUMENT_SPEC, scheduler_config)
-
-
-def open_url(url, **kwargs):
-    """ansible.module_utils.urls.open_url, imported when an image is downloaded: importing it (and
-    the TLS and cryptography modules it pulls in) is a fifth of the module's start-up."""
-    from ansible.module_utils.urls import open_url as urls_open_url
-    return urls_open_url(url, **kwargs)
-
-
-def argument_spec():
-    spec = dict(
-        name=dict(type="str", required=True),
-        state=dict(type="str", default="present", choices=["present", "absent"]),
-        image=dict(type="str"),
-        flavor=dict(type="str"),
-        nics=dict(type="list", elements="raw", default=[]),
-        key_name=dict(type="str", no_log=False),
-        userdata=dict(type="str", no_log=True),
-        admin_password=dict(type="str", no_log=True),
-        meta=dict(type="dict", default={}),
-        availability_zone=dict(type="str"),
-        scheduler_hints=dict(type="dict", default={}),
-        config_drive=dict(type="bool", default=True),
-        min_count=dict(type="int", default=1),
-        max_count=dict(type="int"),
-        wait=dict(type="bool", default=True),
-        timeout=dict(type="int", default=180),
-        flavors=dict(type="list", elements="dict", default=[]),
-        images=dict(type="list", elements="dict", default=[]),
-        keypairs=dict(type="dict", default={}, no_log=False),
-        server_groups=dict(type="list", elements="dict", default=[]),
-        project=dict(type="str", default="default"),
-        quotas=dict(type="dict", default={}),
-        scheduler=dict(type="dict", default={}),
-        notifications_file=dict(type="path"),
-        purge_orphans=dict(type="bool", default=False),
-    )
-    spec.update(HYPERVISORS_ARGUMENT_SPEC)
-    return spec
+from ansible_collections.novalite.compute.plugins.module_utils import server_task
 
 
 def main():
     module = AnsibleModule(
-        argument_spec=argument_spec(),
-        required_if=[("state", "present", ("image", "flavor"))],
+        argument_spec=server_task.argument_spec(),
+        required_if=server_task.REQUIRED_IF,
         supports_check_mode=True,
     )
-    if not libvirt_driver.HAS_LIBVIRT:
-        module.fail_json(msg=missing_required_lib("libvirt-python"),
-                         exception=str(libvirt_driver.LIBVIRT_IMPORT_ERROR))
-    if not config_drive.HAS_PYCDLIB:
-        module.fail_json(msg=missing_required_lib("pycdlib"), exception=str(config_drive.PYCDLIB_IMPORT_ERROR))
-    params = module.params
-    notifier = compute.Notifier(params["notifications_file"])
-    try:
-        catalogs = validation.check_catalogs(params["flavors"], params["images"], params["hypervisors"],
-                                             params["server_groups"], params["keypairs"])
-        request = validation.check_server_request(params, catalogs)
-        validation.check_int("timeout", params["timeout"], 1, 86400)
-        validation.check_int("connect_timeout", params["connect_timeout"], 1, 3600)
-        validation.check_name("project", params["project"])
-        validation.check_quotas(params["quotas"])
-        validation.check_notifications_file("notifications_file", params["notifications_file"])
-        api = compute.ComputeAPI(
-            catalogs, scheduler_config(params["scheduler"]), project_id=params["project"],
-            quotas=params["quotas"], notifier=notifier, check_mode=module.check_mode,
-            wait=params["wait"], timeout=params["timeout"], connect_timeout=params["connect_timeout"],
-            open_url=open_url)
-        if params["state"] == "absent":
-            result = api.delete(request)
-        else:
-            compute.prepare_request_images(request, catalogs, open_url=open_url)
-            result = api.create(request)
-    except (validation.InvalidRequest, images.ImageError) as exc:
-        module.fail_json(msg=str(exc), notifications=notifier.events)
-    except compute.ComputeError as exc:
-        module.fail_json(msg=str(exc), servers=exc.servers, notifications=notifier.events, **exc.details)
-    except Exception as exc:  # an unexpected failure still returns what happened
-        module.fail_json(msg="unexpected error: %s" % exc, exception=traceback.format_exc(),
-                         notifications=notifier.events)
-    result["notifications"] = notifier.events
-    diff = result.pop("diff", None)
-    if module._diff and diff is not None:
-        result["diff"] = diff
-    if request["max_count"] == 1 and result["servers"]:
-        result["server"] = result["servers"][0]
+    for library, error in server_task.missing_libraries():
+        module.fail_json(msg=missing_required_lib(library), exception=str(error))
+    result = server_task.run(module.params, check_mode=module.check_mode, diff=module._diff)
+    if result.pop("failed", False):
+        module.fail_json(**result)
     module.exit_json(**result)
 
 

@@ -17,6 +17,7 @@ from ansible_collections.novalite.compute.plugins.module_utils import compute
 from ansible_collections.novalite.compute.plugins.module_utils import config_drive
 from ansible_collections.novalite.compute.plugins.module_utils import instance_record as records
 from ansible_collections.novalite.compute.plugins.module_utils import libvirt_driver as driver
+from ansible_collections.novalite.compute.plugins.module_utils import server_task
 from ansible_collections.novalite.compute.plugins.module_utils import validation
 from ansible_collections.novalite.compute.plugins.module_utils.scheduler import SchedulerConfig
 from ansible_collections.novalite.compute.plugins.modules import nova_server
@@ -191,7 +192,7 @@ def test_network_xml_from_elementtree_and_large_subnets(monkeypatch):
 
 # --------------------------------------------------------------------------- secrets
 def test_secret_options_are_no_log():
-    spec = nova_server.argument_spec()
+    spec = server_task.argument_spec()
     assert spec["admin_password"].get("no_log") is True
     assert spec["userdata"].get("no_log") is True
     assert "no_log: true" not in nova_server.DOCUMENTATION  # documented in prose, options stay plain
