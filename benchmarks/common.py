@@ -198,9 +198,10 @@ def timed(cmd, extra_env=None, timeout=1800):
     return wall, proc
 
 
-def playbook(path, extra_vars=None, inventory=None, extra_env=None, check=False):
-    """ansible-playbook PATH; (wall seconds, parsed JSON results, CompletedProcess)."""
-    cmd = [os.path.join(BIN, "ansible-playbook"), "-i", inventory or inventory_path(), path]
+def playbook(path, extra_vars=None, inventory=None, extra_env=None, check=False, prefix=()):
+    """ansible-playbook PATH; (wall seconds, parsed JSON results, CompletedProcess).
+    prefix: a command that runs ansible-playbook (its path and arguments follow)."""
+    cmd = list(prefix) + [os.path.join(BIN, "ansible-playbook"), "-i", inventory or inventory_path(), path]
     if extra_vars is not None:
         vars_file = os.path.join(OUT, "vars-%d.json" % os.getpid())
         with open(vars_file, "w") as handle:

@@ -1,12 +1,12 @@
 """Part `profile`: where the seconds of the one-server path go, from `ansible-playbook` start
 to ACTIVE.
 
-The same one-server `ansible-playbook ... benchmarks/boot.yml` run as part `e2e`, with localhost's
-interpreter replaced by a wrapper that runs the module under trace_module.py: the module
-process's start, when the module's own code starts (after Python, AnsiballZ and Ansible's
-module_utils), and the start and end of each step of the create flow, per thread. A
-one-`ping`-task playbook traced the same way gives Ansible's own part for comparison.
-The phases below are cut from those timestamps (medians over the runs).
+The same one-server `ansible-playbook ... benchmarks/boot.yml` run as part `e2e`, run under
+trace_module.py --playbook: nova_server's action does the module's work in its worker process,
+and the trace has when the worker imported that work, and the start and end of each step of
+the create flow, per thread. A one-`ping`-task playbook, its module run under trace_module.py
+through localhost's interpreter (a wrapper), gives Ansible's own part for a module process,
+for comparison. The phases below are cut from those timestamps (medians over the runs).
 
     profile_one.py [--runs 5]
 """
@@ -43,23 +43,26 @@ def traced_inventory():
     return path
 
 
-def traced_run(playbook, variables, inventory):
-    """(t0, t_end, trace) of one traced ansible-playbook run."""
+def traced_run(playbook, variables, inventory, prefix=()):
+    """(t0, t_end, trace) of one traced ansible-playbook run (prefix: trace ansible-playbook's
+    own process; else the module process, through the inventory's interpreter)."""
     folder = os.path.join(common.OUT, "traces")
     os.makedirs(folder, exist_ok=True)
     for old in glob.glob(os.path.join(folder, "trace-*.json")) + glob.glob(os.path.join(folder, "end-*")):
         os.unlink(old)
     start = time.time()
     _wall, data, proc = common.playbook(playbook, variables, inventory=inventory,
-                                        extra_env={"NOVALITE_BENCH_TRACE_DIR": folder})
+                                        extra_env={"NOVALITE_BENCH_TRACE_DIR": folder}, prefix=prefix)
     end = time.time()
     if proc.returncode != 0:
         raise RuntimeError("traced run failed: %s" % (common.failures(data) or proc.stderr[-1000:]))
     traces = [json.load(open(p)) for p in glob.glob(os.path.join(folder, "trace-*.json"))]
-    traces.sort(key=lambda t: t["exec_start"])
+    if len(traces) != 1:
+        raise RuntimeError("%d traces written, one expected" % len(traces))
     trace = traces[0]
-    with open(os.path.join(folder, "end-%s" % trace["wrapper"])) as handle:
-        trace["process_end"] = float(handle.read())
+    if not prefix:
+        with open(os.path.join(folder, "end-%s" % trace["wrapper"])) as handle:
+            trace["process_end"] = float(handle.read())
     return start, end, trace
 
 
@@ -77,7 +80,8 @@ def total(events, step, thread=None):
 def phases(start, end, trace):
     """Consecutive phases of one one-server run, in seconds."""
     ev = trace["events"]
-    main = first(ev, "main")
+    action = first(ev, "run_in_process")
+    work = first(ev, "run")
     create = first(ev, "create")
     gather = first(ev, "gather_host_states")
     build = first(ev, "build_instances")
@@ -91,11 +95,11 @@ def phases(start, end, trace):
     wait = first(ev, "wait_for_state", thread)
     connects = [e["end"] - e["start"] for e in ev if e["step"] == "connect"]
     result = [
-        ("Ansible: start-up, inventory, play, action plugin, AnsiballZ, until the module process starts",
-         trace["exec_start"] - start),
-        ("module process: Python, AnsiballZ, Ansible's module_utils", trace["marks"]["module"] - trace["exec_start"]),
-        ("module: imports of the collection's module_utils, libvirt, pycdlib", main["start"] - trace["marks"]["module"]),
-        ("module: arguments, validation, image checksums", create["start"] - main["start"]),
+        ("Ansible: start-up, inventory, play, the action in its worker, until it imports the work",
+         trace["marks"]["import"] - start),
+        ("action: imports of the collection's module_utils, libvirt, pycdlib", action["start"] - trace["marks"]["import"]),
+        ("action: arguments checked (AnsibleModule's validator)", work["start"] - action["start"]),
+        ("work: catalogs, request validation, image checksums", create["start"] - work["start"]),
         ("connect to the 3 hosts (libvirt over SSH, in parallel; slowest)", max(connects)),
         ("host facts (after the connections)", gather["end"] - gather["start"] - max(connects)),
         ("names free, quota, request spec, scheduling", build["start"] - gather["end"]),
@@ -112,10 +116,9 @@ def phases(start, end, trace):
         ("spawn: kernel/initrd cache checks, domain XML, define", start_dom["start"] - bdm["end"]),
         ("spawn: QEMU starts the domain (virDomainCreate)", start_dom["end"] - start_dom["start"]),
         ("spawn: DHCP reservation awaited, resume, RUNNING, record saved ACTIVE", manager["end"] - start_dom["end"]),
-        ("module: result (JSON written), exit_json (the libvirt connections close as it unwinds)",
-         trace["exit"] - build["end"]),
-        ("module process ends: Python's finalization", trace["process_end"] - trace["exit"]),
-        ("Ansible: result, callback, stats, exit", end - trace["process_end"]),
+        ("action: result (no_log values masked, through JSON); the libvirt connections close",
+         action["end"] - build["end"]),
+        ("Ansible: result, callback, stats, the worker's and the process's exit", end - action["end"]),
     ]
     side = first(ev, "network_conn")
     details = {"dhcp reservation (virNetworkUpdate under the network lock)": reserve and reserve["end"] - reserve["start"],
@@ -207,7 +210,9 @@ def main(argv=None):
         for run in range(args.runs):
             prefix = "prof%d-" % run
             common.settle(30)
-            start, end, trace = traced_run(PLAYBOOK, server_vars(prefix + "s"), inventory)
+            start, end, trace = traced_run(PLAYBOOK, server_vars(prefix + "s"), None,
+                                           prefix=(common.PYTHON, os.path.join(common.HERE, "trace_module.py"),
+                                                   "--playbook"))
             cut, details, wall = phases(start, end, trace)
             runs.append({"phases": cut, "details": details, "wall": wall, "trace": trace})
             common.wipe(prefix)
@@ -234,20 +239,20 @@ def render(data):
     lines = [
         "## Profile: where the one-server seconds go",
         "",
-        "`benchmarks/profile_one.py`: the one-server run of part 2 with the module run under "
-        "`benchmarks/trace_module.py` (timestamps of the create flow's steps, per thread; the trace "
-        "hook adds a little Python time, so the total is a bit above part 2's). Medians over the runs; "
-        "the phases follow each other and add up to the total.",
+        "`benchmarks/profile_one.py`: the one-server run of part 2 under `benchmarks/trace_module.py "
+        "--playbook` (timestamps of the create flow's steps, per thread, in the worker where "
+        "nova_server's action does the module's work; the trace hook adds a little Python time, so the "
+        "total is a bit above part 2's). Medians over the runs; the phases follow each other and add up "
+        "to the total.",
         "",
         "| phase | median s (min–max) | bound by |",
         "|---|---|---|",
     ]
     bounds = {
         "Ansible: start": "Ansible",
-        "module process ends": "Python (freeing the modules and objects of the run)",
-        "module process": "Python, Ansible (AnsiballZ compiles the payload's sources: no .pyc)",
-        "module: imports": "our code (import time)",
-        "module: arguments": "our code",
+        "action: imports": "our code, libvirt-python, pycdlib (import time, compiled)",
+        "action: arguments": "Ansible's validator",
+        "work: catalogs": "our code",
         "connect": "libvirt's SSH transport (sshd login, key exchange)",
         "host facts": "libvirt calls, our code",
         "names free": "our code",
@@ -258,7 +263,7 @@ def render(data):
         "spawn: DHCP": "libvirt",
         "spawn: kernel": "libvirt calls",
         "spawn: QEMU": "QEMU and libvirt",
-        "module: result": "our code, libvirt (a close call to each host over SSH)",
+        "action: result": "our code, libvirt (a close call to each host over SSH)",
         "Ansible: result": "Ansible",
     }
     for name, fig in data["phases"]:
@@ -286,8 +291,10 @@ def render(data):
                   % (start["start_to_cpu"], start["cpu_check"], start["qom_gets"], start["after_cpu"])]
     lines += [
         "",
-        "For comparison, a one-`ping`-task playbook traced the same way: %.3f s until its module process "
-        "starts, %.3f s in it to its exit_json, %.3f s to the process's end, %.3f s after it (%.3f s in all)."
+        "For comparison, a one-`ping`-task playbook, its module traced in the module process: %.3f s until "
+        "that process starts, %.3f s in it to its exit_json, %.3f s to the process's end, %.3f s after it "
+        "(%.3f s in all). nova_server's module runs that way too where its action cannot do the work in its "
+        "own process (another connection, become, a task environment, another interpreter)."
         % (ping["before_module"]["median"], ping["module"]["median"], ping["finalization"]["median"],
            ping["after_module"]["median"], ping["wall"]["median"]),
         "",

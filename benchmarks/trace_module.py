@@ -1,12 +1,19 @@
-"""Run an AnsiballZ module file and record when each step of the create flow ran.
+"""Record when each step of the create flow ran, in a module process or in ansible-playbook's.
 
-profile_one.py makes this the `ansible_python_interpreter` of localhost (through a small
-wrapper script), so ansible-playbook runs `python trace_module.py AnsiballZ_nova_server.py`
-exactly as it would run the module, and this adds a timeline: the process's exec time, when
-main() was entered, and the start and end (wall clock, per thread) of the engine's steps
-(compute.py, libvirt_driver.py, config_drive.py functions named in STEPS). Events go to
-$NOVALITE_BENCH_TRACE_DIR/trace-<pid>.json when the process exits. Nothing of the module
-changes; the profile hook, on from the module's own code on, costs a little Python time per call.
+    trace_module.py AnsiballZ_ping.py           (a module process)
+    trace_module.py --playbook ansible-playbook ARGS...
+
+In the first form, profile_one.py makes this the `ansible_python_interpreter` of localhost
+(through a small wrapper script), so ansible-playbook runs `python trace_module.py
+AnsiballZ_x.py` exactly as it would run the module: the timeline has the process's exec time,
+when the module's own code started, and the start and end (wall clock, per thread) of the steps
+named in STEPS; it goes to $NOVALITE_BENCH_TRACE_DIR/trace-<pid>.json when the process exits.
+
+In the second form it runs ansible-playbook itself, for nova_server's action, which does the
+module's work in its worker process: the profile hook goes on in the worker that imports
+server_task (the mark "import"), and the trace is written when run_in_process returns (a
+worker ends without running exit handlers). Nothing of Ansible or the collection changes; the
+hook costs a little Python time per call once on.
 """
 
 import atexit
@@ -21,6 +28,7 @@ TRACER_START = time.time()
 
 STEPS = {
     "nova_server.py": {"main"}, "nova_host_facts.py": {"main"},
+    "server_task.py": {"run"}, "hypervisor_action.py": {"run_in_process"},
     "compute.py": {"create", "delete", "gather_host_states", "gather", "refresh_facts", "_check_names_free",
                    "_provision_instances", "_schedule", "build_instances", "build_and_run_instance",
                    "_check_claim", "_build_resources", "_block_device_mapping", "_spawn", "_save",
@@ -69,6 +77,8 @@ def _profile(frame, event, _arg):
         if started is not None:
             EVENTS.append({"thread": threading.current_thread().name, "step": started[0], "file": started[1],
                            "start": started[2], "end": time.time()})
+            if started[0] == "run_in_process":
+                _dump()
 
 
 def _dump():
@@ -95,10 +105,24 @@ def _audit(event, args):
         sys.setprofile(_profile)
 
 
+def _audit_playbook(event, args):
+    """In ansible-playbook: turn the profile hook on in the worker that imports the work (when
+    the import system opens its file: importlib.import_module raises no `import` event)."""
+    if event == "open" and "import" not in MARKS and args and "/module_utils/" in str(args[0]) \
+            and os.path.basename(str(args[0])).startswith("server_task."):
+        MARKS["import"] = time.time()
+        threading.setprofile(_profile)
+        sys.setprofile(_profile)
+
+
 def main():
-    atexit.register(_dump)
-    sys.argv = sys.argv[1:]
-    sys.addaudithook(_audit)
+    if sys.argv[1:2] == ["--playbook"]:
+        sys.argv = sys.argv[2:]
+        sys.addaudithook(_audit_playbook)
+    else:
+        atexit.register(_dump)
+        sys.argv = sys.argv[1:]
+        sys.addaudithook(_audit)
     runpy.run_path(sys.argv[0], run_name="__main__")
 
 
