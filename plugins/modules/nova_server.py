@@ -190,6 +190,11 @@ options:
     default: false
 notes:
   - Ephemeral and swap disks are attached unformatted; the guest (cloud-init) formats them.
+  - The module runs on the control node. Where the task would run it there with the very Python
+    running Ansible (a local connection, no become, no task C(environment), no async, and
+    C(ansible_python_interpreter) unset, C(auto) or that Python), the action plugin does the module's
+    work in its own process, with the same argument checks and results, and no module process is
+    started. Otherwise the module runs as any module does.
 """
 
 EXAMPLES = r"""
