@@ -1,10 +1,19 @@
 # GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
-"""Errors about hypervisors built from the inventory name the host variable they came from."""
+"""Errors about hypervisors built from the inventory name the host variable they came from; the
+action does the module's work itself only where the module would run here, in this Python."""
 from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
-from ansible_collections.novalite.compute.plugins.plugin_utils.hypervisor_action import inventory_hint
+import os
+import sys
+from types import SimpleNamespace
+
+import pytest
+
+from ansible_collections.novalite.compute.plugins.action.nova_server import ActionModule
+from ansible_collections.novalite.compute.plugins.module_utils import server_task
+from ansible_collections.novalite.compute.plugins.plugin_utils.hypervisor_action import _same_python, inventory_hint
 
 
 def test_inventory_errors_name_the_host_variable():
@@ -15,3 +24,47 @@ def test_inventory_errors_name_the_host_variable():
     assert inventory_hint("hypervisors[0].name: 'a b' is not valid", hosts).endswith("(the inventory name of host c1)")
     assert inventory_hint("hypervisors[5].enabled: bad", hosts) == "hypervisors[5].enabled: bad"
     assert inventory_hint("flavor: unknown", hosts) == "flavor: unknown"
+
+
+# --------------------------------------------------------------- in process or as a module
+
+def action(transport="local", become=False, environment=([{}]), async_val=0):
+    """nova_server's action with the task attributes the choice reads (the rest is not needed)."""
+    act = ActionModule.__new__(ActionModule)
+    act._connection = SimpleNamespace(transport=transport)
+    act._play_context = SimpleNamespace(become=become)
+    act._task = SimpleNamespace(environment=list(environment), async_val=async_val)
+    act._templar = SimpleNamespace(template=lambda value: value)
+    return act
+
+
+def test_the_work_runs_in_process_on_this_python_with_a_local_connection():
+    for interpreter in (None, sys.executable, "auto", "auto_silent"):
+        vars_ = {} if interpreter is None else {"ansible_python_interpreter": interpreter}
+        assert action()._task_in_process(vars_) is server_task, interpreter
+
+
+@pytest.mark.parametrize("act, task_vars", [
+    (action(transport="ssh"), {}),
+    (action(become=True), {}),
+    (action(environment=[{"HTTPS_PROXY": "http://proxy:3128"}]), {}),
+    (action(environment=["{{ proxy_env }}"]), {}),
+    (action(async_val=60), {}),
+    (action(), {"ansible_python_interpreter": "/nonexistent/bin/python3"}),
+    (action(), {"ansible_python_interpreter": os.path.join(os.path.dirname(os.path.dirname(sys.executable)),
+                                                            "elsewhere", os.path.basename(sys.executable))}),
+])
+def test_otherwise_the_module_runs(act, task_vars):
+    assert act._task_in_process(task_vars) is None
+
+
+def test_an_action_without_a_task_runs_the_module():
+    act = action()
+    act.TASK = None
+    assert act._task_in_process({}) is None
+
+
+def test_same_python_is_the_same_file_from_the_same_directory():
+    assert _same_python(sys.executable)
+    assert not _same_python("/nonexistent/python3")
+    assert not _same_python(os.path.join(os.path.dirname(sys.executable), "no-such-python"))
