@@ -11,3 +11,4 @@ from ansible_collections.novalite.compute.plugins.plugin_utils.hypervisor_action
 
 class ActionModule(HypervisorsAction):
     DEFAULT_GROUP = None
+    TASK = "host_facts_task"

@@ -22,6 +22,10 @@ description:
     It may differ from C(/proc/meminfo), for example under memory ballooning.
     C(memory_mb_used), C(vcpus_used) and C(local_gb_used) are allocations, that is the flavors of
     the instances on the host plus the size of any other running domain.
+notes:
+  - Where the task would run the module on the control node with the very Python running Ansible,
+    the action plugin does the module's work in its own process, with the same argument checks and
+    results, as for M(novalite.compute.nova_server).
 author:
   - novalite.compute developers (@novalite)
 requirements:
@@ -153,48 +157,21 @@ ansible_facts:
 
 from ansible.module_utils.basic import AnsibleModule, missing_required_lib
 
-from ansible_collections.novalite.compute.plugins.module_utils import compute
-from ansible_collections.novalite.compute.plugins.module_utils import libvirt_driver
-from ansible_collections.novalite.compute.plugins.module_utils import validation
+from ansible_collections.novalite.compute.plugins.module_utils import host_facts_task
 
 
 def main():
     module = AnsibleModule(
-        argument_spec=dict(
-            uri=dict(type="str", default=libvirt_driver.DEFAULT_URI),
-            storage_pool=dict(type="str", default=libvirt_driver.DEFAULT_POOL),
-            virt_type=dict(type="str", default="auto", choices=["auto", "kvm", "qemu"]),
-            hypervisors=dict(type="list", elements="dict"),
-            hypervisor_group=dict(type="str"),
-            connect_timeout=dict(type="int", default=30),
-        ),
+        argument_spec=host_facts_task.argument_spec(),
+        required_if=host_facts_task.REQUIRED_IF,
         supports_check_mode=True,
     )
-    if not libvirt_driver.HAS_LIBVIRT:
-        module.fail_json(msg=missing_required_lib("libvirt-python"),
-                         exception=str(libvirt_driver.LIBVIRT_IMPORT_ERROR))
-    params = module.params
-    try:
-        if params["hypervisors"] is not None:
-            hypervisors = [compute.Hypervisor(validation.check_hypervisor("hypervisors[%d]" % i, hv))
-                           for i, hv in enumerate(params["hypervisors"])]
-            compute.gather_all(hypervisors, params["connect_timeout"])
-            hosts = {}
-            for hv in hypervisors:
-                hosts[hv.name] = dict(hv.facts or {}, up=hv.up, error=hv.error, uri=hv.uri,
-                                      availability_zone=hv.config["availability_zone"],
-                                      capacity=compute.capacity(hv))
-                if hv.up:
-                    hosts[hv.name]["orphans"] = libvirt_driver.find_orphans(hv.conn, hv.config["storage_pool"])
-            module.exit_json(changed=False, ansible_facts={"nova_hosts": hosts})
-        validation.check_uri("uri", params["uri"])
-        validation.check_name("storage_pool", params["storage_pool"])
-        conn = libvirt_driver.connect(params["uri"])
-        facts = libvirt_driver.host_facts(conn, params["storage_pool"], params["virt_type"])
-        facts["orphans"] = libvirt_driver.find_orphans(conn, params["storage_pool"])
-    except (validation.InvalidRequest, libvirt_driver.DriverError) as exc:
-        module.fail_json(msg=str(exc))
-    module.exit_json(changed=False, ansible_facts={"nova_host": facts})
+    for library, error in host_facts_task.missing_libraries():
+        module.fail_json(msg=missing_required_lib(library), exception=str(error))
+    result = host_facts_task.run(module.params, check_mode=module.check_mode, diff=module._diff)
+    if result.pop("failed", False):
+        module.fail_json(**result)
+    module.exit_json(**result)
 
 
 if __name__ == "__main__":

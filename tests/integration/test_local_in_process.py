@@ -97,3 +97,48 @@ def test_in_process_and_module_agree(conn, local_hv, tiny_image, tmp_path):
     assert in_process[0]["invocation"]["module_args"]["admin_password"] == "VALUE_SPECIFIED_IN_NO_LOG_PARAMETER"
     assert not [d for d in conn.listAllDomains() if d.name().startswith(hv.prefix)]
     assert hv.leftovers() == []
+
+
+FACTS_PLAY = """
+- hosts: localhost
+  gather_facts: false
+  tasks:
+    - name: in process
+      novalite.compute.nova_host_facts:
+        hypervisors: "{{ hypervisors }}"
+    - name: module
+      novalite.compute.nova_host_facts:
+        hypervisors: "{{ hypervisors }}"
+      environment:
+        NOVALITE_TEST_PATH: module
+    - name: refused in process
+      novalite.compute.nova_host_facts:
+        uri: "qemu:///system'"
+      ignore_errors: true
+    - name: refused as a module
+      novalite.compute.nova_host_facts:
+        uri: "qemu:///system'"
+      ignore_errors: true
+      environment:
+        NOVALITE_TEST_PATH: module
+"""
+
+
+def test_host_facts_in_process_and_module_agree(conn, local_hv, tmp_path):
+    hv = local_hv
+    (tmp_path / "play.yml").write_text(FACTS_PLAY)
+    (tmp_path / "inventory.ini").write_text(
+        "localhost ansible_connection=local ansible_python_interpreter=%s\n" % sys.executable)
+    remote = tmp_path / "remote"
+    result = run_playbook_file(str(tmp_path / "play.yml"), {"hypervisors": [hv.config()]},
+                               str(tmp_path / "inventory.ini"),
+                               env={"ANSIBLE_REMOTE_TMP": str(remote), "ANSIBLE_KEEP_REMOTE_FILES": "1"})
+    assert result.rc == 0, result.stderr[-3000:]
+    ours, theirs = result.task("in process"), result.task("module")
+    assert ours["ansible_facts"]["nova_hosts"]["local"]["up"] is True, ours
+    assert ours == theirs
+    refused, refused_module = result.task("refused in process"), result.task("refused as a module")
+    assert refused["failed"] is True and refused["msg"].startswith("uri:"), refused
+    assert refused == refused_module
+    payloads = [root for root, _dirs, files in os.walk(str(remote)) if "AnsiballZ_nova_host_facts.py" in files]
+    assert len(payloads) == 2, payloads
