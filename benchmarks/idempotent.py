@@ -90,8 +90,9 @@ def render(data):
     lines += ["| %s | %s | %s |" % tuple(row) for row in targets(data)]
     lines += [
         "",
-        "What bounds it: a re-run is one `nova_server` task: Ansible's start-up, the module's start "
-        "(Python, AnsiballZ, imports), one libvirt connection per host over SSH opened in parallel and "
+        "What bounds it: a re-run is one `nova_server` task: Ansible's start-up, the action importing "
+        "the work in its worker (no module process: see the profile), one libvirt connection per host "
+        "over SSH opened in parallel and "
         "each host's facts (every domain's record read back: a few libvirt calls per domain), then "
         "nothing to do. `ansible -m ping` pays Ansible's start-up and an SSH login plus a Python start on "
         "each host, in parallel.",

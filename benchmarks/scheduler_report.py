@@ -14,6 +14,7 @@ from __future__ import absolute_import, division, print_function
 
 import json
 import os
+import statistics
 import sys
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -247,8 +248,9 @@ def section(data):
     out.append("")
     out.append("- Engine, first decision (the 1-instance rows, and T(1) in every request): one pass of each "
                "filter and weigher over every host in pure Python (one comprehension per filter, comparing the "
-               "room HostState keeps current for each resource; one per weigher's figures; the weigher terms "
-               "added up to three a pass), then the best few by `heapq.nlargest`: about 1 microsecond per "
+               "room HostState keeps current for each resource, the rejected hosts kept for the report in the "
+               "same pass; one per weigher's figures; the weigher terms added up to three a pass; HostState "
+               "has slots and float figures), then the best few by `heapq.nlargest`: under a microsecond per "
                "host. It grows linearly with the hosts, and faster than linearly from 1,000 to 10,000 hosts "
                "where the host objects no longer fit the CPU caches. Each timed run follows a `gc.collect()`, "
                "which also leaves the host objects out of the caches: the spread between rounds in the raw "
@@ -272,16 +274,21 @@ def section(data):
     out.append("- Both: wall time on a 2-CPU guest that may be shared (see the load averages); the thread's CPU "
                "time is less disturbed by other work but still shares caches. Raw figures below.")
     out.append("")
-    out.append("**Raw numbers** (every run; engine: ms per request; Nova: ms per decision, mean over the "
-               "decisions of that run):")
+    out.append("**Raw numbers** (engine: ms per request, the spread of its runs, every run in the JSON; "
+               "Nova: ms per decision, mean over the decisions of each run):")
     out.append("")
-    out.append("| hosts | instances | engine runs (wall ms) | engine runs (CPU ms) | Nova runs (wall ms / decision) |")
+    out.append("| hosts | instances | engine runs (wall ms): n, min, median, 90th percentile, max "
+               "| engine runs (CPU ms), the same | Nova runs (wall ms / decision) |")
     out.append("|---:|---:|---|---|---|")
+
+    def spread(values):
+        values = sorted(values)
+        return "%d: %s" % (len(values), ", ".join(ms(v * 1e3) for v in (
+            values[0], statistics.median(values), values[min(len(values) - 1, int(0.9 * len(values)))], values[-1])))
     for r in rows:
         out.append("| %s | %s%s | %s | %s | %s |" % (
             format(r["hosts"], ","), format(r["instances"], ","), label(r),
-            ", ".join(ms(w * 1e3) for w, _c in r["engine_runs_s"]),
-            ", ".join(ms(c * 1e3) for _w, c in r["engine_runs_s"]),
+            spread([w for w, _c in r["engine_runs_s"]]), spread([c for _w, c in r["engine_runs_s"]]),
             ", ".join(ms(x) for x in r["nova_runs_ms_per_decision"])))
     mismatches = [(r["hosts"], r["instances"], m) for r in rows for m in r["check_mismatches"]]
     out.append("")
