@@ -155,23 +155,12 @@ ansible_facts:
       type: dict
 """
 
-from ansible.module_utils.basic import AnsibleModule, missing_required_lib
-
 from ansible_collections.novalite.compute.plugins.module_utils import host_facts_task
+from ansible_collections.novalite.compute.plugins.module_utils.module_runner import run_module
 
 
 def main():
-    module = AnsibleModule(
-        argument_spec=host_facts_task.argument_spec(),
-        required_if=host_facts_task.REQUIRED_IF,
-        supports_check_mode=True,
-    )
-    for library, error in host_facts_task.missing_libraries():
-        module.fail_json(msg=missing_required_lib(library), exception=str(error))
-    result = host_facts_task.run(module.params, check_mode=module.check_mode, diff=module._diff)
-    if result.pop("failed", False):
-        module.fail_json(**result)
-    module.exit_json(**result)
+    run_module(host_facts_task)
 
 
 if __name__ == "__main__":

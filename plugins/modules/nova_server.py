@@ -335,23 +335,12 @@ unreachable:
   type: dict
 """
 
-from ansible.module_utils.basic import AnsibleModule, missing_required_lib
-
 from ansible_collections.novalite.compute.plugins.module_utils import server_task
+from ansible_collections.novalite.compute.plugins.module_utils.module_runner import run_module
 
 
 def main():
-    module = AnsibleModule(
-        argument_spec=server_task.argument_spec(),
-        required_if=server_task.REQUIRED_IF,
-        supports_check_mode=True,
-    )
-    for library, error in server_task.missing_libraries():
-        module.fail_json(msg=missing_required_lib(library), exception=str(error))
-    result = server_task.run(module.params, check_mode=module.check_mode, diff=module._diff)
-    if result.pop("failed", False):
-        module.fail_json(**result)
-    module.exit_json(**result)
+    run_module(server_task)
 
 
 if __name__ == "__main__":
