@@ -116,12 +116,12 @@ class HostState:
       ram_room_mb, disk_room_mb, vcpu_room  the largest request RamFilter,
                            DiskFilter and CoreFilter admit (see filters.py)
       free_vcpus           vcpus_total * cpu_allocation_ratio - vcpus_used
+      metadata_keys        the keys of the aggregates' metadata (a frozenset
+                           shared by hosts with the same keys)
 
     The free figures and the rooms are floats (exact for any integer up to
     2**53): the filters and weighers then compare and divide float by float,
     which CPython does faster than int by float.
-      metadata_keys        the keys of the aggregates' metadata (a frozenset
-                           shared by hosts with the same keys)
     """
 
     # Slots: the scheduler reads a few figures of every host in each pass;
