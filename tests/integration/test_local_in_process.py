@@ -1,8 +1,9 @@
-"""The nova_server action runs the module's work in its own process when the module would run on
-the control node in the same Python (plugin_utils/hypervisor_action.py), and the module
-otherwise. Both ways, on the real local libvirtd through ansible-playbook, give the same result
-for the same arguments: a check-mode create, refusals of the argument spec (missing, wrong type,
-unknown, a choice), refusals of the request, with a secret among the arguments."""
+"""The nova_server and nova_host_facts actions run the module's work in their own process when
+the module would run on the control node in the same Python (plugin_utils/hypervisor_action.py),
+and the module otherwise (here: a task environment). Both ways, on the real local libvirtd
+through ansible-playbook, give the same result for the same arguments: for nova_server a
+check-mode create, refusals of the argument spec (missing, wrong type, unknown, a choice) and of
+the request, with a secret among the arguments; for nova_host_facts the facts and a refusal."""
 
 import json
 import os
