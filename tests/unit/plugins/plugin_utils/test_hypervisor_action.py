@@ -28,12 +28,18 @@ def test_inventory_errors_name_the_host_variable():
 
 # --------------------------------------------------------------- in process or as a module
 
-def action(transport="local", become=False, environment=([{}]), async_val=0):
-    """nova_server's action with the task attributes the choice reads (the rest is not needed)."""
+ELSEWHERE = os.path.join(os.path.dirname(os.path.dirname(sys.executable)), "elsewhere",
+                         os.path.basename(sys.executable))
+
+
+def action(transport="local", become=False, environment=None, async_val=0):
+    """nova_server's action with the task attributes the choice reads (the rest is not needed);
+    environment: the task's, [{}] (none) by default."""
     act = ActionModule.__new__(ActionModule)
     act._connection = SimpleNamespace(transport=transport)
     act._play_context = SimpleNamespace(become=become)
-    act._task = SimpleNamespace(environment=list(environment), async_val=async_val)
+    act._task = SimpleNamespace(environment=[{}] if environment is None else list(environment),
+                                async_val=async_val)
     act._templar = SimpleNamespace(template=lambda value: value)
     return act
 
@@ -51,8 +57,7 @@ def test_the_work_runs_in_process_on_this_python_with_a_local_connection():
     (action(environment=["{{ proxy_env }}"]), {}),
     (action(async_val=60), {}),
     (action(), {"ansible_python_interpreter": "/nonexistent/bin/python3"}),
-    (action(), {"ansible_python_interpreter": os.path.join(os.path.dirname(os.path.dirname(sys.executable)),
-                                                            "elsewhere", os.path.basename(sys.executable))}),
+    (action(), {"ansible_python_interpreter": ELSEWHERE}),
 ])
 def test_otherwise_the_module_runs(act, task_vars):
     assert act._task_in_process(task_vars) is None
