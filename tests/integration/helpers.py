@@ -119,6 +119,17 @@ SERVER_PLAY = """
       novalite.compute.nova_server: "{{ args }}"
       ignore_errors: true
 """
+# The local hypervisor's instance storage pool, made by nova_compute_node.
+PREPARE_PLAY = """
+- hosts: localhost
+  gather_facts: false
+  tasks:
+    - name: prepare
+      novalite.compute.nova_compute_node:
+        storage_pool: "{{ pool }}"
+        storage_path: "{{ path }}"
+        virt_type: qemu
+"""
 FACTS_PLAY = """
 - hosts: localhost
   gather_facts: false

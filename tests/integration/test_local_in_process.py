@@ -10,17 +10,12 @@ import os
 import sys
 
 from conftest import catalog
-from helpers import run_playbook_file
+from helpers import PREPARE_PLAY, run_playbook, run_playbook_file
 
 PLAY = """
 - hosts: localhost
   gather_facts: false
   tasks:
-    - name: prepare
-      novalite.compute.nova_compute_node:
-        storage_pool: "{{ pool }}"
-        storage_path: "{{ path }}"
-        virt_type: qemu
     - name: in process
       novalite.compute.nova_server: "{{ item }}"
       loop: "{{ cases }}"
@@ -68,7 +63,8 @@ def test_in_process_and_module_agree(conn, local_hv, tiny_image, tmp_path):
     (tmp_path / "inventory.ini").write_text(
         "localhost ansible_connection=local ansible_python_interpreter=%s\n" % sys.executable)
     remote = tmp_path / "remote"
-    variables = {"cases": cases, "pool": hv.pool_name, "path": hv.pool_path}
+    run_playbook(PREPARE_PLAY, {"pool": hv.pool_name, "path": hv.pool_path})
+    variables = {"cases": cases}
     result = run_playbook_file(str(tmp_path / "play.yml"), variables, str(tmp_path / "inventory.ini"),
                                env={"ANSIBLE_REMOTE_TMP": str(remote), "ANSIBLE_KEEP_REMOTE_FILES": "1"})
     assert result.rc == 0, result.stderr[-3000:]

@@ -6,7 +6,7 @@ import re
 import time
 
 from conftest import catalog
-from helpers import run_playbook
+from helpers import PREPARE_PLAY, run_playbook
 from ansible_collections.novalite.compute.plugins.module_utils import libvirt_driver as driver
 
 SERVER_TASK = """
@@ -121,18 +121,6 @@ def test_create_boot_rerun_delete(conn, local_hv, tiny_image, tmp_path):
     assert again["changed"] is False
 
 
-PREPARE_TASK = """
-- hosts: localhost
-  gather_facts: false
-  tasks:
-    - name: prepare
-      novalite.compute.nova_compute_node:
-        storage_pool: "{{ pool }}"
-        storage_path: "{{ path }}"
-        virt_type: qemu
-"""
-
-
 def test_check_mode_creates_nothing(conn, local_hv, tiny_image):
     hv = local_hv
     name = hv.prefix + "plan"
@@ -141,10 +129,10 @@ def test_check_mode_creates_nothing(conn, local_hv, tiny_image):
     assert "no active instance storage pool on local" in unprepared["msg"]
     assert driver.find_pool(conn, hv.pool_name) is None
 
-    prepared = run_playbook(PREPARE_TASK, {"pool": hv.pool_name, "path": hv.pool_path}).task("prepare")
+    prepared = run_playbook(PREPARE_PLAY, {"pool": hv.pool_name, "path": hv.pool_path}).task("prepare")
     assert prepared["changed"] is True
     assert prepared["host_record"]["virt_type"] == "qemu"
-    again = run_playbook(PREPARE_TASK, {"pool": hv.pool_name, "path": hv.pool_path}).task("prepare")
+    again = run_playbook(PREPARE_PLAY, {"pool": hv.pool_name, "path": hv.pool_path}).task("prepare")
     assert again["changed"] is False
 
     run = run_playbook(SERVER_TASK, server_vars(hv, tiny_image, name), check=True)
@@ -265,7 +253,7 @@ def test_check_mode_and_diff_match_the_real_run(conn, local_hv, tiny_image):
     """changed is the same in check mode and in the real run, for every kind of change; diff
     shows before and after; check mode creates, changes and deletes nothing."""
     hv = local_hv
-    run_playbook(PREPARE_TASK, {"pool": hv.pool_name, "path": hv.pool_path})
+    run_playbook(PREPARE_PLAY, {"pool": hv.pool_name, "path": hv.pool_path})
     name = hv.prefix + "cd"
     steps = [
         ("create", server_vars(hv, tiny_image, name, meta={"a": "1"})),
