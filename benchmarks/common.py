@@ -25,11 +25,16 @@ BIN = os.path.dirname(PYTHON)
 
 sys.path.insert(0, os.path.join(REPO, "tests", "integration"))
 sys.path.insert(0, os.path.join(REPO, "tests", "testbed"))
-from helpers import ansible_env, collections_path  # noqa: E402  pylint: disable=wrong-import-position
-from testbed import TestBed  # noqa: E402  pylint: disable=wrong-import-position
+from helpers import ansible_env, collections_path   # noqa: E402  pylint: disable=wrong-import-position
+from testbed import TestBed   # noqa: E402  pylint: disable=wrong-import-position
 
 sys.path.insert(0, collections_path())
-from ansible_collections.novalite.compute.plugins.module_utils import libvirt_driver as driver  # noqa: E402
+from ansible_collections.novalite.compute.plugins.module_utils.virt.libvirt import connection  # noqa: E402
+from ansible_collections.novalite.compute.plugins.module_utils.virt.libvirt import guest  # noqa: E402
+from ansible_collections.novalite.compute.plugins.module_utils.virt.libvirt import host as libvirt_host  # noqa: E402
+from ansible_collections.novalite.compute.plugins.module_utils.virt.libvirt import instance_record  # noqa: E402
+from ansible_collections.novalite.compute.plugins.module_utils.virt.libvirt import network as libvirt_network  # noqa: E402
+from ansible_collections.novalite.compute.plugins.module_utils.virt.libvirt import storage  # noqa: E402
 
 # The libvirt network every bed host gets from prepare_compute (as the integration tests use).
 BED_NETWORK = {"name": "private", "cidr": "10.213.7.0/24", "bridge": "nlpriv0"}
@@ -84,7 +89,7 @@ def inventory_path():
 
 
 def connect(host):
-    return driver.connect(host["uri"])
+    return connection.connect(host["uri"])
 
 
 def wipe(prefix, hosts=None):
@@ -95,26 +100,26 @@ def wipe(prefix, hosts=None):
     def work(host):
         conn = connect(host)
         try:
-            pool = driver.find_pool(conn, POOL)
-            net = driver.find_network(conn, BED_NETWORK["name"])
+            pool = storage.find_pool(conn, POOL)
+            net = libvirt_network.find_network(conn, BED_NETWORK["name"])
             for dom in conn.listAllDomains():
                 if not dom.name().startswith(prefix):
                     continue
-                record = driver.read_record(dom) or {}
-                driver.destroy_domain(dom)
+                record = instance_record.read_record(dom) or {}
+                guest.destroy_domain(dom)
                 removed.append(dom.name())
                 if pool is not None:
-                    for vol in driver.instance_volumes(pool, dom.UUIDString()):
-                        driver.delete_volume(vol)
+                    for vol in storage.instance_volumes(pool, dom.UUIDString()):
+                        storage.delete_volume(vol)
                 for port in record.get("ports") or []:
                     if net is not None:
-                        driver.release_fixed_ip(pool, net, port["mac"])
+                        libvirt_network.release_fixed_ip(pool, net, port["mac"])
             if pool is not None:
                 # the raw baseline's volumes are named after its servers
                 pool.refresh(0)
                 for vol in pool.listAllVolumes(0):
                     if vol.name().startswith(prefix):
-                        driver.delete_volume(vol)
+                        storage.delete_volume(vol)
         finally:
             conn.close()
 
@@ -128,9 +133,9 @@ def reset_failed_builds(hosts=None):
     for host in hosts or bed_hosts():
         conn = connect(host)
         try:
-            pool = driver.find_pool(conn, POOL)
-            if pool is not None and driver.host_record(conn).get("failed_builds"):
-                driver.update_host_record(conn, pool, failed_builds=0)
+            pool = storage.find_pool(conn, POOL)
+            if pool is not None and libvirt_host.host_record(conn).get("failed_builds"):
+                libvirt_host.update_host_record(conn, pool, failed_builds=0)
         finally:
             conn.close()
 
@@ -146,13 +151,13 @@ def leftovers(prefix, hosts=None):
                 live.add(dom.UUIDString())
                 if dom.name().startswith(prefix):
                     found.append("%s: domain %s" % (host["name"], dom.name()))
-            pool = driver.find_pool(conn, POOL)
+            pool = storage.find_pool(conn, POOL)
             if pool is not None:
                 pool.refresh(0)
                 found += ["%s: volume %s" % (host["name"], vol.name()) for vol in pool.listAllVolumes(0)
                           if vol.name()[:1] not in "._" and vol.name().split(".")[0] not in live]
-            net = driver.find_network(conn, BED_NETWORK["name"])
-            dhcp = driver.network_dhcp(net) if net is not None else None
+            net = libvirt_network.find_network(conn, BED_NETWORK["name"])
+            dhcp = libvirt_network.network_dhcp(net) if net is not None else None
             for mac, (ip, name) in (dhcp[2] if dhcp else {}).items():
                 if (name or "").startswith(prefix):
                     found.append("%s: dhcp %s %s" % (host["name"], mac, ip))

@@ -26,7 +26,8 @@ def import_collection():
             os.makedirs(os.path.dirname(link), exist_ok=True)
             os.symlink(REPO, link)
         sys.path.insert(0, root)
-    from ansible_collections.novalite.compute.plugins.module_utils import host_state, request_spec, scheduler
+    from ansible_collections.novalite.compute.plugins.module_utils.scheduler import host_state, request_spec
+    from ansible_collections.novalite.compute.plugins.module_utils.scheduler import manager as scheduler
     return host_state, request_spec, scheduler
 
 

@@ -65,7 +65,8 @@ from ansible.errors import AnsibleParserError
 from ansible.inventory.group import to_safe_group_name
 from ansible.plugins.inventory import BaseInventoryPlugin, Constructable
 
-from ansible_collections.novalite.compute.plugins.module_utils import compute
+from ansible_collections.novalite.compute.plugins.module_utils.compute import hypervisor
+from ansible_collections.novalite.compute.plugins.module_utils.compute import views
 from ansible_collections.novalite.compute.plugins.module_utils import validation
 
 
@@ -109,15 +110,15 @@ class InventoryModule(BaseInventoryPlugin, Constructable):
                        for index, hv in enumerate(self.get_option("hypervisors"))]
         except validation.InvalidRequest as exc:
             raise AnsibleParserError("%s: %s" % (path, exc))
-        hypervisors = [compute.Hypervisor(config) for config in configs]
-        compute.gather_all(hypervisors, self.get_option("connect_timeout"))
+        hypervisors = [hypervisor.Hypervisor(config) for config in configs]
+        hypervisor.gather_all(hypervisors, self.get_option("connect_timeout"))
         strict = self.get_option("strict")
         for hv in hypervisors:
             if not hv.up:
                 self.display.warning("nova inventory: hypervisor %s skipped: %s" % (hv.name, hv.error))
                 continue
             for record in hv.facts["instances"]:
-                server = compute.server_view(record, hv)
+                server = views.server_view(record, hv)
                 if self.get_option("only_active") and server["status"] != "ACTIVE":
                     continue
                 self._add_server(server, strict)

@@ -8,8 +8,12 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
-from ansible_collections.novalite.compute.plugins.module_utils import compute
-from ansible_collections.novalite.compute.plugins.module_utils import libvirt_driver
+from ansible_collections.novalite.compute.plugins.module_utils.compute import hypervisor
+from ansible_collections.novalite.compute.plugins.module_utils.compute import resource_tracker
+from ansible_collections.novalite.compute.plugins.module_utils.virt.libvirt import connection
+from ansible_collections.novalite.compute.plugins.module_utils.virt.libvirt import host as libvirt_host
+from ansible_collections.novalite.compute.plugins.module_utils.virt.libvirt import orphans
+from ansible_collections.novalite.compute.plugins.module_utils.virt.libvirt import storage
 from ansible_collections.novalite.compute.plugins.module_utils import validation
 
 REQUIRED_IF = []
@@ -17,8 +21,8 @@ REQUIRED_IF = []
 
 def argument_spec():
     return dict(
-        uri=dict(type="str", default=libvirt_driver.DEFAULT_URI),
-        storage_pool=dict(type="str", default=libvirt_driver.DEFAULT_POOL),
+        uri=dict(type="str", default=connection.DEFAULT_URI),
+        storage_pool=dict(type="str", default=storage.DEFAULT_POOL),
         virt_type=dict(type="str", default="auto", choices=["auto", "kvm", "qemu"]),
         hypervisors=dict(type="list", elements="dict"),
         hypervisor_group=dict(type="str"),
@@ -28,8 +32,8 @@ def argument_spec():
 
 def missing_libraries():
     """[(library, import error)] of what the task needs and this Python lacks."""
-    if not libvirt_driver.HAS_LIBVIRT:
-        return [("libvirt-python", libvirt_driver.LIBVIRT_IMPORT_ERROR)]
+    if not connection.HAS_LIBVIRT:
+        return [("libvirt-python", connection.LIBVIRT_IMPORT_ERROR)]
     return []
 
 
@@ -38,22 +42,22 @@ def run(params, check_mode=False, diff=False):
     (It only reads: check mode changes nothing, and there is no diff.)"""
     try:
         if params["hypervisors"] is not None:
-            hypervisors = [compute.Hypervisor(validation.check_hypervisor("hypervisors[%d]" % i, hv))
+            hypervisors = [hypervisor.Hypervisor(validation.check_hypervisor("hypervisors[%d]" % i, hv))
                            for i, hv in enumerate(params["hypervisors"])]
-            compute.gather_all(hypervisors, params["connect_timeout"])
+            hypervisor.gather_all(hypervisors, params["connect_timeout"])
             hosts = {}
             for hv in hypervisors:
                 hosts[hv.name] = dict(hv.facts or {}, up=hv.up, error=hv.error, uri=hv.uri,
                                       availability_zone=hv.config["availability_zone"],
-                                      capacity=compute.capacity(hv))
+                                      capacity=resource_tracker.capacity(hv))
                 if hv.up:
-                    hosts[hv.name]["orphans"] = libvirt_driver.find_orphans(hv.conn, hv.config["storage_pool"])
+                    hosts[hv.name]["orphans"] = orphans.find_orphans(hv.conn, hv.config["storage_pool"])
             return dict(changed=False, ansible_facts={"nova_hosts": hosts})
         validation.check_uri("uri", params["uri"])
         validation.check_name("storage_pool", params["storage_pool"])
-        conn = libvirt_driver.connect(params["uri"])
-        facts = libvirt_driver.host_facts(conn, params["storage_pool"], params["virt_type"])
-        facts["orphans"] = libvirt_driver.find_orphans(conn, params["storage_pool"])
-    except (validation.InvalidRequest, libvirt_driver.DriverError) as exc:
+        conn = connection.connect(params["uri"])
+        facts = libvirt_host.host_facts(conn, params["storage_pool"], params["virt_type"])
+        facts["orphans"] = orphans.find_orphans(conn, params["storage_pool"])
+    except (validation.InvalidRequest, connection.DriverError) as exc:
         return dict(failed=True, msg=str(exc))
     return dict(changed=False, ansible_facts={"nova_host": facts})

@@ -10,13 +10,16 @@ __metaclass__ = type
 
 import traceback
 
-from ansible_collections.novalite.compute.plugins.module_utils import compute
-from ansible_collections.novalite.compute.plugins.module_utils import config_drive
-from ansible_collections.novalite.compute.plugins.module_utils import images
-from ansible_collections.novalite.compute.plugins.module_utils import libvirt_driver
+from ansible_collections.novalite.compute.plugins.module_utils.virt.libvirt import connection
+from ansible_collections.novalite.compute.plugins.module_utils import exception
+from ansible_collections.novalite.compute.plugins.module_utils.compute import api
+from ansible_collections.novalite.compute.plugins.module_utils.compute import images as compute_images
+from ansible_collections.novalite.compute.plugins.module_utils.compute import notifications
+from ansible_collections.novalite.compute.plugins.module_utils.virt import configdrive as config_drive
+from ansible_collections.novalite.compute.plugins.module_utils.virt import images
 from ansible_collections.novalite.compute.plugins.module_utils import validation
-from ansible_collections.novalite.compute.plugins.module_utils.common import (
-    HYPERVISORS_ARGUMENT_SPEC, scheduler_config)
+from ansible_collections.novalite.compute.plugins.module_utils.common import HYPERVISORS_ARGUMENT_SPEC
+from ansible_collections.novalite.compute.plugins.module_utils.scheduler.config import scheduler_config
 
 REQUIRED_IF = [("state", "present", ("image", "flavor"))]
 
@@ -56,8 +59,8 @@ def argument_spec():
 def missing_libraries():
     """[(library, import error)] of what the task needs and this Python lacks."""
     missing = []
-    if not libvirt_driver.HAS_LIBVIRT:
-        missing.append(("libvirt-python", libvirt_driver.LIBVIRT_IMPORT_ERROR))
+    if not connection.HAS_LIBVIRT:
+        missing.append(("libvirt-python", connection.LIBVIRT_IMPORT_ERROR))
     if not config_drive.HAS_PYCDLIB:
         missing.append(("pycdlib", config_drive.PYCDLIB_IMPORT_ERROR))
     return missing
@@ -73,7 +76,7 @@ def open_url(url, **kwargs):
 def run(params, check_mode=False, diff=False):
     """The module's result for these parameters (as AnsibleModule validated them); a failure
     has failed=True and msg."""
-    notifier = compute.Notifier(params["notifications_file"])
+    notifier = notifications.Notifier(params["notifications_file"])
     try:
         catalogs = validation.check_catalogs(params["flavors"], params["images"], params["hypervisors"],
                                              params["server_groups"], params["keypairs"])
@@ -83,19 +86,19 @@ def run(params, check_mode=False, diff=False):
         validation.check_name("project", params["project"])
         validation.check_quotas(params["quotas"])
         validation.check_notifications_file("notifications_file", params["notifications_file"])
-        api = compute.ComputeAPI(
+        compute_api = api.ComputeAPI(
             catalogs, scheduler_config(params["scheduler"]), project_id=params["project"],
             quotas=params["quotas"], notifier=notifier, check_mode=check_mode,
             wait=params["wait"], timeout=params["timeout"], connect_timeout=params["connect_timeout"],
             open_url=open_url)
         if params["state"] == "absent":
-            result = api.delete(request)
+            result = compute_api.delete(request)
         else:
-            compute.prepare_request_images(request, catalogs, open_url=open_url)
-            result = api.create(request)
+            compute_images.prepare_request_images(request, catalogs, open_url=open_url)
+            result = compute_api.create(request)
     except (validation.InvalidRequest, images.ImageError) as exc:
         return dict(failed=True, msg=str(exc), notifications=notifier.events)
-    except compute.ComputeError as exc:
+    except exception.ComputeError as exc:
         return dict(exc.details, failed=True, msg=str(exc), servers=exc.servers, notifications=notifier.events)
     except Exception as exc:  # an unexpected failure still returns what happened
         return dict(failed=True, msg="unexpected error: %s" % exc, exception=traceback.format_exc(),

@@ -85,7 +85,9 @@ host_record:
 
 from ansible.module_utils.basic import AnsibleModule, missing_required_lib
 
-from ansible_collections.novalite.compute.plugins.module_utils import libvirt_driver as driver
+from ansible_collections.novalite.compute.plugins.module_utils.virt.libvirt import connection
+from ansible_collections.novalite.compute.plugins.module_utils.virt.libvirt import host as libvirt_host
+from ansible_collections.novalite.compute.plugins.module_utils.virt.libvirt import storage
 from ansible_collections.novalite.compute.plugins.module_utils import validation
 
 
@@ -93,16 +95,16 @@ def kvm_available(conn):
     try:
         conn.getDomainCapabilities(None, None, None, "kvm")
         return True
-    except driver.libvirt.libvirtError:
+    except connection.libvirt.libvirtError:
         return False
 
 
 def main():
     module = AnsibleModule(
         argument_spec=dict(
-            uri=dict(type="str", default=driver.DEFAULT_URI),
-            storage_pool=dict(type="str", default=driver.DEFAULT_POOL),
-            storage_path=dict(type="path", default=driver.DEFAULT_POOL_PATH),
+            uri=dict(type="str", default=connection.DEFAULT_URI),
+            storage_pool=dict(type="str", default=storage.DEFAULT_POOL),
+            storage_path=dict(type="path", default=storage.DEFAULT_POOL_PATH),
             virt_type=dict(type="str", default="auto", choices=["auto", "kvm", "qemu"]),
             kvm_probe_kernel=dict(type="path"),
             kvm_probe_initrd=dict(type="path"),
@@ -112,8 +114,8 @@ def main():
         required_together=[("kvm_probe_kernel", "kvm_probe_initrd")],
         supports_check_mode=True,
     )
-    if not driver.HAS_LIBVIRT:
-        module.fail_json(msg=missing_required_lib("libvirt-python"), exception=str(driver.LIBVIRT_IMPORT_ERROR))
+    if not connection.HAS_LIBVIRT:
+        module.fail_json(msg=missing_required_lib("libvirt-python"), exception=str(connection.LIBVIRT_IMPORT_ERROR))
     p = module.params
     try:
         validation.check_uri("uri", p["uri"])
@@ -124,18 +126,18 @@ def main():
         for key in ("kvm_probe_kernel", "kvm_probe_initrd"):
             if p[key]:
                 validation.check_path(key, p[key])
-        conn = driver.connect(p["uri"])
+        conn = connection.connect(p["uri"])
         changed = False
-        pools = [p["storage_pool"], p["storage_pool"] + driver.BASE_SUFFIX]
-        missing = [name for name in pools if driver.find_pool(conn, name) is None
-                   or not driver.find_pool(conn, name).isActive()]
+        pools = [p["storage_pool"], p["storage_pool"] + storage.BASE_SUFFIX]
+        missing = [name for name in pools if storage.find_pool(conn, name) is None
+                   or not storage.find_pool(conn, name).isActive()]
         if missing:
             changed = True
             if module.check_mode:
                 module.exit_json(changed=True, host_record={})
-        pool = driver.ensure_pool(conn, p["storage_pool"], p["storage_path"])
-        driver.base_pool(conn, pool)
-        current = driver.host_record(conn, p["storage_pool"])
+        pool = storage.ensure_pool(conn, p["storage_pool"], p["storage_path"])
+        storage.base_pool(conn, pool)
+        current = libvirt_host.host_record(conn, p["storage_pool"])
         available = kvm_available(conn)
         wanted = {"virt_type_setting": p["virt_type"], "kvm_available": available,
                   "probe": bool(p["kvm_probe_kernel"])}
@@ -147,17 +149,17 @@ def main():
         elif p["virt_type"] == "qemu" or not available:
             virt = "qemu"
         elif p["kvm_probe_kernel"] and not module.check_mode:
-            verified = driver.probe_kvm_boot(conn, p["kvm_probe_kernel"], p["kvm_probe_initrd"],
+            verified = libvirt_host.probe_kvm_boot(conn, p["kvm_probe_kernel"], p["kvm_probe_initrd"],
                                              p["kvm_probe_marker"], p["kvm_probe_timeout"],
-                                             driver.pool_path(pool))
+                                             storage.pool_path(pool))
             virt = "kvm" if verified else "qemu"
         else:
             virt = "qemu"
         record = {"virt_type": virt, "kvm_available": available, "kvm_boot_verified": verified,
                   "inputs": wanted}
         if not module.check_mode:
-            driver.write_host_record(conn, pool, record)
-    except (validation.InvalidRequest, driver.DriverError) as exc:
+            libvirt_host.write_host_record(conn, pool, record)
+    except (validation.InvalidRequest, connection.DriverError) as exc:
         module.fail_json(msg=str(exc))
     module.exit_json(changed=True, host_record=record)
 

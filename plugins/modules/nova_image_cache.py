@@ -64,9 +64,9 @@ unreachable:
 from ansible.module_utils.basic import AnsibleModule, missing_required_lib
 from ansible.module_utils.urls import open_url
 
-from ansible_collections.novalite.compute.plugins.module_utils import compute
-from ansible_collections.novalite.compute.plugins.module_utils import images as image_files
-from ansible_collections.novalite.compute.plugins.module_utils import libvirt_driver as driver
+from ansible_collections.novalite.compute.plugins.module_utils.compute import images as compute_images
+from ansible_collections.novalite.compute.plugins.module_utils.virt.libvirt import connection
+from ansible_collections.novalite.compute.plugins.module_utils.virt import images as image_files
 from ansible_collections.novalite.compute.plugins.module_utils import validation
 from ansible_collections.novalite.compute.plugins.module_utils.common import HYPERVISORS_ARGUMENT_SPEC
 
@@ -75,8 +75,8 @@ def main():
     spec = dict(names=dict(type="list", elements="str"), images=dict(type="list", elements="dict", required=True))
     spec.update(HYPERVISORS_ARGUMENT_SPEC)
     module = AnsibleModule(argument_spec=spec, supports_check_mode=True)
-    if not driver.HAS_LIBVIRT:
-        module.fail_json(msg=missing_required_lib("libvirt-python"), exception=str(driver.LIBVIRT_IMPORT_ERROR))
+    if not connection.HAS_LIBVIRT:
+        module.fail_json(msg=missing_required_lib("libvirt-python"), exception=str(connection.LIBVIRT_IMPORT_ERROR))
     p = module.params
     try:
         catalogs = validation.check_catalogs([], p["images"], p["hypervisors"])
@@ -91,8 +91,8 @@ def main():
                 entry = catalogs["images"][part]
                 path = image_files.local_file(entry, open_url=open_url)
                 files[part] = (path, entry.get("checksum") or image_files.sha256_of(path))
-        result = compute.cache_images(catalogs["hypervisors"], files, p["connect_timeout"], module.check_mode)
-    except (validation.InvalidRequest, image_files.ImageError, driver.DriverError) as exc:
+        result = compute_images.cache_images(catalogs["hypervisors"], files, p["connect_timeout"], module.check_mode)
+    except (validation.InvalidRequest, image_files.ImageError, connection.DriverError) as exc:
         module.fail_json(msg=str(exc))
     changed = any(result["cached"].values())
     if result["unreachable"]:

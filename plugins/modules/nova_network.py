@@ -73,7 +73,8 @@ import ipaddress
 
 from ansible.module_utils.basic import AnsibleModule, missing_required_lib
 
-from ansible_collections.novalite.compute.plugins.module_utils import libvirt_driver
+from ansible_collections.novalite.compute.plugins.module_utils.virt.libvirt import connection
+from ansible_collections.novalite.compute.plugins.module_utils.virt.libvirt import network as libvirt_network
 from ansible_collections.novalite.compute.plugins.module_utils import validation
 
 
@@ -85,7 +86,7 @@ def check_free(conn, name, cidr, bridge):
             continue
         if bridge is not None and other_bridge(other) == bridge:
             validation.fail("bridge", "%r is the bridge of network %s" % (bridge, other.name()))
-        subnet = libvirt_driver.network_subnet(other)
+        subnet = libvirt_network.network_subnet(other)
         if subnet is not None and subnet.network.overlaps(wanted):
             validation.fail("cidr", "%r overlaps network %s (%s)" % (cidr, other.name(), subnet.network))
 
@@ -93,7 +94,7 @@ def check_free(conn, name, cidr, bridge):
 def other_bridge(net):
     try:
         return net.bridgeName()
-    except libvirt_driver.libvirt.libvirtError:
+    except connection.libvirt.libvirtError:
         return None
 
 
@@ -104,14 +105,14 @@ def main():
             cidr=dict(type="str"),
             bridge=dict(type="str"),
             state=dict(type="str", default="present", choices=["present", "absent"]),
-            uri=dict(type="str", default=libvirt_driver.DEFAULT_URI),
+            uri=dict(type="str", default=connection.DEFAULT_URI),
         ),
         required_if=[("state", "present", ("cidr",))],
         supports_check_mode=True,
     )
-    if not libvirt_driver.HAS_LIBVIRT:
+    if not connection.HAS_LIBVIRT:
         module.fail_json(msg=missing_required_lib("libvirt-python"),
-                         exception=str(libvirt_driver.LIBVIRT_IMPORT_ERROR))
+                         exception=str(connection.LIBVIRT_IMPORT_ERROR))
     params = module.params
     try:
         validation.check_name("name", params["name"])
@@ -120,8 +121,8 @@ def main():
             validation.check_bridge("bridge", params["bridge"])
         if params["cidr"] is not None:
             validation.check_cidr("cidr", params["cidr"])
-        conn = libvirt_driver.connect(params["uri"])
-        existing = libvirt_driver.find_network(conn, params["name"])
+        conn = connection.connect(params["uri"])
+        existing = libvirt_network.find_network(conn, params["name"])
         if params["state"] == "absent":
             if existing is not None and not module.check_mode:
                 if existing.isActive():
@@ -132,13 +133,13 @@ def main():
             check_free(conn, params["name"], params["cidr"], params["bridge"])
         changed = existing is None or not existing.isActive()
         if changed and not module.check_mode:
-            existing = libvirt_driver.ensure_network(conn, params["name"], params["cidr"], params["bridge"])
+            existing = libvirt_network.ensure_network(conn, params["name"], params["cidr"], params["bridge"])
         info = {"name": params["name"], "cidr": params["cidr"], "active": True}
         if existing is not None:
             info["bridge"] = existing.bridgeName() if existing.isActive() else params["bridge"]
-    except (validation.InvalidRequest, libvirt_driver.DriverError) as exc:
+    except (validation.InvalidRequest, connection.DriverError) as exc:
         module.fail_json(msg=str(exc))
-    except libvirt_driver.libvirt.libvirtError as exc:
+    except connection.libvirt.libvirtError as exc:
         module.fail_json(msg="network %s: %s" % (params["name"], exc.get_error_message()))
     module.exit_json(changed=changed, network=info)
 

@@ -12,7 +12,12 @@ import libvirt
 import pytest
 
 from helpers import REPO
-from ansible_collections.novalite.compute.plugins.module_utils import libvirt_driver as driver
+from ansible_collections.novalite.compute.plugins.module_utils.virt.libvirt import connection  # noqa: E402
+from ansible_collections.novalite.compute.plugins.module_utils.virt.libvirt import guest  # noqa: E402
+from ansible_collections.novalite.compute.plugins.module_utils.virt.libvirt import host as libvirt_host  # noqa: E402
+from ansible_collections.novalite.compute.plugins.module_utils.virt.libvirt import instance_record  # noqa: E402
+from ansible_collections.novalite.compute.plugins.module_utils.virt.libvirt import network as libvirt_network  # noqa: E402
+from ansible_collections.novalite.compute.plugins.module_utils.virt.libvirt import storage  # noqa: E402
 
 IMAGES = os.path.join(REPO, "build", "images")
 
@@ -20,16 +25,16 @@ IMAGES = os.path.join(REPO, "build", "images")
 @pytest.fixture(scope="session")
 def conn():
     subprocess.run([os.path.join(REPO, "scripts", "start-libvirtd.sh")], check=True)
-    connection = driver.connect("qemu:///system")
+    conn = connection.connect("qemu:///system")
     with open(SESSIONS_LOCK, "a") as lock:
         # Sweep only when no other test session runs on this machine: each holds the lock shared.
         if _try_lock(lock, fcntl.LOCK_EX):
-            sweep(connection)
+            sweep(conn)
         fcntl.flock(lock, fcntl.LOCK_SH)
-        yield connection
+        yield conn
         if _try_lock(lock, fcntl.LOCK_EX):
-            sweep(connection)
-    connection.close()
+            sweep(conn)
+    conn.close()
 
 
 SESSIONS_LOCK = "/run/novalite-test-sessions.lock"
@@ -91,18 +96,18 @@ def catalog(tiny_image):
 
 def remove_servers(conn, prefix, pool_name, network):
     """Remove the servers named prefix* from one host: domain, volumes, DHCP reservations."""
-    pool = driver.find_pool(conn, pool_name)
-    net = driver.find_network(conn, network)
+    pool = storage.find_pool(conn, pool_name)
+    net = libvirt_network.find_network(conn, network)
     for dom in conn.listAllDomains():
         if not dom.name().startswith(prefix):
             continue
-        record = driver.read_record(dom) or {}
-        driver.destroy_domain(dom)
-        for vol in driver.instance_volumes(pool, dom.UUIDString()):
-            driver.delete_volume(vol)
+        record = instance_record.read_record(dom) or {}
+        guest.destroy_domain(dom)
+        for vol in storage.instance_volumes(pool, dom.UUIDString()):
+            storage.delete_volume(vol)
         for port in record.get("ports") or []:
             if net is not None:
-                driver.release_fixed_ip(pool, net, port["mac"])
+                libvirt_network.release_fixed_ip(pool, net, port["mac"])
 
 
 class LocalHypervisor:
@@ -125,7 +130,7 @@ class LocalHypervisor:
         return cfg
 
     def setup(self):
-        driver.ensure_network(self.conn, self.network, self.cidr, bridge=self.bridge)
+        libvirt_network.ensure_network(self.conn, self.network, self.cidr, bridge=self.bridge)
 
     def pool(self):
         return self.conn.storagePoolLookupByName(self.pool_name)
@@ -136,18 +141,18 @@ class LocalHypervisor:
         for dom in self.conn.listAllDomains():
             if dom.name().startswith(self.prefix):
                 left.append("domain " + dom.name())
-        for name in (self.pool_name, self.pool_name + driver.BASE_SUFFIX):
+        for name in (self.pool_name, self.pool_name + storage.BASE_SUFFIX):
             try:
                 pool = self.conn.storagePoolLookupByName(name)
             except libvirt.libvirtError:
                 continue
             pool.refresh(0)
             for vol in pool.listAllVolumes(0):
-                if name == self.pool_name and vol.name() not in (driver.BASE_SUFFIX, driver.HOST_RECORD):
+                if name == self.pool_name and vol.name() not in (storage.BASE_SUFFIX, libvirt_host.HOST_RECORD):
                     left.append("volume " + vol.name())
-        net = driver.find_network(self.conn, self.network)
+        net = libvirt_network.find_network(self.conn, self.network)
         if net is not None:
-            dhcp = driver.network_dhcp(net)
+            dhcp = libvirt_network.network_dhcp(net)
             for mac, (ip, _name) in (dhcp[2] if dhcp else {}).items():
                 left.append("dhcp host %s %s" % (mac, ip))
         return left
@@ -155,8 +160,8 @@ class LocalHypervisor:
     def teardown(self):
         for dom in self.conn.listAllDomains():
             if dom.name().startswith(self.prefix):
-                driver.destroy_domain(dom)
-        for name in (self.pool_name + driver.BASE_SUFFIX, self.pool_name):
+                guest.destroy_domain(dom)
+        for name in (self.pool_name + storage.BASE_SUFFIX, self.pool_name):
             try:
                 pool = self.conn.storagePoolLookupByName(name)
             except libvirt.libvirtError:
@@ -164,17 +169,17 @@ class LocalHypervisor:
             if pool.isActive():
                 pool.refresh(0)
                 for vol in pool.listAllVolumes(0):
-                    driver.delete_volume(vol)
+                    storage.delete_volume(vol)
                 pool.destroy()
             try:
                 pool.delete(0)
             except libvirt.libvirtError:
                 pass
             pool.undefine()
-        for path in (self.pool_path + "/" + driver.BASE_SUFFIX, self.pool_path):
+        for path in (self.pool_path + "/" + storage.BASE_SUFFIX, self.pool_path):
             if os.path.isdir(path):
                 os.rmdir(path)
-        net = driver.find_network(self.conn, self.network)
+        net = libvirt_network.find_network(self.conn, self.network)
         if net is not None:
             if net.isActive():
                 net.destroy()
@@ -183,16 +188,16 @@ class LocalHypervisor:
 
 def remove_pool(connection, name):
     """Delete a storage pool with its volumes, its directory and its _base cache pool."""
-    for pool_name in (name + driver.BASE_SUFFIX, name):
-        pool = driver.find_pool(connection, pool_name)
+    for pool_name in (name + storage.BASE_SUFFIX, name):
+        pool = storage.find_pool(connection, pool_name)
         if pool is None:
             continue
-        path = driver.pool_path(pool)
+        path = storage.pool_path(pool)
         if pool.isActive():
             pool.refresh(0)
             for vol in pool.listAllVolumes(0):
-                if vol.name() != driver.BASE_SUFFIX:
-                    driver.delete_volume(vol)
+                if vol.name() != storage.BASE_SUFFIX:
+                    storage.delete_volume(vol)
             pool.destroy()
         pool.undefine()
         if os.path.isdir(path):
@@ -203,10 +208,10 @@ def remove_pool(connection, name):
 def default_pool_cleanup(conn):
     """For tests that use the default instance pool (the demo): if it was not there before,
     it is removed afterwards, with its image cache."""
-    existed = driver.find_pool(conn, driver.DEFAULT_POOL) is not None
+    existed = storage.find_pool(conn, storage.DEFAULT_POOL) is not None
     yield
     if not existed:
-        remove_pool(conn, driver.DEFAULT_POOL)
+        remove_pool(conn, storage.DEFAULT_POOL)
 
 
 def free_octet(connection):
@@ -232,7 +237,7 @@ def local_hv(conn):
 
 # --------------------------------------------------------------------------- test bed
 sys.path.insert(0, os.path.join(REPO, "tests", "testbed"))
-from testbed import TestBed  # noqa: E402  pylint: disable=wrong-import-position
+from testbed import TestBed   # noqa: E402  pylint: disable=wrong-import-position
 
 BED_NETWORK = {"name": "private", "cidr": "10.213.7.0/24", "bridge": "nlpriv0"}
 
@@ -255,7 +260,7 @@ class Bed:
         return result
 
     def conn(self, index):
-        return driver.connect(self.hosts[index - 1]["uri"])
+        return connection.connect(self.hosts[index - 1]["uri"])
 
     def domains(self, prefix):
         """{host name: [domain names starting with prefix]} over the bed."""
@@ -277,14 +282,14 @@ class Bed:
                 for dom in conn.listAllDomains():
                     if dom.name().startswith(prefix):
                         left.append("%s: domain %s" % (host["name"], dom.name()))
-                pool = driver.find_pool(conn, "nova_instances")
+                pool = storage.find_pool(conn, "nova_instances")
                 if pool is not None:
                     pool.refresh(0)
                     live = set(d.UUIDString() for d in conn.listAllDomains())
                     left += ["%s: orphan volume %s" % (host["name"], vol.name()) for vol in pool.listAllVolumes(0)
                              if vol.name()[:1] not in "._" and vol.name().split(".")[0] not in live]
-                net = driver.find_network(conn, BED_NETWORK["name"])
-                dhcp = driver.network_dhcp(net) if net is not None else None
+                net = libvirt_network.find_network(conn, BED_NETWORK["name"])
+                dhcp = libvirt_network.network_dhcp(net) if net is not None else None
                 for mac, (ip, name) in (dhcp[2] if dhcp else {}).items():
                     if (name or "").startswith(prefix):
                         left.append("%s: dhcp %s %s" % (host["name"], mac, ip))
@@ -299,11 +304,11 @@ class Bed:
         for index in range(1, len(self.hosts) + 1):
             try:
                 conn = self.conn(index)
-            except driver.DriverError:
+            except connection.DriverError:
                 continue  # a host a test stopped; the bed's tear-down removes it whole
             try:
                 remove_servers(conn, prefix, "nova_instances", BED_NETWORK["name"])
-                driver.update_host_record(conn, driver.find_pool(conn, "nova_instances"), failed_builds=0)
+                libvirt_host.update_host_record(conn, storage.find_pool(conn, "nova_instances"), failed_builds=0)
             finally:
                 conn.close()
 

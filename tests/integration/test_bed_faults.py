@@ -13,8 +13,14 @@ import pytest
 
 from conftest import BED_NETWORK, catalog
 from helpers import FACTS_PLAY, SERVER_PLAY, kill_playbook, run_playbook, server_result, start_playbook
-from ansible_collections.novalite.compute.plugins.module_utils import instance_record as records
-from ansible_collections.novalite.compute.plugins.module_utils import libvirt_driver as driver
+from ansible_collections.novalite.compute.plugins.module_utils.virt.libvirt import connection
+from ansible_collections.novalite.compute.plugins.module_utils.compute import states
+from ansible_collections.novalite.compute.plugins.module_utils.virt.libvirt import guest
+from ansible_collections.novalite.compute.plugins.module_utils.virt.libvirt import host as libvirt_host
+from ansible_collections.novalite.compute.plugins.module_utils.virt.libvirt import imagecache
+from ansible_collections.novalite.compute.plugins.module_utils.virt.libvirt import instance_record
+from ansible_collections.novalite.compute.plugins.module_utils.virt.libvirt import locks
+from ansible_collections.novalite.compute.plugins.module_utils.virt.libvirt import storage
 
 TIMEOUT = 20
 
@@ -66,7 +72,7 @@ def failed_builds(bed):
     for index, host in enumerate(bed.hosts, 1):
         conn = bed.conn(index)
         try:
-            found[host["name"]] = driver.host_record(conn).get("failed_builds", 0)
+            found[host["name"]] = libvirt_host.host_record(conn).get("failed_builds", 0)
         finally:
             conn.close()
     return found
@@ -85,10 +91,10 @@ def lock_volumes(bed):
         conn = bed.conn(index)
         try:
             names = []
-            for pool_name in ("nova_instances", "nova_instances" + driver.BASE_SUFFIX):
-                pool = driver.find_pool(conn, pool_name)
+            for pool_name in ("nova_instances", "nova_instances" + storage.BASE_SUFFIX):
+                pool = storage.find_pool(conn, pool_name)
                 if pool is not None and pool.isActive():
-                    driver.refresh_pool(pool)
+                    storage.refresh_pool(pool)
                     names += [v.name() for v in pool.listAllVolumes(0) if ".lock" in v.name()]
             found[host["name"]] = sorted(names)
         finally:
@@ -103,10 +109,10 @@ def watch(bed, name, predicate, timeout=120):
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             for index, conn in enumerate(conns, 1):
-                dom = driver.find_domain(conn, name)
+                dom = guest.find_domain(conn, name)
                 try:
-                    record = driver.read_record(dom) if dom is not None else None
-                except driver.libvirt.libvirtError:
+                    record = instance_record.read_record(dom) if dom is not None else None
+                except connection.libvirt.libvirtError:
                     record = None  # undefined while we looked
                 if record is not None and predicate(record):
                     return index, record
@@ -125,11 +131,11 @@ def half_written_bases(bed, index):
     """Base images in host `index`'s cache without their .done marker."""
     conn = bed.conn(index)
     try:
-        cache = driver.find_pool(conn, "nova_instances" + driver.BASE_SUFFIX)
+        cache = storage.find_pool(conn, "nova_instances" + storage.BASE_SUFFIX)
         cache.refresh(0)
         names = set(v.name() for v in cache.listAllVolumes(0))
-        return sorted(n for n in names if not n.startswith(".") and not n.endswith(driver.CACHED_SUFFIX)
-                      and n + driver.CACHED_SUFFIX not in names)
+        return sorted(n for n in names if not n.startswith(".") and not n.endswith(imagecache.CACHED_SUFFIX)
+                      and n + imagecache.CACHED_SUFFIX not in names)
     finally:
         conn.close()
 
@@ -137,9 +143,9 @@ def half_written_bases(bed, index):
 # ------------------------------------------------------------------------------ SIGKILL
 KILL_POINTS = {
     "scheduling": None,  # create.start notified: the claim is being taken
-    "claimed": lambda r: not records.is_complete(r),
-    "block_device_mapping": lambda r: r.get("task_state") == records.BLOCK_DEVICE_MAPPING,
-    "active": records.is_complete,
+    "claimed": lambda r: not states.is_complete(r),
+    "block_device_mapping": lambda r: r.get("task_state") == states.BLOCK_DEVICE_MAPPING,
+    "active": states.is_complete,
 }
 
 
@@ -175,7 +181,7 @@ def test_run_killed_then_run_again_converges(bed, prefix, tiny_image, big_image,
     if any(left.values()):
         # the killed run died holding these (a rerun that built elsewhere never needed them):
         # once stale they are reported as orphans, and purged
-        time.sleep(max(0.0, killed_at + driver.LOCK_STALE_SECONDS + 1 - time.time()))
+        time.sleep(max(0.0, killed_at + locks.LOCK_STALE_SECONDS + 1 - time.time()))
         found = orphans(bed)
         reported = dict((host, sorted(o["name"] for o in found[host] if o["type"] == "lock")) for host in found)
         assert reported == left, found
@@ -192,7 +198,7 @@ def start_build_until_upload(bed, tiny_image, big_image, tmp, name, prefix):
     its build is uploading that image (block_device_mapping)."""
     args = server_args(bed, tiny_image, name, big=unique_copy(big_image, tmp, prefix))
     proc = start_playbook(tmp, 0, args)
-    index, seen = watch(bed, name, lambda r: r.get("task_state") == records.BLOCK_DEVICE_MAPPING)
+    index, seen = watch(bed, name, lambda r: r.get("task_state") == states.BLOCK_DEVICE_MAPPING)
     assert seen, "the build never reached block_device_mapping"
     return proc, index
 
@@ -267,11 +273,11 @@ def full_pool(bed):
     subprocess.run(enter + ["mount", "-t", "tmpfs", "-o", "size=4m", "tmpfs", path], check=True)
     conn = bed.conn(1)
     try:
-        driver.ensure_pool(conn, "nova_full", path)
+        storage.ensure_pool(conn, "nova_full", path)
         yield "nova_full"
     finally:
-        for pool_name in ("nova_full" + driver.BASE_SUFFIX, "nova_full"):
-            pool = driver.find_pool(conn, pool_name)
+        for pool_name in ("nova_full" + storage.BASE_SUFFIX, "nova_full"):
+            pool = storage.find_pool(conn, pool_name)
             if pool is not None:
                 if pool.isActive():
                     pool.destroy()
@@ -299,15 +305,15 @@ def test_full_instance_pool(bed, prefix, tiny_image, full_pool):
     assert "No space left on device" in fault["message"] or "space" in fault["message"].lower(), fault
     conn = bed.conn(1)
     try:
-        pool = driver.find_pool(conn, full_pool)
+        pool = storage.find_pool(conn, full_pool)
         pool.refresh(0)
         assert [v.name() for v in pool.listAllVolumes(0) if not v.name().startswith(".")
-                and v.name() != driver.BASE_SUFFIX] == []
-        cache = driver.find_pool(conn, full_pool + driver.BASE_SUFFIX)
+                and v.name() != storage.BASE_SUFFIX] == []
+        cache = storage.find_pool(conn, full_pool + storage.BASE_SUFFIX)
         cache.refresh(0)
         names = set(v.name() for v in cache.listAllVolumes(0))
-        assert [n for n in names if not n.startswith(".") and not n.endswith(driver.CACHED_SUFFIX)
-                and n + driver.CACHED_SUFFIX not in names] == []  # no half-written base
+        assert [n for n in names if not n.startswith(".") and not n.endswith(imagecache.CACHED_SUFFIX)
+                and n + imagecache.CACHED_SUFFIX not in names] == []  # no half-written base
     finally:
         conn.close()
     assert domains_named(bed, name) == [result["server"]["hypervisor_hostname"]]
@@ -354,7 +360,7 @@ def test_racing_runs_over_the_bed_never_overcommit(bed, prefix, tiny_image):
         for index in range(1, len(bed.hosts) + 1):
             conn = bed.conn(index)
             try:
-                facts = driver.host_facts(conn, "nova_instances", "qemu")
+                facts = libvirt_host.host_facts(conn, "nova_instances", "qemu")
             finally:
                 conn.close()
             free = facts["memory_mb"] - facts["memory_mb_used"]
@@ -403,7 +409,7 @@ def test_racing_runs_over_the_bed_keep_anti_affinity(bed, prefix, tiny_image):
             conn = bed.conn(index)
             try:
                 members[index] = [d.name() for d in conn.listAllDomains()
-                                  if (driver.read_record(d) or {}).get("server_group") == group["name"]]
+                                  if (instance_record.read_record(d) or {}).get("server_group") == group["name"]]
             finally:
                 conn.close()
         assert all(len(names) <= 1 for names in members.values()), members

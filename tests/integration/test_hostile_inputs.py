@@ -13,7 +13,9 @@ import os
 
 from conftest import catalog
 from helpers import PYTHON, run_playbook_file
-from ansible_collections.novalite.compute.plugins.module_utils import libvirt_driver as driver
+from ansible_collections.novalite.compute.plugins.module_utils.virt.libvirt import guest
+from ansible_collections.novalite.compute.plugins.module_utils.virt.libvirt import network as libvirt_network
+from ansible_collections.novalite.compute.plugins.module_utils.virt.libvirt import storage
 from ansible_collections.novalite.compute.plugins.module_utils import validation
 
 DROP = object()  # an override that removes the argument
@@ -205,7 +207,7 @@ def domains_named(conn, names):
     found = []
     for name in names:
         try:
-            if driver.find_domain(conn, name) is not None:
+            if guest.find_domain(conn, name) is not None:
                 found.append(name)
         except Exception:  # a name libvirt cannot even look up was not created either
             pass
@@ -257,8 +259,8 @@ def test_hostile_server_inputs_are_refused_before_anything_is_built(conn, local_
     assert hv.leftovers() == []
     assert not [d.name() for d in conn.listAllDomains() if d.name().startswith(hv.prefix)]
     assert domains_named(conn, [args["name"] for args in arguments.values()]) == []
-    for pool in (hv.pool_name, hv.pool_name + driver.BASE_SUFFIX):
-        assert driver.find_pool(conn, pool) is None, pool
+    for pool in (hv.pool_name, hv.pool_name + storage.BASE_SUFFIX):
+        assert storage.find_pool(conn, pool) is None, pool
     assert not os.path.exists(hv.pool_path)
     assert sorted(n.name() for n in conn.listAllNetworks() if hv.tag in n.name()) == networks_before
     assert sorted(os.listdir(str(tmp_path))) == ["inventory.yml", "play.yml"]
@@ -438,8 +440,8 @@ def test_hostile_role_variables_are_refused_before_any_change(conn, local_hv, tm
             networks.add(network.get("name"))
         if "nova_compute_storage_pool" in variables:
             pools.add(variables["nova_compute_storage_pool"])
-    assert [n for n in networks if lookup(driver.find_network, conn, n)] == []
-    assert [p for p in pools | set(p + driver.BASE_SUFFIX for p in pools) if lookup(driver.find_pool, conn, p)] == []
+    assert [n for n in networks if lookup(libvirt_network.find_network, conn, n)] == []
+    assert [p for p in pools | set(p + storage.BASE_SUFFIX for p in pools) if lookup(storage.find_pool, conn, p)] == []
     assert dict((path, digest(path)) for path in WATCHED_FILES) == before
 
 

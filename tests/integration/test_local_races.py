@@ -5,14 +5,14 @@ import tempfile
 
 from conftest import catalog, remove_servers
 from helpers import server_result, start_playbook
-from ansible_collections.novalite.compute.plugins.module_utils import libvirt_driver as driver
+from ansible_collections.novalite.compute.plugins.module_utils.virt.libvirt import instance_record
 
 ROUNDS = 3
 RACERS = 4
 
 
 def used_mb(conn):
-    return sum(d.info()[1] // 1024 for d in conn.listAllDomains() if d.isActive() or driver.read_record(d))
+    return sum(d.info()[1] // 1024 for d in conn.listAllDomains() if d.isActive() or instance_record.read_record(d))
 
 
 def test_racing_runs_never_overcommit_ram(conn, local_hv, tiny_image):
@@ -65,5 +65,5 @@ def test_racing_runs_never_break_anti_affinity(conn, local_hv, tiny_image):
     winners = [r for r in results if not r.get("failed")]
     assert len(winners) == 1, [r.get("msg") for r in results]
     members = [d for d in conn.listAllDomains()
-               if (driver.read_record(d) or {}).get("server_group") == group["name"]]
+               if (instance_record.read_record(d) or {}).get("server_group") == group["name"]]
     assert len(members) == 1

@@ -5,7 +5,7 @@ import pytest
 
 from conftest import catalog
 from helpers import SERVER_PLAY, run_playbook
-from ansible_collections.novalite.compute.plugins.module_utils import libvirt_driver as driver
+from ansible_collections.novalite.compute.plugins.module_utils.virt.libvirt import guest
 
 
 def base_args(hv, tiny_image, name):
@@ -54,7 +54,7 @@ def test_quota_counts_instances_on_the_hypervisor(conn, local_hv, tiny_image):
     second = run_playbook(SERVER, {"args": dict(args, name=hv.prefix + "q2")}).task("server")
     assert second["failed"] is True
     assert second["msg"].startswith("quota:") and "instances" in second["msg"], second["msg"]
-    assert driver.find_domain(conn, hv.prefix + "q2") is None
+    assert guest.find_domain(conn, hv.prefix + "q2") is None
     other = run_playbook(SERVER, {"args": dict(args, name=hv.prefix + "q3", project="team-b")}).task("server")
     assert other["server"]["status"] == "ACTIVE", other
     for name in ("q1", "q3"):

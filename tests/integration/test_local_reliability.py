@@ -12,8 +12,15 @@ import pytest
 
 from conftest import LocalHypervisor, catalog, remove_pool
 from helpers import SERVER_PLAY, kill_playbook, run_playbook, server_result, start_playbook
-from ansible_collections.novalite.compute.plugins.module_utils import instance_record as records
-from ansible_collections.novalite.compute.plugins.module_utils import libvirt_driver as driver
+from ansible_collections.novalite.compute.plugins.module_utils.compute import states
+from ansible_collections.novalite.compute.plugins.module_utils.virt.libvirt import connection
+from ansible_collections.novalite.compute.plugins.module_utils.virt.libvirt import guest
+from ansible_collections.novalite.compute.plugins.module_utils.virt.libvirt import imagecache
+from ansible_collections.novalite.compute.plugins.module_utils.virt.libvirt import instance_record
+from ansible_collections.novalite.compute.plugins.module_utils.virt.libvirt import locks
+from ansible_collections.novalite.compute.plugins.module_utils.virt.libvirt import network as libvirt_network
+from ansible_collections.novalite.compute.plugins.module_utils.virt.libvirt import orphans
+from ansible_collections.novalite.compute.plugins.module_utils.virt.libvirt import storage
 
 HOST_FACTS_PLAY = """
 - hosts: localhost
@@ -27,17 +34,17 @@ HOST_FACTS_PLAY = """
 
 def _age(pool, name, seconds):
     """Make the volume `name` look `seconds` old (its file's times on the hypervisor)."""
-    path = driver.find_volume(pool, name).path()
+    path = storage.find_volume(pool, name).path()
     past = time.time() - seconds
     os.utime(path, (past, past))
     pool.refresh(0)
 
 
 def _hold_lock(pool_name, log_path, start_at):
-    conn = driver.connect("qemu:///system")
+    conn = connection.connect("qemu:///system")
     pool = conn.storagePoolLookupByName(pool_name)
     time.sleep(max(0.0, start_at - time.time()))
-    with driver.HostLock(pool, "race", timeout=60):
+    with locks.HostLock(pool, "race", timeout=60):
         with open(log_path, "a") as log:
             log.write("enter %d\n" % os.getpid())
         time.sleep(0.15)
@@ -56,10 +63,10 @@ def _holders_overlap(lines):
 
 
 def _make_pool(name, path, start_at, results):
-    conn = driver.connect("qemu:///system")
+    conn = connection.connect("qemu:///system")
     time.sleep(max(0.0, start_at - time.time()))
     try:
-        results.put(("active" if driver.ensure_pool(conn, name, path).isActive() else "inactive", None))
+        results.put(("active" if storage.ensure_pool(conn, name, path).isActive() else "inactive", None))
     except Exception as exc:  # pylint: disable=broad-except
         results.put(("error", str(exc)))
     conn.close()
@@ -89,7 +96,7 @@ def test_racing_runs_all_get_the_pool_they_make(conn, round_no):
             if proc.is_alive():
                 proc.kill()
         made.teardown()
-    assert driver.find_pool(conn, made.pool_name) is None and not os.path.exists(made.pool_path)
+    assert storage.find_pool(conn, made.pool_name) is None and not os.path.exists(made.pool_path)
 
 
 def test_pool_libvirt_refuses_fails_with_libvirts_reason(conn):
@@ -98,23 +105,23 @@ def test_pool_libvirt_refuses_fails_with_libvirts_reason(conn):
     holder = LocalHypervisor(conn, "p%s" % uuid.uuid4().hex[:9], 0)
     refused = "p%s" % uuid.uuid4().hex[:9]
     try:
-        driver.ensure_pool(conn, holder.pool_name, holder.pool_path)
-        with pytest.raises(driver.libvirt.libvirtError) as caught:
-            driver.ensure_pool(conn, refused, holder.pool_path)
+        storage.ensure_pool(conn, holder.pool_name, holder.pool_path)
+        with pytest.raises(connection.libvirt.libvirtError) as caught:
+            storage.ensure_pool(conn, refused, holder.pool_path)
         assert holder.pool_name in str(caught.value) and "not found" not in str(caught.value), caught.value
-        assert driver.find_pool(conn, refused) is None
+        assert storage.find_pool(conn, refused) is None
     finally:
         remove_pool(conn, refused)      # only there if libvirt took it after all
         holder.teardown()
-    assert driver.find_pool(conn, holder.pool_name) is None and not os.path.exists(holder.pool_path)
+    assert storage.find_pool(conn, holder.pool_name) is None and not os.path.exists(holder.pool_path)
 
 
 @pytest.mark.parametrize("round_no", range(3))
 def test_stale_lock_is_broken_by_exactly_one_caller(conn, local_hv, round_no):
     """Six processes find the same stale lock at the same instant; they hold it one at a time."""
-    pool = driver.ensure_pool(conn, local_hv.pool_name, local_hv.pool_path)
-    driver.create_volume(pool, ".race.lock", 0, "raw")
-    _age(pool, ".race.lock", driver.LOCK_STALE_SECONDS + 5)
+    pool = storage.ensure_pool(conn, local_hv.pool_name, local_hv.pool_path)
+    storage.create_volume(pool, ".race.lock", 0, "raw")
+    _age(pool, ".race.lock", locks.LOCK_STALE_SECONDS + 5)
     with tempfile.TemporaryDirectory() as tmp:
         log_path = os.path.join(tmp, "holders.log")
         start_at = time.time() + 1.5
@@ -135,25 +142,25 @@ def test_stale_lock_is_broken_by_exactly_one_caller(conn, local_hv, round_no):
 
 def test_lock_whose_breaker_died_is_still_taken(conn, local_hv):
     """A stale lock plus the stale break marker of a breaker that died: the lock is taken anyway."""
-    pool = driver.ensure_pool(conn, local_hv.pool_name, local_hv.pool_path)
-    driver.create_volume(pool, ".race.lock", 0, "raw")
-    _age(pool, ".race.lock", driver.LOCK_STALE_SECONDS + 60)
-    stamp = driver._volume_mtime(pool, ".race.lock")
+    pool = storage.ensure_pool(conn, local_hv.pool_name, local_hv.pool_path)
+    storage.create_volume(pool, ".race.lock", 0, "raw")
+    _age(pool, ".race.lock", locks.LOCK_STALE_SECONDS + 60)
+    stamp = locks.lock_mtime(pool, ".race.lock")
     marker = ".race.lock." + stamp.replace(".", "-")
-    driver.create_volume(pool, marker, 0, "raw")
-    _age(pool, marker, driver.LOCK_STALE_SECONDS + 5)
+    storage.create_volume(pool, marker, 0, "raw")
+    _age(pool, marker, locks.LOCK_STALE_SECONDS + 5)
     started = time.monotonic()
-    with driver.HostLock(pool, "race", timeout=30):
+    with locks.HostLock(pool, "race", timeout=30):
         assert time.monotonic() - started < 30
     pool.refresh(0)
     assert [v.name() for v in pool.listAllVolumes(0) if v.name().startswith(".race")] == []
 
 
 def test_fresh_lock_is_not_broken(conn, local_hv):
-    pool = driver.ensure_pool(conn, local_hv.pool_name, local_hv.pool_path)
-    with driver.HostLock(pool, "race"):
-        with pytest.raises(driver.DriverError, match="timed out after 1s waiting for lock .race.lock"):
-            with driver.HostLock(pool, "race", timeout=1):
+    pool = storage.ensure_pool(conn, local_hv.pool_name, local_hv.pool_path)
+    with locks.HostLock(pool, "race"):
+        with pytest.raises(connection.DriverError, match="timed out after 1s waiting for lock .race.lock"):
+            with locks.HostLock(pool, "race", timeout=1):
                 pass
 
 
@@ -176,29 +183,29 @@ def test_orphans_are_reported_and_purged(conn, local_hv, tiny_image):
     # What dead runs leave: a half-built domain past its lease, a volume of no domain,
     # a DHCP reservation nobody names, a lock whose holder died.
     pool = hv.pool()
-    net = driver.find_network(conn, hv.network)
+    net = libvirt_network.find_network(conn, hv.network)
     dead_uuid = str(uuid.uuid4())
-    mac = driver.generate_mac()
-    record = {"uuid": dead_uuid, "name": hv.prefix + "dead", "vm_state": records.BUILDING,
-              "task_state": records.BLOCK_DEVICE_MAPPING, "lease_until": time.time() - 1,
+    mac = libvirt_network.generate_mac()
+    record = {"uuid": dead_uuid, "name": hv.prefix + "dead", "vm_state": states.BUILDING,
+              "task_state": states.BLOCK_DEVICE_MAPPING, "lease_until": time.time() - 1,
               "flavor": {"name": "m1.tiny", "vcpus": 1, "ram": 192, "disk": 1},
               "ports": [{"network": hv.network, "mac": mac, "ip": None}]}
-    driver.define_domain(conn, driver.domain_xml({
+    guest.define_domain(conn, {
         "name": hv.prefix + "dead", "uuid": dead_uuid, "title": "dead", "virt_type": "qemu", "arch": "x86_64",
         "vcpus": 1, "memory_mb": 192, "console_log": "%s/%s.console.log" % (hv.pool_path, dead_uuid),
-        "record": record, "disks": [], "nics": []}))
-    driver.reserve_fixed_ip(conn, pool, net, mac, hv.prefix + "dead")
-    driver.create_volume(pool, dead_uuid + ".disk", 1024 * 1024, "qcow2")
+        "record": record, "disks": [], "nics": []})
+    libvirt_network.reserve_fixed_ip(conn, pool, net, mac, hv.prefix + "dead")
+    storage.create_volume(pool, dead_uuid + ".disk", 1024 * 1024, "qcow2")
     stray_uuid = str(uuid.uuid4())
-    driver.create_volume(pool, stray_uuid + ".disk.config", 4096, "raw")
-    stray_mac = driver.generate_mac()
-    driver.reserve_fixed_ip(conn, pool, net, stray_mac, None)
-    driver.create_volume(pool, ".claim.lock", 0, "raw")
-    _age(pool, ".claim.lock", driver.LOCK_STALE_SECONDS + 5)
-    cache = driver.base_pool(conn, pool)  # an uploader that died before its base existed
+    storage.create_volume(pool, stray_uuid + ".disk.config", 4096, "raw")
+    stray_mac = libvirt_network.generate_mac()
+    libvirt_network.reserve_fixed_ip(conn, pool, net, stray_mac, None)
+    storage.create_volume(pool, ".claim.lock", 0, "raw")
+    _age(pool, ".claim.lock", locks.LOCK_STALE_SECONDS + 5)
+    cache = storage.base_pool(conn, pool)  # an uploader that died before its base existed
     base_lock = ".%s.lock" % ("0" * 64)
-    driver.create_volume(cache, base_lock, 0, "raw")
-    _age(cache, base_lock, driver.LOCK_STALE_SECONDS + 5)
+    storage.create_volume(cache, base_lock, 0, "raw")
+    _age(cache, base_lock, locks.LOCK_STALE_SECONDS + 5)
 
     orphans = _facts(hv)["orphans"]
     found = sorted((o["type"], o.get("name") if o["type"] != "dhcp" else o["mac"]) for o in orphans)
@@ -219,15 +226,15 @@ def test_orphans_are_reported_and_purged(conn, local_hv, tiny_image):
     result = purge.task("server")
     assert result["changed"] is True
     assert len(result["orphans_removed"]["local"]) == 5
-    assert driver.find_volume(cache, base_lock) is None
+    assert storage.find_volume(cache, base_lock) is None
     assert _facts(hv)["orphans"] == []
-    assert driver.find_domain(conn, hv.prefix + "dead") is None
-    assert driver.instance_volumes(pool, dead_uuid) == []
-    dhcp = driver.network_dhcp(net)[2]
+    assert guest.find_domain(conn, hv.prefix + "dead") is None
+    assert storage.instance_volumes(pool, dead_uuid) == []
+    dhcp = libvirt_network.network_dhcp(net)[2]
     assert mac not in dhcp and stray_mac not in dhcp
     # the complete server is untouched
-    dom = driver.find_domain(conn, kept["name"])
-    assert dom is not None and driver.read_record(dom)["vm_state"] == records.ACTIVE
+    dom = guest.find_domain(conn, kept["name"])
+    assert dom is not None and instance_record.read_record(dom)["vm_state"] == states.ACTIVE
     assert kept["addresses"][hv.network][0]["OS-EXT-IPS-MAC:mac_addr"] in dhcp
 
     again = run_playbook(SERVER_PLAY, {"args": {"name": hv.prefix + "none", "state": "absent",
@@ -247,17 +254,17 @@ def test_run_killed_mid_build_is_completed_by_the_next(conn, local_hv, tiny_imag
         deadline = time.monotonic() + 120
         seen = None
         while time.monotonic() < deadline and seen is None:
-            dom = driver.find_domain(conn, name)
-            record = driver.read_record(dom) if dom is not None else None
+            dom = guest.find_domain(conn, name)
+            record = instance_record.read_record(dom) if dom is not None else None
             if record is not None and record.get("task_state") is not None:
                 seen = record
             else:
                 time.sleep(0.02)
         kill_playbook(proc)
         assert seen is not None, "the build never defined its domain"
-        dom = driver.find_domain(conn, name)
-        left = driver.read_record(dom) if dom is not None else None
-        assert left is not None and not records.is_complete(left), left
+        dom = guest.find_domain(conn, name)
+        left = instance_record.read_record(dom) if dom is not None else None
+        assert left is not None and not states.is_complete(left), left
         assert _facts(hv)["orphans"] == []  # its lease still runs: in progress, not orphaned
         started = time.monotonic()
         proc = start_playbook(tmp, 1, args)
@@ -275,32 +282,32 @@ def test_run_killed_mid_build_is_completed_by_the_next(conn, local_hv, tiny_imag
     pool.refresh(0)
     assert sorted(v.name().split(".")[0] for v in pool.listAllVolumes(0) if v.name()[:1] not in "._") \
         == [server["id"]] * len([v for v in pool.listAllVolumes(0) if v.name().startswith(server["id"])])
-    dhcp = driver.network_dhcp(driver.find_network(conn, hv.network))[2]
+    dhcp = libvirt_network.network_dhcp(libvirt_network.find_network(conn, hv.network))[2]
     assert len(dhcp) == 1
 
 
 def test_renewed_lock_is_not_broken(conn, local_hv):
     """A holder that renews (an image upload) keeps its lock however old it is."""
-    pool = driver.ensure_pool(conn, local_hv.pool_name, local_hv.pool_path)
-    with driver.HostLock(pool, "race") as lock:
-        _age(pool, ".race.lock", driver.LOCK_STALE_SECONDS + 5)
+    pool = storage.ensure_pool(conn, local_hv.pool_name, local_hv.pool_path)
+    with locks.HostLock(pool, "race") as lock:
+        _age(pool, ".race.lock", locks.LOCK_STALE_SECONDS + 5)
         lock.renew()
-        with pytest.raises(driver.DriverError, match="timed out"):
-            with driver.HostLock(pool, "race", timeout=1):
+        with pytest.raises(connection.DriverError, match="timed out"):
+            with locks.HostLock(pool, "race", timeout=1):
                 pass
 
 
 def test_half_uploaded_base_is_uploaded_again(conn, local_hv, tiny_image):
     """A base image an uploader left half-written (no .done marker) is never used as is."""
-    pool = driver.ensure_pool(conn, local_hv.pool_name, local_hv.pool_path)
-    path, copied = driver.cache_image(conn, pool, tiny_image["root"], "qcow2")
-    assert copied and driver.is_cached(conn, pool, os.path.basename(path))
-    cache = driver.base_pool(conn, pool)
-    driver.delete_volume(driver.find_volume(cache, os.path.basename(path) + driver.CACHED_SUFFIX))
+    pool = storage.ensure_pool(conn, local_hv.pool_name, local_hv.pool_path)
+    path, copied = imagecache.cache_image(conn, pool, tiny_image["root"], "qcow2")
+    assert copied and imagecache.is_cached(conn, pool, os.path.basename(path))
+    cache = storage.base_pool(conn, pool)
+    storage.delete_volume(storage.find_volume(cache, os.path.basename(path) + imagecache.CACHED_SUFFIX))
     with open(path, "r+b") as handle:
         handle.truncate(1000)  # what a killed upload leaves
-    assert not driver.is_cached(conn, pool, os.path.basename(path))
-    again, copied = driver.cache_image(conn, pool, tiny_image["root"], "qcow2")
+    assert not imagecache.is_cached(conn, pool, os.path.basename(path))
+    again, copied = imagecache.cache_image(conn, pool, tiny_image["root"], "qcow2")
     assert copied and again == path
     assert os.path.getsize(path) == os.path.getsize(tiny_image["root"])
 
@@ -309,13 +316,13 @@ def test_volumes_listed_while_a_volume_is_built_in_the_pool(conn, local_hv):
     """libvirt refuses to refresh a pool while it builds a volume in it; the builds of one
     request make volumes in the same pool at once, and one build's listing (of its volumes,
     of orphans) must not fail because another is making a volume."""
-    pool = driver.ensure_pool(conn, local_hv.pool_name, local_hv.pool_path)
+    pool = storage.ensure_pool(conn, local_hv.pool_name, local_hv.pool_path)
     instance_uuid = str(uuid.uuid4())
-    kept = driver.create_volume(pool, instance_uuid + ".disk", 1024 * 1024, "raw")
+    kept = storage.create_volume(pool, instance_uuid + ".disk", 1024 * 1024, "raw")
     size = 256 * 1024 * 1024
-    source = driver.create_volume(pool, str(uuid.uuid4()) + ".disk", size, "raw")
-    driver.upload_volume(conn, source, b"\1" * size)
-    other = driver.connect("qemu:///system")
+    source = storage.create_volume(pool, str(uuid.uuid4()) + ".disk", size, "raw")
+    storage.upload_volume(conn, source, b"\1" * size)
+    other = connection.connect("qemu:///system")
     clone_xml = ("<volume><name>%s.disk</name><capacity unit='bytes'>%d</capacity>"
                  "<target><format type='raw'/></target></volume>" % (uuid.uuid4(), size))
     clone = threading.Thread(target=lambda: other.storagePoolLookupByName(local_hv.pool_name).createXMLFrom(
@@ -326,17 +333,17 @@ def test_volumes_listed_while_a_volume_is_built_in_the_pool(conn, local_hv):
         while clone.is_alive() and listed is None:
             try:
                 pool.refresh(0)
-            except driver.libvirt.libvirtError as exc:
+            except connection.libvirt.libvirtError as exc:
                 assert "asynchronous jobs" in exc.get_error_message()
                 # the pool is busy building the clone: the driver lists all the same
-                listed = ([v.name() for v in driver.instance_volumes(pool, instance_uuid)],
-                          [o["name"] for o in driver.find_orphans(conn, local_hv.pool_name)])
+                listed = ([v.name() for v in storage.instance_volumes(pool, instance_uuid)],
+                          [o["name"] for o in orphans.find_orphans(conn, local_hv.pool_name)])
     finally:
         clone.join()
         other.close()
         for vol in pool.listAllVolumes(0):
-            if vol.name() != driver.BASE_SUFFIX:
-                driver.delete_volume(vol)
+            if vol.name() != storage.BASE_SUFFIX:
+                storage.delete_volume(vol)
     assert listed is not None, "the clone ended before the pool was seen busy"
     assert listed[0] == [kept.name()]
     assert kept.name() in listed[1]  # a volume of no domain, reported

@@ -11,7 +11,9 @@ import uuid
 
 from conftest import catalog
 from helpers import PYTHON, SERVER_PLAY, ansible_env, run_playbook
-from ansible_collections.novalite.compute.plugins.module_utils import libvirt_driver as driver
+from ansible_collections.novalite.compute.plugins.module_utils.virt.libvirt import connection
+from ansible_collections.novalite.compute.plugins.module_utils.virt.libvirt import instance_record
+from ansible_collections.novalite.compute.plugins.module_utils.virt.libvirt import storage
 
 VERBOSE_PLAY = """
 - hosts: localhost
@@ -62,26 +64,26 @@ def test_secrets_stay_on_the_owner_only_config_drive(conn, local_hv, tiny_image,
         assert len(notes.read_text().splitlines()) == 2
 
         dom = conn.lookupByName(hv.prefix + "secret")
-        secure, inactive = driver.libvirt.VIR_DOMAIN_XML_SECURE, driver.libvirt.VIR_DOMAIN_XML_INACTIVE
+        secure, inactive = connection.libvirt.VIR_DOMAIN_XML_SECURE, connection.libvirt.VIR_DOMAIN_XML_INACTIVE
         for flags in (secure, secure | inactive):  # live and persistent definitions, secrets included
             xml = dom.XMLDesc(flags)
             assert password not in xml and token not in xml
-        assert "admin_password" not in json.dumps(driver.read_record(dom))
+        assert "admin_password" not in json.dumps(instance_record.read_record(dom))
 
         # The secrets are on the config drive only, and each instance file is the owner's alone.
         pool = hv.pool()
-        volumes = dict((vol.name().split(".", 1)[1], vol) for vol in driver.instance_volumes(pool, dom.UUIDString()))
+        volumes = dict((vol.name().split(".", 1)[1], vol) for vol in storage.instance_volumes(pool, dom.UUIDString()))
         assert sorted(volumes) == ["console.log", "disk", "disk.config"]
-        drive = driver.download_volume(conn, volumes["disk.config"])
+        drive = storage.download_volume(conn, volumes["disk.config"])
         assert password.encode() in drive and token.encode() in drive
         for name, vol in volumes.items():
             assert mode(vol.path()) == 0o600, (name, oct(mode(vol.path())))
         assert mode(hv.pool_path) == 0o700
-        cache = conn.storagePoolLookupByName(hv.pool_name + driver.BASE_SUFFIX)
+        cache = conn.storagePoolLookupByName(hv.pool_name + storage.BASE_SUFFIX)
         cache.refresh(0)
         for vol in cache.listAllVolumes(0):
             assert mode(vol.path()) == 0o600, (vol.name(), oct(mode(vol.path())))
-        assert mode(driver.pool_path(cache)) == 0o700
+        assert mode(storage.pool_path(cache)) == 0o700
     finally:
         gone = run_playbook(SERVER_PLAY, {"args": dict(args, state="absent")}).task("server")
         assert gone.get("failed") is not True, gone

@@ -7,7 +7,9 @@ import time
 
 from conftest import catalog
 from helpers import PREPARE_PLAY, run_playbook
-from ansible_collections.novalite.compute.plugins.module_utils import libvirt_driver as driver
+from ansible_collections.novalite.compute.plugins.module_utils.virt.libvirt import guest
+from ansible_collections.novalite.compute.plugins.module_utils.virt.libvirt import instance_record
+from ansible_collections.novalite.compute.plugins.module_utils.virt.libvirt import storage
 
 SERVER_TASK = """
 - hosts: localhost
@@ -38,7 +40,7 @@ def console(conn, hv, instance_uuid):
     pool = hv.pool()
     pool.refresh(0)
     vol = pool.storageVolLookupByName(instance_uuid + ".console.log")
-    return driver.download_volume(conn, vol).decode("utf-8", "replace")
+    return storage.download_volume(conn, vol).decode("utf-8", "replace")
 
 
 def wait_console(conn, hv, instance_uuid, marker, timeout=120):
@@ -85,7 +87,7 @@ def test_create_boot_rerun_delete(conn, local_hv, tiny_image, tmp_path):
     # The hypervisor is the record: the domain's metadata holds the same state.
     dom = conn.lookupByName(name)
     assert dom.UUIDString() == server["id"]
-    record = driver.read_record(dom)
+    record = instance_record.read_record(dom)
     assert record["vm_state"] == "active" and record.get("task_state") is None
     assert record["flavor"]["name"] == "m1.tiny"
     assert record["ports"][0]["mac"] == port["OS-EXT-IPS-MAC:mac_addr"]
@@ -127,7 +129,7 @@ def test_check_mode_creates_nothing(conn, local_hv, tiny_image):
     unprepared = run_playbook(SERVER_TASK, server_vars(hv, tiny_image, name), check=True).task("server")
     assert unprepared["failed"] is True
     assert "no active instance storage pool on local" in unprepared["msg"]
-    assert driver.find_pool(conn, hv.pool_name) is None
+    assert storage.find_pool(conn, hv.pool_name) is None
 
     prepared = run_playbook(PREPARE_PLAY, {"pool": hv.pool_name, "path": hv.pool_path}).task("prepare")
     assert prepared["changed"] is True
@@ -140,7 +142,7 @@ def test_check_mode_creates_nothing(conn, local_hv, tiny_image):
     assert result["changed"] is True
     assert result["server"]["hypervisor_hostname"] == "local"
     assert result["placement"]["hosts"] == ["local"]
-    assert driver.find_domain(conn, name) is None
+    assert guest.find_domain(conn, name) is None
     assert hv.leftovers() == []
 
 
@@ -172,7 +174,7 @@ def test_host_facts_report_instances(conn, local_hv, tiny_image):
     assert facts["local_gb_used"] >= 3  # disk 1 + ephemeral 1 + swap rounded up to 1
     assert facts["running_vms"] >= 1
     # ephemeral and swap disks exist as volumes of the instance
-    names = sorted(v.name() for v in driver.instance_volumes(hv.pool(), mine[0]["uuid"]))
+    names = sorted(v.name() for v in storage.instance_volumes(hv.pool(), mine[0]["uuid"]))
     assert names == sorted(mine[0]["uuid"] + s for s in
                            (".console.log", ".disk", ".disk.config", ".disk.eph0", ".disk.swap"))
 
@@ -209,7 +211,7 @@ def test_image_from_a_url_is_downloaded_once_and_checked(conn, local_hv, tiny_im
                 image.update(url=urls[1], checksum="0" * 64)
         refused = run_playbook(SERVER_TASK, dict(data, server_name=hv.prefix + "bad")).task("server")
         assert refused["failed"] is True and "does not match checksum" in refused["msg"], refused["msg"]
-        assert driver.find_domain(conn, hv.prefix + "bad") is None
+        assert guest.find_domain(conn, hv.prefix + "bad") is None
         run_playbook(SERVER_TASK, dict(data, server_name=hv.prefix + "url", server_state="absent"))
         assert hv.leftovers() == []
     finally:
@@ -264,9 +266,9 @@ def test_check_mode_and_diff_match_the_real_run(conn, local_hv, tiny_image):
     ]
     expected = {"create": True, "rerun": False, "meta": True, "delete": True, "delete-again": False}
     for step, variables in steps:
-        before = driver.read_record(conn.lookupByName(name)) if driver.find_domain(conn, name) else None
+        before = instance_record.read_record(conn.lookupByName(name)) if guest.find_domain(conn, name) else None
         planned = run_playbook(SERVER_TASK, variables, check=True).task("server")
-        after_check = driver.read_record(conn.lookupByName(name)) if driver.find_domain(conn, name) else None
+        after_check = instance_record.read_record(conn.lookupByName(name)) if guest.find_domain(conn, name) else None
         assert after_check == before, step
         real = run_playbook(SERVER_TASK.replace("- name: server", "- name: server\n      diff: true"),
                             variables).task("server")
@@ -280,7 +282,7 @@ def test_check_mode_and_diff_match_the_real_run(conn, local_hv, tiny_image):
             assert real["diff"]["before"][name]["metadata"] == {"a": "1"}
             assert real["diff"]["after"][name]["metadata"] == {"a": "2"}
             assert real["server"]["id"] == first_id
-            assert driver.read_record(conn.lookupByName(name))["metadata"] == {"a": "2"}
+            assert instance_record.read_record(conn.lookupByName(name))["metadata"] == {"a": "2"}
         if step == "delete":
             assert real["diff"]["after"] == {} and name in real["diff"]["before"]
     assert hv.leftovers() == []

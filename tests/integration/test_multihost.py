@@ -7,7 +7,7 @@ import os
 
 from conftest import catalog
 from helpers import FACTS_PLAY, SERVER_PLAY, run_playbook, run_playbook_file, REPO
-from ansible_collections.novalite.compute.plugins.module_utils import libvirt_driver as driver
+from ansible_collections.novalite.compute.plugins.module_utils.virt.libvirt import host as libvirt_host
 
 SERVER = SERVER_PLAY
 
@@ -161,7 +161,7 @@ def test_reschedule_after_a_real_spawn_failure(bed, tiny_image, prefix):
         # request away from it although it still weighs best by RAM
         conn = bed.conn(1)
         try:
-            assert driver.host_record(conn)["failed_builds"] == 1
+            assert libvirt_host.host_record(conn)["failed_builds"] == 1
         finally:
             conn.close()
         steered = boot(bed, tiny_image, prefix + "w", hypervisors=hvs)
@@ -181,7 +181,7 @@ def test_reschedule_after_a_real_spawn_failure(bed, tiny_image, prefix):
             net = conn.networkLookupByName("private")
             net.destroy()
             net.create()
-            driver.update_host_record(conn, conn.storagePoolLookupByName("nova_instances"), failed_builds=0)
+            libvirt_host.update_host_record(conn, conn.storagePoolLookupByName("nova_instances"), failed_builds=0)
         finally:
             conn.close()
 

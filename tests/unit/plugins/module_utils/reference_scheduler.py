@@ -14,8 +14,9 @@ __metaclass__ = type
 
 import random
 
-from ansible_collections.novalite.compute.plugins.module_utils.scheduler import (
-    NoValidHost, SchedulerConfig, SchedulingResult, Selection, _FilterReport, _group_with_hosts)
+from ansible_collections.novalite.compute.plugins.module_utils.scheduler.config import SchedulerConfig
+from ansible_collections.novalite.compute.plugins.module_utils.scheduler.manager import (
+    NoValidHost, SchedulingResult, Selection, _FilterReport, _group_with_hosts)
 
 WEIGHED_IN_RESULT = 5
 

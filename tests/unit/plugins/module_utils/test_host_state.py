@@ -5,8 +5,8 @@ __metaclass__ = type
 
 import pytest
 
-from ansible_collections.novalite.compute.plugins.module_utils.host_state import HostState
-from ansible_collections.novalite.compute.plugins.module_utils.request_spec import (
+from ansible_collections.novalite.compute.plugins.module_utils.scheduler.host_state import HostState
+from ansible_collections.novalite.compute.plugins.module_utils.scheduler.request_spec import (
     Flavor, ImageMeta, Instance, ServerGroup, build_request_spec)
 
 

@@ -8,25 +8,26 @@ import json
 
 import pycdlib
 
-from ansible_collections.novalite.compute.plugins.module_utils import config_drive
-from ansible_collections.novalite.compute.plugins.module_utils import instance_record as records
+from ansible_collections.novalite.compute.plugins.module_utils.virt import configdrive as config_drive
+from ansible_collections.novalite.compute.plugins.module_utils.compute import states
+from ansible_collections.novalite.compute.plugins.module_utils.virt.libvirt import instance_record
 
 
 def test_record_round_trip_keeps_hostile_text():
     record = {"uuid": "u", "name": "n", "vm_state": "building", "task_state": None, "power_state": 0,
               "launch_index": 2, "metadata": {"x": "<b>&'\"</b>"}, "flavor": {"name": "f", "ram": 1},
               "ports": [{"network": "n", "mac": "fa:16:3e:00:00:01", "ip": "10.0.0.2"}]}
-    xml = "<domain><metadata>%s</metadata></domain>" % records.to_xml(record)
-    back = records.from_domain_xml(xml)
+    xml = "<domain><metadata>%s</metadata></domain>" % instance_record.to_xml(record)
+    back = instance_record.from_domain_xml(xml)
     assert back["metadata"] == record["metadata"]
     assert back["ports"] == record["ports"]
     assert back["task_state"] is None
     assert back["power_state"] == 0 and back["launch_index"] == 2
-    assert records.status(back) == "BUILD"
+    assert states.status(back) == "BUILD"
 
 
 def test_foreign_domain_has_no_record():
-    assert records.from_domain_xml("<domain><name>x</name></domain>") is None
+    assert instance_record.from_domain_xml("<domain><name>x</name></domain>") is None
 
 
 def test_config_drive_layout():
@@ -57,19 +58,19 @@ def test_config_drive_layout():
 
 def test_complete_and_in_progress_builds():
     active = {"vm_state": "active", "task_state": None}
-    assert records.is_complete(active) and not records.build_in_progress(active, 100.0)
+    assert states.is_complete(active) and not states.build_in_progress(active, 100.0)
     building = {"vm_state": "building", "task_state": "spawning", "lease_until": 150.0}
-    assert not records.is_complete(building)
-    assert records.build_in_progress(building, 100.0)
-    assert not records.build_in_progress(building, 150.0)  # the lease ran out: abandoned
-    assert not records.build_in_progress({"vm_state": "building", "task_state": "networking"}, 0.0)  # no lease
+    assert not states.is_complete(building)
+    assert states.build_in_progress(building, 100.0)
+    assert not states.build_in_progress(building, 150.0)  # the lease ran out: abandoned
+    assert not states.build_in_progress({"vm_state": "building", "task_state": "networking"}, 0.0)  # no lease
     deleting = {"vm_state": "active", "task_state": "deleting"}
-    assert not records.is_complete(deleting)
+    assert not states.is_complete(deleting)
 
 
 def test_lease_survives_the_metadata_round_trip():
     record = {"uuid": "u", "name": "n", "vm_state": "building", "task_state": "spawning", "lease_until": 12.5,
               "updated_at": "2026-11-25T06:00:00.000000Z"}
-    back = records.from_xml(records.to_xml(record))
+    back = instance_record.from_xml(instance_record.to_xml(record))
     assert back["lease_until"] == 12.5 and back["updated_at"] == record["updated_at"]
-    assert "lease_until" not in records.from_xml(records.to_xml(dict(record, lease_until=None)))
+    assert "lease_until" not in instance_record.from_xml(instance_record.to_xml(dict(record, lease_until=None)))

@@ -5,10 +5,10 @@ __metaclass__ = type
 
 import pytest
 
-from ansible_collections.novalite.compute.plugins.module_utils.host_state import HostState
-from ansible_collections.novalite.compute.plugins.module_utils.quota import (
+from ansible_collections.novalite.compute.plugins.module_utils.scheduler.host_state import HostState
+from ansible_collections.novalite.compute.plugins.module_utils.compute.quota import (
     QuotaExceeded, check_num_instances_quota, count_usage)
-from ansible_collections.novalite.compute.plugins.module_utils.request_spec import Flavor, Instance
+from ansible_collections.novalite.compute.plugins.module_utils.scheduler.request_spec import Flavor, Instance
 
 SMALL = Flavor("small", 1, 512, 1)
 LARGE = Flavor("large", 4, 4096, 10)

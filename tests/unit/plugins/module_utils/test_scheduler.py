@@ -7,12 +7,13 @@ import random
 
 import pytest
 
-from ansible_collections.novalite.compute.plugins.module_utils import filters
-from ansible_collections.novalite.compute.plugins.module_utils.host_state import HostState
-from ansible_collections.novalite.compute.plugins.module_utils.request_spec import (
+from ansible_collections.novalite.compute.plugins.module_utils.scheduler import filters
+from ansible_collections.novalite.compute.plugins.module_utils.scheduler.host_state import HostState
+from ansible_collections.novalite.compute.plugins.module_utils.scheduler.request_spec import (
     Flavor, ImageMeta, ServerGroup, build_request_spec)
-from ansible_collections.novalite.compute.plugins.module_utils.scheduler import (
-    NoValidHost, SchedulerConfig, Selection, select_destinations)
+from ansible_collections.novalite.compute.plugins.module_utils.scheduler.config import SchedulerConfig
+from ansible_collections.novalite.compute.plugins.module_utils.scheduler.manager import (
+    NoValidHost, Selection, select_destinations)
 
 
 def host(name, memory_mb=4608, mem_used=0, instances=(), up=True, **config):

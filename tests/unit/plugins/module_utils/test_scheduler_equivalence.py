@@ -11,12 +11,13 @@ import random
 
 import pytest
 
-from ansible_collections.novalite.compute.plugins.module_utils import filters
-from ansible_collections.novalite.compute.plugins.module_utils.host_state import HostState
-from ansible_collections.novalite.compute.plugins.module_utils.request_spec import (
+from ansible_collections.novalite.compute.plugins.module_utils.scheduler import filters
+from ansible_collections.novalite.compute.plugins.module_utils.scheduler.host_state import HostState
+from ansible_collections.novalite.compute.plugins.module_utils.scheduler.request_spec import (
     Flavor, ImageMeta, ServerGroup, build_request_spec)
-from ansible_collections.novalite.compute.plugins.module_utils.scheduler import (
-    NoValidHost, SchedulerConfig, select_destinations)
+from ansible_collections.novalite.compute.plugins.module_utils.scheduler.config import SchedulerConfig
+from ansible_collections.novalite.compute.plugins.module_utils.scheduler.manager import (
+    NoValidHost, select_destinations)
 from ansible_collections.novalite.compute.tests.unit.plugins.module_utils import reference_scheduler
 
 OPTIONS = ["ram_weight_multiplier", "cpu_weight_multiplier", "disk_weight_multiplier",
@@ -160,7 +161,7 @@ def test_a_dominating_host_moves_the_bounds_at_every_placement(monkeypatch):
     """One host with far more of everything takes instance after instance, and each
     placement lowers the largest free RAM, vCPU and disk: the weights are walked
     under moving bounds (and the order rebuilt), still exactly the reference's."""
-    from ansible_collections.novalite.compute.plugins.module_utils import weighing
+    from ansible_collections.novalite.compute.plugins.module_utils.scheduler import weighing
     walks = []
     original = weighing.HostWeights._walk
 

@@ -8,10 +8,10 @@ import random
 
 import pytest
 
-from ansible_collections.novalite.compute.plugins.module_utils.request_spec import (
+from ansible_collections.novalite.compute.plugins.module_utils.scheduler.request_spec import (
     Flavor, ImageMeta, RequestSpec, ServerGroup)
-from ansible_collections.novalite.compute.plugins.module_utils.weighers import build_weighers, weigh_hosts
-from ansible_collections.novalite.compute.plugins.module_utils.weighing import HostWeights, _positions
+from ansible_collections.novalite.compute.plugins.module_utils.scheduler.weighers import build_weighers, weigh_hosts
+from ansible_collections.novalite.compute.plugins.module_utils.scheduler.weighing import HostWeights, _positions
 from ansible_collections.novalite.compute.tests.unit.plugins.module_utils.test_scheduler_equivalence import (
     OPTIONS, random_host)
 
@@ -81,7 +81,7 @@ def test_positions_of_a_value_rare_or_common(values):
 
 
 def test_sorted_list_against_a_plain_sorted_list():
-    from ansible_collections.novalite.compute.plugins.module_utils.weighing import SortedList
+    from ansible_collections.novalite.compute.plugins.module_utils.scheduler.weighing import SortedList
     rng = random.Random(3)
     values = [rng.randint(0, 50) for dummy in range(700)]
     chunked = SortedList(values)

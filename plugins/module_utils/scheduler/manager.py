@@ -22,44 +22,12 @@ __metaclass__ = type
 import random
 from operator import attrgetter
 
-from ansible_collections.novalite.compute.plugins.module_utils import filters as filters_mod
-from ansible_collections.novalite.compute.plugins.module_utils.request_spec import RequestSpec
-from ansible_collections.novalite.compute.plugins.module_utils.weighers import build_weighers
-from ansible_collections.novalite.compute.plugins.module_utils.weighing import HostWeights
+from ansible_collections.novalite.compute.plugins.module_utils.scheduler.config import SchedulerConfig
+from ansible_collections.novalite.compute.plugins.module_utils.scheduler.request_spec import RequestSpec
+from ansible_collections.novalite.compute.plugins.module_utils.scheduler.weighing import HostWeights
 
 MAX_NAMES_IN_MESSAGE = 5
 WEIGHED_IN_RESULT = 5
-
-
-class SchedulerConfig:
-    """Nova's [filter_scheduler]/[scheduler] options; ValueError names a bad one."""
-
-    def __init__(self, enabled_filters=None, weight_multipliers=None, max_attempts=3, host_subset_size=1):
-        if enabled_filters is None:
-            enabled_filters = list(filters_mod.DEFAULT_FILTERS)
-        if isinstance(enabled_filters, str) or not isinstance(enabled_filters, (list, tuple)):
-            raise ValueError("enabled_filters: must be a list of filter names")
-        for name in enabled_filters:
-            if name not in filters_mod.ALL_FILTERS:
-                raise ValueError("enabled_filters: unknown filter %r (known: %s)"
-                                 % (name, ", ".join(sorted(filters_mod.ALL_FILTERS))))
-        if len(set(enabled_filters)) != len(enabled_filters):
-            raise ValueError("enabled_filters: a filter is listed twice")
-        for field, value in (("max_attempts", max_attempts), ("host_subset_size", host_subset_size)):
-            if not isinstance(value, int) or isinstance(value, bool) or value < 1:
-                raise ValueError("%s: must be an integer of at least 1, got %r" % (field, value))
-        if weight_multipliers is not None and not isinstance(weight_multipliers, dict):
-            raise ValueError("weight_multipliers: must be a dictionary")
-        self.enabled_filters = list(enabled_filters)
-        self.weight_multipliers = dict(weight_multipliers or {})
-        self.max_attempts = max_attempts
-        self.host_subset_size = host_subset_size
-        self.filters = [filters_mod.ALL_FILTERS[name]() for name in self.enabled_filters]
-        self.weighers = build_weighers(self.weight_multipliers)
-
-    def __repr__(self):
-        return "SchedulerConfig(enabled_filters=%r, weight_multipliers=%r, max_attempts=%d, host_subset_size=%d)" % (
-            self.enabled_filters, self.weight_multipliers, self.max_attempts, self.host_subset_size)
 
 
 class Selection:

@@ -10,7 +10,7 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
-from ansible_collections.novalite.compute.plugins.module_utils.request_spec import Flavor, Instance
+from ansible_collections.novalite.compute.plugins.module_utils.scheduler.request_spec import Flavor, Instance
 
 QUOTA_RESOURCES = ("instances", "cores", "ram")
 UNLIMITED = -1

@@ -4,8 +4,7 @@
 
 The hypervisor is the record: every field Nova keeps in its instances table for a
 server lives in one element of the domain XML, in the namespace below, and is read
-back from there. Pure functions: dict <-> XML element, no I/O.
-"""
+back from there."""
 
 from __future__ import absolute_import, division, print_function
 
@@ -14,23 +13,12 @@ __metaclass__ = type
 import json
 import xml.etree.ElementTree as ET
 
+from ansible_collections.novalite.compute.plugins.module_utils.virt.libvirt.connection import libvirt
+
+
 NAMESPACE = "urn:novalite:compute:instance:1"
+
 PREFIX = "novalite"
-
-# Nova's vm_states / task_states / power_state values used by the create flow.
-BUILDING = "building"
-ACTIVE = "active"
-ERROR = "error"
-DELETED = "deleted"
-SCHEDULING = "scheduling"
-NETWORKING = "networking"
-BLOCK_DEVICE_MAPPING = "block_device_mapping"
-SPAWNING = "spawning"
-DELETING = "deleting"
-
-POWER_STATES = {0: "NOSTATE", 1: "RUNNING", 3: "PAUSED", 4: "SHUTDOWN", 6: "CRASHED", 7: "SUSPENDED"}
-NOSTATE = 0
-RUNNING = 1
 
 # Scalar fields, stored as child elements with text.
 _SCALARS = (
@@ -39,12 +27,15 @@ _SCALARS = (
     "server_group", "launch_index", "reservation_id", "config_drive", "owner",
     "updated_at", "lease_until",
 )
+
 # Structured fields, stored as JSON text (flavor, metadata, ports, fault).
 _STRUCTURED = ("flavor", "metadata", "ports", "fault")
 
 
+
 def _tag(name):
     return "{%s}%s" % (NAMESPACE, name)
+
 
 
 def to_element(record):
@@ -63,14 +54,17 @@ def to_element(record):
     return root
 
 
+
 def to_xml(record):
     """The metadata element as a string, for virDomainSetMetadata."""
     ET.register_namespace(PREFIX, NAMESPACE)
     return ET.tostring(to_element(record), encoding="unicode")
 
 
+
 def _local(tag):
     return tag.rsplit("}", 1)[-1]
+
 
 
 def from_element(element):
@@ -95,43 +89,55 @@ def from_element(element):
     return record
 
 
-def from_domain_xml(domain_xml):
+
+def from_domain_xml(document):
     """The record inside a whole domain XML document, or None when it has none."""
-    root = ET.fromstring(domain_xml)
+    root = ET.fromstring(document)
     element = root.find("metadata/" + _tag("instance"))
     if element is None:
         return None
     return from_element(element)
 
 
+
 def from_xml(metadata_xml):
     return from_element(ET.fromstring(metadata_xml))
 
 
-def is_complete(record):
-    """A server whose build finished: no task in progress and past building."""
-    return record.get("task_state") is None and record.get("vm_state") not in (BUILDING, None)
+
+def read_record(dom):
+    """The instance record in a domain's metadata, or None for a foreign domain."""
+    try:
+        xml = dom.metadata(libvirt.VIR_DOMAIN_METADATA_ELEMENT, NAMESPACE)
+    except libvirt.libvirtError as exc:
+        if exc.get_error_code() == libvirt.VIR_ERR_NO_DOMAIN_METADATA:
+            return None
+        raise
+    return from_xml(xml)
 
 
-def build_in_progress(record, now):
-    """An unfinished build whose run still holds its lease (lease_until, epoch
-    seconds, renewed at each step of the build). A run that died stops renewing;
-    past its lease the half-built server is abandoned and may be reaped."""
-    if is_complete(record):
-        return False
-    lease = record.get("lease_until")
-    return isinstance(lease, float) and lease > now
+
+def save_record(dom, record):
+    """Write the record into the domain's persistent (and live) metadata."""
+    flags = libvirt.VIR_DOMAIN_AFFECT_CONFIG
+    if dom.isActive():
+        flags |= libvirt.VIR_DOMAIN_AFFECT_LIVE
+    element = to_element(record)
+    inner = ET.tostring(element, encoding="unicode", default_namespace=None)
+    dom.setMetadata(libvirt.VIR_DOMAIN_METADATA_ELEMENT, _strip_namespace(inner),
+                    PREFIX, NAMESPACE, flags)
 
 
-def status(record):
-    """openstack.cloud's `status` (Nova API status) for a vm_state."""
-    vm_state = record.get("vm_state")
-    if vm_state == ACTIVE:
-        return "ACTIVE"
-    if vm_state == BUILDING:
-        return "BUILD"
-    if vm_state == ERROR:
-        return "ERROR"
-    if vm_state == DELETED:
-        return "DELETED"
-    return (vm_state or "UNKNOWN").upper()
+
+def _strip_namespace(xml):
+    """setMetadata wants the element without its own namespace declaration."""
+    root = ET.fromstring(xml)
+    for el in root.iter():
+        if el.tag.startswith("{"):
+            el.tag = el.tag.split("}", 1)[1]
+    return ET.tostring(root, encoding="unicode")
+
+
+def stored(instance):
+    """The fields of an instance dict that go into the domain's metadata."""
+    return dict((k, v) for k, v in instance.items() if k not in ("domain",))

@@ -12,7 +12,7 @@ __metaclass__ = type
 
 from operator import attrgetter
 
-from ansible_collections.novalite.compute.plugins.module_utils.request_spec import Flavor, Instance
+from ansible_collections.novalite.compute.plugins.module_utils.scheduler.request_spec import Flavor, Instance
 
 # Nova's defaults for the per-hypervisor settings.
 CONFIG_DEFAULTS = {

@@ -1,0 +1,372 @@
+# -*- coding: utf-8 -*-
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Nova's create-server flow, top to bottom, against the hypervisors of an inventory.
+
+Each step carries the name of the Nova code it stands for (see docs/architecture.md):
+
+  1 servers.Controller.create         -> the module's argument spec and validation.check_server_request
+  2 compute.API._provision_instances  -> ComputeAPI._provision_instances: quota, records
+  3 conductor.build_instances         -> ComputeAPI._request_spec: build_request_spec
+  4 scheduler.select_destinations     -> ComputeAPI._schedule: scheduler.manager.select_destinations
+  5 compute_rpcapi.build_and_run_instance -> conductor.ComputeTaskManager.build_instances (per host,
+                                         alternates on a reschedule)
+  6 ResourceTracker.instance_claim    -> claims.instance_claim (a lock on the host)
+  7 _build_resources                  -> manager.ComputeManager: networking, then block_device_mapping
+  8 driver.spawn                      -> manager.ComputeManager._spawn: define and start the domain
+  9 after spawn                       -> active / None, power_state, launched_at, create.end"""
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+import time
+import uuid as uuidlib
+
+from ansible_collections.novalite.compute.plugins.module_utils.compute import states
+from ansible_collections.novalite.compute.plugins.module_utils.compute.conductor import ComputeTaskManager
+from ansible_collections.novalite.compute.plugins.module_utils.compute.hypervisor import Hypervisor, gather_all
+from ansible_collections.novalite.compute.plugins.module_utils.compute.manager import ComputeManager
+from ansible_collections.novalite.compute.plugins.module_utils.compute.notifications import Notifier
+from ansible_collections.novalite.compute.plugins.module_utils.compute.quota import QuotaExceeded, check_num_instances_quota, count_usage
+from ansible_collections.novalite.compute.plugins.module_utils.compute.utils import utcnow
+from ansible_collections.novalite.compute.plugins.module_utils.compute.views import diff_view, server_view
+from ansible_collections.novalite.compute.plugins.module_utils.exception import ComputeError
+from ansible_collections.novalite.compute.plugins.module_utils.scheduler.manager import NoValidHost, select_destinations
+from ansible_collections.novalite.compute.plugins.module_utils.scheduler.request_spec import Flavor, ImageMeta, ServerGroup, build_request_spec
+from ansible_collections.novalite.compute.plugins.module_utils.virt.libvirt import guest
+from ansible_collections.novalite.compute.plugins.module_utils.virt.libvirt import instance_record
+from ansible_collections.novalite.compute.plugins.module_utils.virt.libvirt import network as libvirt_network
+from ansible_collections.novalite.compute.plugins.module_utils.virt.libvirt import orphans
+
+
+class ComputeAPI:
+    """What nova-api, nova-conductor and the compute managers do for one request."""
+
+    def __init__(self, catalogs, scheduler_config, project_id="default", quotas=None,
+                 notifier=None, check_mode=False, wait=True, timeout=180,
+                 connect_timeout=30, open_url=None):
+        self.catalogs = catalogs
+        self.scheduler_config = scheduler_config
+        self.project_id = project_id
+        self.quotas = quotas or {}
+        self.notifier = notifier or Notifier()
+        self.check_mode = check_mode
+        self.wait = wait
+        self.timeout = timeout
+        self.connect_timeout = connect_timeout
+        self.open_url = open_url
+        # Pools are made (when missing) only once the request has passed every check: see _prepare_pools.
+        self.hypervisors = dict((name, Hypervisor(config))
+                                for name, config in sorted(catalogs["hypervisors"].items()))
+        self.faults = []
+
+    # ----------------------------------------------------------------- shared steps
+    def gather_host_states(self):
+        gather_all(self.hypervisors.values(), self.connect_timeout)
+        return [hv.host_state() for hv in self.hypervisors.values()]
+
+    def find_servers(self, names):
+        """{name: (hypervisor, domain, record)} of the named servers on every host."""
+        found = {}
+        for hv in self.hypervisors.values():
+            if not hv.up:
+                continue
+            for record in hv.facts["instances"]:
+                if record.get("name") in names:
+                    found[record["name"]] = (hv, record)
+        return found
+
+    def unreachable(self):
+        return dict((hv.name, hv.error) for hv in self.hypervisors.values() if not hv.up)
+
+    @staticmethod
+    def server_names(request):
+        if request["max_count"] == 1:
+            return [request["name"]]
+        return ["%s-%d" % (request["name"], index) for index in range(1, request["max_count"] + 1)]
+
+    # ------------------------------------------------------------------ create
+    def create(self, request):
+        """Create the servers of the request that do not exist yet (idempotent by name)."""
+        names = self.server_names(request)
+        self.gather_host_states()
+        existing = self._settle_unfinished_builds(self.find_servers(set(names)))
+        self._check_names_free(names, existing)
+        missing = [name for name in names if name not in existing]
+        result = {"changed": False, "servers": [], "placement": None, "faults": []}
+        before = dict((name, diff_view(server_view(record, hv))) for name, (hv, record) in existing.items())
+        result["diff"] = {"before": before, "after": before}
+        for name in names:
+            if name in existing:
+                hv, record = existing[name]
+                changed = self._update_metadata(hv, record, request["meta"])
+                result["changed"] = result["changed"] or changed
+                result["servers"].append(server_view(record, hv))
+        if not missing:
+            result["diff"]["after"] = dict((s["name"], diff_view(s)) for s in result["servers"])
+            return result
+        self._check_networks(request)
+        min_count = max(1, request["min_count"] - len(existing))
+        instances = self._provision_instances(request, missing, min_count)
+        if not self.check_mode:
+            self._prepare_pools()
+        spec, selections, placement = self._schedule(request, instances, min_count)
+        instances = instances[:len(selections)]
+        result["placement"] = placement
+        result["changed"] = True
+        plans = dict((instance["name"], {"selected": selection.host, "alternates": list(selection.alternates),
+                                         "weight": selection.weight, "filters": placement["filters"],
+                                         "weighed": placement["weighed"]})
+                     for instance, selection in zip(instances, selections))
+        if self.check_mode:
+            for instance, selection in zip(instances, selections):
+                instance["host"] = selection.host
+                result["servers"].append(server_view(instance, self.hypervisors[selection.host]))
+        else:
+            built = ComputeTaskManager(self).build_instances(request, instances, selections)
+            result["servers"].extend(server_view(inst, self.hypervisors.get(inst.get("host"))) for inst in built)
+        result["servers"].sort(key=lambda s: s["name"])
+        for server in result["servers"]:
+            if server["name"] in plans:
+                server["placement"] = plans[server["name"]]
+        result["diff"]["after"] = dict((s["name"], diff_view(s)) for s in result["servers"])
+        if self.check_mode:
+            return result
+        built = [s for s in result["servers"] if s["name"] in plans]
+        result["faults"] = self.faults
+        failed = [inst for inst in built if inst["vm_state"] == states.ERROR]
+        if failed:
+            raise ComputeError("%d of %d servers failed to build: %s" % (
+                len(failed), len(built), "; ".join("%s: %s" % (i["name"], (i.get("fault") or {}).get("message"))
+                                                   for i in failed)),
+                servers=result["servers"], details={"faults": self.faults, "placement": placement})
+        return result
+
+    def _settle_unfinished_builds(self, existing):
+        """Servers of ours whose build has not finished: wait while another run still
+        builds them (its lease is live), reap those whose run died (lease expired), so
+        a run killed at any point is completed by the next one (a lease lasts at most
+        its run's timeout plus states.LEASE_MARGIN, so a run with the same timeout outwaits
+        it). Returns `existing` without the reaped ones."""
+        deadline = time.monotonic() + self.timeout + states.LEASE_MARGIN
+        while True:
+            waiting = []
+            for name, (hv, record) in sorted(existing.items()):
+                if states.is_complete(record):
+                    continue
+                if states.build_in_progress(record, time.time()):
+                    waiting.append(name)
+                elif not self.check_mode:
+                    try:
+                        ComputeManager(self, hv).reap_abandoned(record)
+                        hv.refresh_facts()
+                    except Exception as exc:  # reported with the server it concerns
+                        raise ComputeError("name: the abandoned build of %s on %s could not be removed: %s"
+                                           % (name, hv.name, exc))
+                    del existing[name]
+                else:
+                    del existing[name]
+            if not waiting:
+                return existing
+            if time.monotonic() > deadline:
+                hv, record = existing[waiting[0]]
+                raise ComputeError("name: %s is being built by another run on %s (task_state %s; its lease runs "
+                                   "%.0f s more); try again when it ends" % (
+                                       waiting[0], hv.name, record.get("task_state"),
+                                       record["lease_until"] - time.time()))
+            time.sleep(1.0)
+            for name in waiting:
+                hv, _record = existing[name]
+                hv.refresh_facts()
+                fresh = [r for r in hv.facts["instances"] if r.get("name") == name]
+                if fresh:
+                    existing[name] = (hv, fresh[0])
+                else:
+                    del existing[name]  # its run failed and cleaned up: build it anew
+
+    def _check_names_free(self, names, existing):
+        """A domain with one of our names but no record of ours is not ours to touch."""
+        for hv in self.hypervisors.values():
+            if not hv.up:
+                continue
+            for name in names:
+                if name in existing:
+                    continue
+                dom = guest.find_domain(hv.conn, name)
+                if dom is not None:
+                    raise ComputeError("name: a domain named %r already exists on hypervisor %s and is "
+                                       "not managed by novalite.compute" % (name, hv.name))
+
+    def _check_networks(self, request):
+        """The NICs against the reachable hosts' networks, before anything is made: each network
+        exists somewhere, and a fixed_ip lies in its subnet and is free on some host having it."""
+        up = [hv for hv in self.hypervisors.values() if hv.up]
+        if not up:
+            return  # _schedule reports the unreachable hosts
+        for index, nic in enumerate(request["nics"]):
+            field = "nics[%d]" % index
+            holders = [hv for hv in up if nic["network"] in hv.networks]
+            if not holders:
+                raise ComputeError("%s.net-name: network %r does not exist on any reachable hypervisor"
+                                   % (field, nic["network"]))
+            if nic.get("fixed_ip") is None:
+                continue
+            problems = []
+            for hv in holders:
+                problem = libvirt_network.fixed_ip_problem(libvirt_network.find_network(hv.conn, nic["network"]), nic["fixed_ip"])
+                if problem is None:
+                    break
+                problems.append("%s on %s" % (problem, hv.name))
+            else:
+                raise ComputeError("%s.fixed_ip: %s" % (field, "; ".join(problems)))
+
+    def _prepare_pools(self):
+        """The instance storage pool of each reachable host, made when missing; a host where
+        that fails is down for this request."""
+        for hv in self.hypervisors.values():
+            if hv.up and not hv.facts.get("storage_pool_active"):
+                try:
+                    hv.pool()
+                    hv.refresh_facts()
+                except Exception as exc:  # the host cannot hold instances: treat it as down
+                    hv.facts = None
+                    hv.error = "cannot prepare storage pool %s: %s" % (hv.config["storage_pool"], exc)
+
+    def _update_metadata(self, hv, record, meta):
+        if (record.get("metadata") or {}) == meta:
+            return False
+        if not self.check_mode:
+            dom = guest.find_domain(hv.conn, record["domain"])
+            record["metadata"] = meta
+            instance_record.save_record(dom, instance_record.stored(record))
+        record["metadata"] = meta
+        return True
+
+    def _provision_instances(self, request, names, min_count):
+        """compute.API._provision_instances: quota, then building/scheduling records."""
+        flavor = request["flavor"]
+        usage = count_usage([hv.facts["instances"] for hv in self.hypervisors.values() if hv.up],
+                            self.project_id)
+        try:
+            allowed = check_num_instances_quota(self.quotas, usage, Flavor.from_dict(flavor), min_count, len(names))
+        except QuotaExceeded as exc:
+            raise ComputeError("quota: %s" % exc)
+        now = utcnow()
+        reservation_id = "r-" + uuidlib.uuid4().hex[:8]
+        group = request["scheduler_hints"].get("group")
+        instances = []
+        for index, name in enumerate(names[:allowed]):
+            instances.append({
+                "uuid": str(uuidlib.uuid4()),
+                "name": name,
+                "project_id": self.project_id,
+                "vm_state": states.BUILDING,
+                "task_state": states.SCHEDULING,
+                "power_state": states.NOSTATE,
+                "created_at": now,
+                "launched_at": None,
+                "image": request["image"]["name"],
+                "flavor": flavor,
+                "key_name": request.get("key_name"),
+                "metadata": request["meta"],
+                "availability_zone": request.get("availability_zone"),
+                "server_group": group,
+                "launch_index": index,
+                "reservation_id": reservation_id,
+                "config_drive": "True" if request["config_drive"] else "",
+                "ports": [],
+            })
+        return instances
+
+    def _request_spec(self, request, num_instances, min_count):
+        """conductor: scheduler_utils.build_request_spec."""
+        image = request["image"]
+        group = None
+        group_name = request["scheduler_hints"].get("group")
+        if group_name:
+            conf = self.catalogs["server_groups"][group_name]
+            group = ServerGroup(conf["name"], conf["policy"], rules=conf["rules"])
+        hints = dict((k, v) for k, v in request["scheduler_hints"].items() if k != "group")
+        return build_request_spec(
+            flavor=Flavor.from_dict(request["flavor"]),
+            image=ImageMeta(image["name"], properties=image["properties"], min_ram=image["min_ram"],
+                            min_disk=image["min_disk"]),
+            num_instances=num_instances, min_count=min_count,
+            availability_zone=request.get("availability_zone"), scheduler_hints=hints,
+            instance_group=group, project_id=self.project_id)
+
+    def _schedule(self, request, instances, min_count):
+        """scheduler_client.select_destinations over the hosts that have the networks."""
+        if not any(hv.up for hv in self.hypervisors.values()):
+            raise ComputeError("hypervisors: none could be reached: %s" % "; ".join(
+                "%s: %s" % item for item in sorted(self.unreachable().items())))
+        spec = self._request_spec(request, len(instances), min_count)
+        wanted = set(nic["network"] for nic in request["nics"])
+        if wanted and not any(wanted <= set(hv.networks) for hv in self.hypervisors.values() if hv.up):
+            for index, nic in enumerate(request["nics"]):
+                if not any(nic["network"] in hv.networks for hv in self.hypervisors.values()):
+                    raise ComputeError("nics[%d].net-name: network %r does not exist on any reachable "
+                                       "hypervisor" % (index, nic["network"]))
+        states = []
+        for hv in self.hypervisors.values():
+            state = hv.host_state()
+            if hv.up and not wanted <= set(hv.networks):
+                state.up = False
+            states.append(state)
+        try:
+            result = select_destinations(states, spec, self.scheduler_config)
+        except NoValidHost as exc:
+            message = str(exc)
+            unprepared = sorted(hv.name for hv in self.hypervisors.values()
+                                if hv.up and not hv.facts.get("storage_pool_active"))
+            if unprepared:
+                message += ("; no active instance storage pool on %s (prepare it with the nova_compute role "
+                            "or novalite.compute.nova_compute_node)" % ", ".join(unprepared))
+            raise ComputeError(message, details={"placement": {"filters": exc.report},
+                                                 "unreachable": self.unreachable()})
+        placement = {"filters": result.filter_report,
+                     "weighed": [{"host": host, "weight": weight} for host, weight in result.weighed],
+                     "hosts": [s.host for s in result.selections],
+                     "unreachable": self.unreachable()}
+        return spec, result.selections, placement
+
+    # ------------------------------------------------------------------ conductor
+
+    # ------------------------------------------------------------------ delete
+    def delete(self, request):
+        """Delete the named servers (idempotent): domain, volumes, DHCP reservations."""
+        names = self.server_names(request)
+        if request["max_count"] > 1:
+            names.append(request["name"])
+        self.gather_host_states()
+        existing = self.find_servers(set(names))
+        result = {"changed": bool(existing), "servers": [],
+                  "diff": {"before": dict((name, diff_view(server_view(record, hv)))
+                                          for name, (hv, record) in existing.items()), "after": {}}}
+        for name in sorted(existing):
+            hv, record = existing[name]
+            result["servers"].append(server_view(record, hv))
+            if not self.check_mode:
+                ComputeManager(self, hv).terminate_instance(record)
+                result["servers"][-1].update(status="DELETED", vm_state=states.DELETED, task_state=None)
+        if request.get("purge_orphans"):
+            purged = self.purge_orphans()
+            result["orphans_removed"] = purged
+            result["changed"] = result["changed"] or any(purged.values())
+        down = self.unreachable()
+        if down:
+            result["unreachable"] = down
+        return result
+
+    def purge_orphans(self):
+        """Nova's running_deleted_instance_action=reap: remove, on every reachable host,
+        what orphans.find_orphans reports. {host: [orphans removed]}"""
+        removed = {}
+        for hv in self.hypervisors.values():
+            if not hv.up:
+                continue
+            removed[hv.name] = orphans.find_orphans(hv.conn, hv.config["storage_pool"])
+            if not self.check_mode:
+                for orphan in removed[hv.name]:
+                    orphans.remove_orphan(hv.conn, hv.config["storage_pool"], orphan)
+        return removed

@@ -1,0 +1,87 @@
+# -*- coding: utf-8 -*-
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""The claim on a host (nova.compute.claims, ResourceTracker.instance_claim): live usage and
+the server group re-checked under the host's lock, the domain defined as the claim."""
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+import contextlib
+
+from ansible_collections.novalite.compute.plugins.module_utils.exception import ComputeError, RescheduledByPolicyException, RescheduledException
+from ansible_collections.novalite.compute.plugins.module_utils.scheduler import filters
+from ansible_collections.novalite.compute.plugins.module_utils.scheduler.host_state import HostState
+from ansible_collections.novalite.compute.plugins.module_utils.virt.libvirt import guest
+from ansible_collections.novalite.compute.plugins.module_utils.virt.libvirt import imagecache
+from ansible_collections.novalite.compute.plugins.module_utils.virt.libvirt import locks
+
+
+@contextlib.contextmanager
+def instance_claim(manager, request, instance):
+    """ResourceTracker.instance_claim: re-check live usage under the host's lock.
+
+    The claim is the domain itself, defined (not started) with the instance
+    record while the lock is held, so every later claim counts it. On any
+    failure inside the block the claim is aborted: everything built is removed.
+    """
+    conn = manager.hv.conn
+    try:
+        pool = manager.hv.pool()
+        with manager.hv.claims, locks.HostLock(pool, "claim", timeout=manager.api.timeout):
+            facts = manager.hv.refresh_facts()
+            check_claim(manager, request, instance, facts)
+            manager._renew_lease(instance)
+            dom = guest.define_domain(conn, manager._domain_spec(request, instance, pool))
+    except RescheduledException:
+        raise
+    except Exception as exc:  # any failure to claim sends the build to an alternate
+        raise RescheduledException("claim on %s failed: %s" % (manager.hv.name, exc))
+    try:
+        yield dom
+    except Exception as exc:
+        message = str(exc) if isinstance(exc, RescheduledException) else "build on %s failed: %s" % (
+            manager.hv.name, exc)
+        try:
+            with manager.hv.lock:
+                lost = not manager.hv.alive()
+                if lost:
+                    manager.hv.reconnect()
+                    locks.release_lost_locks(manager.hv.conn)
+            manager._cleanup(instance, manager.hv.pool())
+            if lost:  # an upload cut off with the connection left its base half-written
+                for base in imagecache.half_written_bases(manager.hv.conn, manager.hv.config["storage_pool"],
+                                                      locked_too=True):
+                    imagecache.remove_half_written_base(manager.hv.conn, manager.hv.config["storage_pool"], base)
+        except Exception as cleanup_exc:  # the host is gone: say what stays there
+            message += ("; what it built on %s could not be removed (%s): nova_host_facts reports it "
+                        "as an orphan once its lease ends" % (manager.hv.name, cleanup_exc))
+        raise RescheduledException(message)
+
+def check_claim(manager, request, instance, facts):
+    """The resource and server-group filters, on the host's live usage."""
+    state = HostState.from_facts(facts, dict(manager.hv.config, up=True, failed_builds=0))
+    spec = manager.api._request_spec(request, 1, 1)
+    group = spec.instance_group
+    if group is not None:
+        hosts = set()
+        for hv in manager.api.hypervisors.values():
+            if hv is not manager.hv and hv.up:
+                if any(r.get("server_group") == group.name for r in hv.facts["instances"]):
+                    hosts.add(hv.name)
+        if any(r.get("server_group") == group.name for r in facts["instances"]):
+            hosts.add(manager.hv.name)
+        group.hosts = sorted(hosts)
+    for filter_cls in (filters.CoreFilter, filters.RamFilter, filters.DiskFilter):
+        if not filter_cls().host_passes(state, spec):
+            raise RescheduledException("claim on %s refused by %s: the host's live usage leaves no room"
+                                       % (manager.hv.name, filter_cls.__name__))
+    for filter_cls in (filters.ServerGroupAntiAffinityFilter, filters.ServerGroupAffinityFilter):
+        if not filter_cls().host_passes(state, spec):
+            raise RescheduledByPolicyException("claim on %s refused by %s: the members now on the hosts "
+                                               "break the group's policy here"
+                                               % (manager.hv.name, filter_cls.__name__))
+    if guest.find_domain(manager.hv.conn, instance["name"]) is not None:
+        raise ComputeError("name: a domain named %r appeared on %s during the build"
+                           % (instance["name"], manager.hv.name))
+

@@ -1,0 +1,91 @@
+# -*- coding: utf-8 -*-
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""One domain's life on its host (nova.virt.libvirt.guest.Guest): look up, define, start,
+resume, wait for a power state, destroy."""
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+import time
+
+from ansible_collections.novalite.compute.plugins.module_utils.virt.libvirt.config import domain_xml
+from ansible_collections.novalite.compute.plugins.module_utils.virt.libvirt.connection import (
+    DriverError, libvirt)
+
+
+def power_state(dom):
+    state = dom.state()[0]
+    mapping = {
+        libvirt.VIR_DOMAIN_NOSTATE: 0, libvirt.VIR_DOMAIN_RUNNING: 1,
+        libvirt.VIR_DOMAIN_BLOCKED: 1, libvirt.VIR_DOMAIN_PAUSED: 3,
+        libvirt.VIR_DOMAIN_SHUTDOWN: 4, libvirt.VIR_DOMAIN_SHUTOFF: 4,
+        libvirt.VIR_DOMAIN_CRASHED: 6, libvirt.VIR_DOMAIN_PMSUSPENDED: 7,
+    }
+    return mapping.get(state, 0)
+
+
+
+def find_domain(conn, name):
+    try:
+        return conn.lookupByName(name)
+    except libvirt.libvirtError as exc:
+        if exc.get_error_code() == libvirt.VIR_ERR_NO_DOMAIN:
+            return None
+        raise
+
+
+
+def define_domain(conn, spec):
+    """Define (or redefine) the domain of a server from its spec (see config.domain_xml)."""
+    try:
+        return conn.defineXML(domain_xml(spec))
+    except libvirt.libvirtError as exc:
+        raise DriverError("cannot define domain: %s" % exc.get_error_message())
+
+
+
+def start_domain(dom, paused=False):
+    """Power on; `paused`: QEMU runs but the guest's CPUs wait for resume_domain."""
+    try:
+        dom.createWithFlags(libvirt.VIR_DOMAIN_START_PAUSED if paused else 0)
+    except libvirt.libvirtError as exc:
+        raise DriverError("cannot start domain %s: %s" % (dom.name(), exc.get_error_message()))
+
+
+
+def resume_domain(dom):
+    try:
+        dom.resume()
+    except libvirt.libvirtError as exc:
+        raise DriverError("cannot resume domain %s: %s" % (dom.name(), exc.get_error_message()))
+
+
+
+def wait_for_state(dom, wanted, timeout):
+    """Poll the domain until its power state is `wanted`; True if it got there."""
+    deadline = time.monotonic() + timeout
+    while True:
+        if power_state(dom) == wanted:
+            return True
+        if time.monotonic() > deadline:
+            return False
+        time.sleep(0.05)
+
+
+
+def destroy_domain(dom):
+    """Power off (if running) and undefine, with its NVRAM and snapshots metadata."""
+    try:
+        if dom.isActive():
+            dom.destroy()
+    except libvirt.libvirtError as exc:
+        if exc.get_error_code() not in (libvirt.VIR_ERR_NO_DOMAIN, libvirt.VIR_ERR_OPERATION_INVALID):
+            raise
+    flags = (libvirt.VIR_DOMAIN_UNDEFINE_NVRAM | libvirt.VIR_DOMAIN_UNDEFINE_SNAPSHOTS_METADATA
+             | libvirt.VIR_DOMAIN_UNDEFINE_MANAGED_SAVE)
+    try:
+        dom.undefineFlags(flags)
+    except libvirt.libvirtError as exc:
+        if exc.get_error_code() != libvirt.VIR_ERR_NO_DOMAIN:
+            raise
