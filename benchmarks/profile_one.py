@@ -80,7 +80,7 @@ def total(events, step, thread=None):
 def phases(start, end, trace):
     """Consecutive phases of one one-server run, in seconds."""
     ev = trace["events"]
-    action = first(ev, "run_in_process")
+    action = first(ev, "_run_in_process")
     work = first(ev, "run")
     create = first(ev, "create")
     gather = first(ev, "gather_host_states")
@@ -90,15 +90,15 @@ def phases(start, end, trace):
     claim_in = first(ev, "lock .claim.lock enter", thread)
     claim_out = first(ev, "lock .claim.lock exit", thread)
     bdm = first(ev, "_block_device_mapping", thread)
-    spawn = first(ev, "_spawn", thread)
     start_dom = first(ev, "start_domain", thread)
     wait = first(ev, "wait_for_state", thread)
     connects = [e["end"] - e["start"] for e in ev if e["step"] == "connect"]
     result = [
-        ("Ansible: start-up, inventory, play, the action in its worker, until it imports the work",
+        ("Ansible: start-up, inventory, play, the worker, until it loads the collection's action",
          trace["marks"]["import"] - start),
-        ("action: imports of the collection's module_utils, libvirt, pycdlib", action["start"] - trace["marks"]["import"]),
-        ("action: arguments checked (AnsibleModule's validator)", work["start"] - action["start"]),
+        ("action: hypervisors from the inventory, until it runs the module", action["start"] - trace["marks"]["import"]),
+        ("module in process: imports (module_utils, libvirt, pycdlib), AnsibleModule's checks",
+         work["start"] - action["start"]),
         ("work: catalogs, request validation, image checksums", create["start"] - work["start"]),
         ("connect to the 3 hosts (libvirt over SSH, in parallel; slowest)", max(connects)),
         ("host facts (after the connections)", gather["end"] - gather["start"] - max(connects)),
@@ -116,7 +116,8 @@ def phases(start, end, trace):
         ("spawn: kernel/initrd cache checks, domain XML, define", start_dom["start"] - bdm["end"]),
         ("spawn: QEMU starts the domain (virDomainCreate)", start_dom["end"] - start_dom["start"]),
         ("spawn: DHCP reservation awaited, resume, RUNNING, record saved ACTIVE", manager["end"] - start_dom["end"]),
-        ("action: result (no_log values masked, through JSON); the libvirt connections close",
+        ("module in process: result (AnsibleModule masks no_log values, prints JSON; the action parses it); "
+         "the libvirt connections close",
          action["end"] - build["end"]),
         ("Ansible: result, callback, stats, the worker's and the process's exit", end - action["end"]),
     ]

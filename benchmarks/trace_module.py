@@ -9,10 +9,10 @@ AnsiballZ_x.py` exactly as it would run the module: the timeline has the process
 when the module's own code started, and the start and end (wall clock, per thread) of the steps
 named in STEPS; it goes to $NOVALITE_BENCH_TRACE_DIR/trace-<pid>.json when the process exits.
 
-In the second form it runs ansible-playbook itself, for nova_server's action, which does the
-module's work in its worker process: the profile hook goes on in the worker that imports
-server_task (the mark "import"), and the trace is written when run_in_process returns (a
-worker ends without running exit handlers). Nothing of Ansible or the collection changes; the
+In the second form it runs ansible-playbook itself, for nova_server's action, which runs the
+module's main() in its worker process: the profile hook goes on in the worker that loads
+plugin_utils/module_action.py (the mark "import"), and the trace is written when
+_run_in_process returns (a worker ends without running exit handlers). Nothing of Ansible or the collection changes; the
 hook costs a little Python time per call once on.
 """
 
@@ -27,18 +27,27 @@ import time
 TRACER_START = time.time()
 
 STEPS = {
-    "nova_server.py": {"main"}, "nova_host_facts.py": {"main"},
-    "server_task.py": {"run"}, "hypervisor_action.py": {"run_in_process"},
-    "compute.py": {"create", "delete", "gather_host_states", "gather", "refresh_facts", "_check_names_free",
-                   "_provision_instances", "_schedule", "build_instances", "build_and_run_instance",
-                   "_check_claim", "_build_resources", "_block_device_mapping", "_spawn", "_save",
-                   "prepare_request_images", "gather_all", "capacity", "_update_metadata", "_record_build", "_allocate_network",
-                   "_wait_network", "network_conn", "wait", "arrive"},
-    "libvirt_driver.py": {"connect", "host_facts", "reserve_fixed_ip", "cache_image", "create_volume",
-                          "upload_volume", "define_domain", "start_domain", "resume_domain", "wait_for_state",
-                          "save_record", "__enter__", "__exit__", "find_domain", "ensure_pool",
-                          "update_host_record"},
-    "config_drive.py": {"build"},
+    "modules/nova_server.py": {"main", "run"}, "modules/nova_host_facts.py": {"main", "run"},
+    "plugin_utils/module_action.py": {"_run_in_process"},
+    "compute/api.py": {"create", "delete", "gather_host_states", "_check_names_free", "_provision_instances",
+                       "_schedule", "_update_metadata"},
+    "compute/hypervisor.py": {"gather", "refresh_facts", "gather_all", "network_conn"},
+    "compute/conductor.py": {"build_instances", "build_and_run_instance"},
+    "compute/manager.py": {"build_and_run_instance", "_build_resources", "_block_device_mapping", "_spawn", "_save",
+                           "_allocate_network", "_wait_network"},
+    "compute/claims.py": {"check_claim"},
+    "compute/images.py": {"prepare_request_images"},
+    "compute/resource_tracker.py": {"capacity", "record_build"},
+    "compute/utils.py": {"wait", "arrive"},
+    "libvirt/connection.py": {"connect"},
+    "libvirt/host.py": {"host_facts", "update_host_record"},
+    "libvirt/network.py": {"reserve_fixed_ip"},
+    "libvirt/imagecache.py": {"cache_image"},
+    "libvirt/storage.py": {"create_volume", "upload_volume", "ensure_pool"},
+    "libvirt/guest.py": {"define_domain", "start_domain", "resume_domain", "wait_for_state", "find_domain"},
+    "libvirt/instance_record.py": {"save_record"},
+    "libvirt/locks.py": {"__enter__", "__exit__"},
+    "virt/configdrive.py": {"build"},
 }
 EVENTS = []
 _open = {}
@@ -61,7 +70,7 @@ def _profile(frame, event, _arg):
     if event not in ("call", "return"):
         return
     code = frame.f_code
-    base = code.co_filename.rsplit("/", 1)[-1]
+    base = "/".join(code.co_filename.rsplit("/", 2)[-2:])
     names = STEPS.get(base)
     if not names or code.co_name not in names:
         return
@@ -77,7 +86,7 @@ def _profile(frame, event, _arg):
         if started is not None:
             EVENTS.append({"thread": threading.current_thread().name, "step": started[0], "file": started[1],
                            "start": started[2], "end": time.time()})
-            if started[0] == "run_in_process":
+            if started[0] == "_run_in_process":
                 _dump()
 
 
@@ -106,10 +115,10 @@ def _audit(event, args):
 
 
 def _audit_playbook(event, args):
-    """In ansible-playbook: turn the profile hook on in the worker that imports the work (when
-    the import system opens its file: importlib.import_module raises no `import` event)."""
-    if event == "open" and "import" not in MARKS and args and "/module_utils/" in str(args[0]) \
-            and os.path.basename(str(args[0])).startswith("server_task."):
+    """In ansible-playbook: turn the profile hook on in the worker that loads the collection's
+    module action (when the import system opens its file: importlib raises no `import` event)."""
+    if event == "open" and "import" not in MARKS and args and "/plugin_utils/" in str(args[0]) \
+            and os.path.basename(str(args[0])).startswith("module_action."):
         MARKS["import"] = time.time()
         threading.setprofile(_profile)
         sys.setprofile(_profile)

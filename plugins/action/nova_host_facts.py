@@ -1,14 +1,13 @@
 # -*- coding: utf-8 -*-
 # GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
-"""nova_host_facts: hypervisors from the inventory group (see plugin_utils/hypervisor_action.py)."""
+"""nova_host_facts: the collection's one module action (see plugin_utils/module_action.py)."""
 
 from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
-from ansible_collections.novalite.compute.plugins.plugin_utils.hypervisor_action import HypervisorsAction
+from ansible_collections.novalite.compute.plugins.plugin_utils.module_action import ModuleAction
 
 
-class ActionModule(HypervisorsAction):
-    DEFAULT_GROUP = None
-    TASK = "host_facts_task"
+class ActionModule(ModuleAction):
+    TAKES_HYPERVISORS = True

@@ -1,13 +1,14 @@
 # -*- coding: utf-8 -*-
 # GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
-"""nova_image_cache: hypervisors from the inventory group (see plugin_utils/hypervisor_action.py)."""
+"""nova_image_cache: the collection's one module action (see plugin_utils/module_action.py)."""
 
 from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
-from ansible_collections.novalite.compute.plugins.plugin_utils.hypervisor_action import HypervisorsAction
+from ansible_collections.novalite.compute.plugins.plugin_utils.module_action import ModuleAction
 
 
-class ActionModule(HypervisorsAction):
-    DEFAULT_GROUP = "nova_compute"
+class ActionModule(ModuleAction):
+    TAKES_HYPERVISORS = True
+    HYPERVISOR_GROUP = "nova_compute"

@@ -155,12 +155,64 @@ ansible_facts:
       type: dict
 """
 
-from ansible_collections.novalite.compute.plugins.module_utils import host_facts_task
-from ansible_collections.novalite.compute.plugins.module_utils.module_runner import run_module
+from ansible.module_utils.basic import AnsibleModule, missing_required_lib
+
+from ansible_collections.novalite.compute.plugins.module_utils.compute import hypervisor
+from ansible_collections.novalite.compute.plugins.module_utils.compute import resource_tracker
+from ansible_collections.novalite.compute.plugins.module_utils.virt.libvirt import connection
+from ansible_collections.novalite.compute.plugins.module_utils.virt.libvirt import host as libvirt_host
+from ansible_collections.novalite.compute.plugins.module_utils.virt.libvirt import orphans
+from ansible_collections.novalite.compute.plugins.module_utils.virt.libvirt import storage
+from ansible_collections.novalite.compute.plugins.module_utils import validation
+
+
+def run(params):
+    """The module's result for these parameters; a failure has failed=True and msg.
+    (It only reads: check mode changes nothing, and there is no diff.)"""
+    try:
+        if params["hypervisors"] is not None:
+            hypervisors = [hypervisor.Hypervisor(validation.check_hypervisor("hypervisors[%d]" % i, hv))
+                           for i, hv in enumerate(params["hypervisors"])]
+            hypervisor.gather_all(hypervisors, params["connect_timeout"])
+            hosts = {}
+            for hv in hypervisors:
+                hosts[hv.name] = dict(hv.facts or {}, up=hv.up, error=hv.error, uri=hv.uri,
+                                      availability_zone=hv.config["availability_zone"],
+                                      capacity=resource_tracker.capacity(hv))
+                if hv.up:
+                    hosts[hv.name]["orphans"] = orphans.find_orphans(hv.conn, hv.config["storage_pool"])
+            return dict(changed=False, ansible_facts={"nova_hosts": hosts})
+        validation.check_uri("uri", params["uri"])
+        validation.check_name("storage_pool", params["storage_pool"])
+        conn = connection.connect(params["uri"])
+        facts = libvirt_host.host_facts(conn, params["storage_pool"], params["virt_type"])
+        facts["orphans"] = orphans.find_orphans(conn, params["storage_pool"])
+    except (validation.InvalidRequest, connection.DriverError) as exc:
+        return dict(failed=True, msg=str(exc))
+    return dict(changed=False, ansible_facts={"nova_host": facts})
+
+
+def argument_spec():
+    """The options, as the module's DOCUMENTATION describes them."""
+    spec = dict(
+        uri=dict(type="str", default=connection.DEFAULT_URI),
+        storage_pool=dict(type="str", default=storage.DEFAULT_POOL),
+        virt_type=dict(type="str", default="auto", choices=["auto", "kvm", "qemu"]),
+        hypervisors=dict(type="list", elements="dict"),
+        hypervisor_group=dict(type="str"),
+        connect_timeout=dict(type="int", default=30),
+    )
+    return spec
 
 
 def main():
-    run_module(host_facts_task)
+    module = AnsibleModule(argument_spec=argument_spec(), supports_check_mode=True)
+    if not connection.HAS_LIBVIRT:
+        module.fail_json(msg=missing_required_lib("libvirt-python"), exception=str(connection.LIBVIRT_IMPORT_ERROR))
+    result = run(module.params)
+    if result.pop("failed", False):
+        module.fail_json(**result)
+    module.exit_json(**result)
 
 
 if __name__ == "__main__":

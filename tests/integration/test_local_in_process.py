@@ -1,5 +1,5 @@
-"""The nova_server and nova_host_facts actions run the module's work in their own process when
-the module would run on the control node in the same Python (plugin_utils/hypervisor_action.py),
+"""The nova_server and nova_host_facts actions run the module's main() in their own process when
+the module would run on the control node in the same Python (plugin_utils/module_action.py),
 and the module otherwise (here: a task environment). Both ways, on the real local libvirtd
 through ansible-playbook, give the same result for the same arguments: for nova_server a
 check-mode create, refusals of the argument spec (missing, wrong type, unknown, a choice) and of

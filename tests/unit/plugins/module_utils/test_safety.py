@@ -21,7 +21,6 @@ from ansible_collections.novalite.compute.plugins.module_utils.virt.libvirt impo
 from ansible_collections.novalite.compute.plugins.module_utils.virt.libvirt import network as libvirt_network
 from ansible_collections.novalite.compute.plugins.module_utils.virt.libvirt import storage
 from ansible_collections.novalite.compute.plugins.module_utils.virt import configdrive as config_drive
-from ansible_collections.novalite.compute.plugins.module_utils import server_task
 from ansible_collections.novalite.compute.plugins.module_utils import validation
 from ansible_collections.novalite.compute.plugins.module_utils.scheduler.config import SchedulerConfig
 from ansible_collections.novalite.compute.plugins.modules import nova_server
@@ -198,7 +197,7 @@ def test_network_xml_from_elementtree_and_large_subnets(monkeypatch):
 
 # --------------------------------------------------------------------------- secrets
 def test_secret_options_are_no_log():
-    spec = server_task.argument_spec()
+    spec = nova_server.argument_spec()
     assert spec["admin_password"].get("no_log") is True
     assert spec["userdata"].get("no_log") is True
     assert "no_log: true" not in nova_server.DOCUMENTATION  # documented in prose, options stay plain

@@ -1,6 +1,7 @@
 # GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
 """Errors about hypervisors built from the inventory name the host variable they came from; the
-action does the module's work itself only where the module would run here, in this Python."""
+action runs the module's main() in its own process only where the module would run here, in
+this Python, on an ansible-core whose AnsibleModule has a serialization profile."""
 from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
@@ -12,8 +13,8 @@ from types import SimpleNamespace
 import pytest
 
 from ansible_collections.novalite.compute.plugins.action.nova_server import ActionModule
-from ansible_collections.novalite.compute.plugins.module_utils import server_task
-from ansible_collections.novalite.compute.plugins.plugin_utils.hypervisor_action import _same_python, inventory_hint
+from ansible_collections.novalite.compute.plugins.plugin_utils import module_action
+from ansible_collections.novalite.compute.plugins.plugin_utils.module_action import inventory_hint, same_python
 
 
 def test_inventory_errors_name_the_host_variable():
@@ -47,7 +48,7 @@ def action(transport="local", become=False, environment=None, async_val=0):
 def test_the_work_runs_in_process_on_this_python_with_a_local_connection():
     for interpreter in (None, sys.executable, "auto", "auto_silent"):
         vars_ = {} if interpreter is None else {"ansible_python_interpreter": interpreter}
-        assert action()._task_in_process(vars_) is server_task, interpreter
+        assert action().runs_in_process(vars_) is True, interpreter
 
 
 @pytest.mark.parametrize("act, task_vars", [
@@ -60,16 +61,25 @@ def test_the_work_runs_in_process_on_this_python_with_a_local_connection():
     (action(), {"ansible_python_interpreter": ELSEWHERE}),
 ])
 def test_otherwise_the_module_runs(act, task_vars):
-    assert act._task_in_process(task_vars) is None
+    assert act.runs_in_process(task_vars) is False
 
 
-def test_an_action_without_a_task_runs_the_module():
-    act = action()
-    act.TASK = None
-    assert act._task_in_process({}) is None
+def test_an_ansible_core_without_serialization_profiles_runs_the_module(monkeypatch):
+    monkeypatch.setattr(module_action, "get_module_encoder", None)
+    assert action().runs_in_process({}) is False
+
+
+def test_every_module_has_the_one_module_action():
+    modules = os.path.join(os.path.dirname(module_action.__file__), os.pardir, "modules")
+    names = sorted(name[:-3] for name in os.listdir(modules) if name.endswith(".py") and name != "__init__.py")
+    assert len(names) >= 6, names
+    for name in names:
+        action_module = __import__("ansible_collections.novalite.compute.plugins.action." + name,
+                                   fromlist=["ActionModule"])
+        assert issubclass(action_module.ActionModule, module_action.ModuleAction), name
 
 
 def test_same_python_is_the_same_file_from_the_same_directory():
-    assert _same_python(sys.executable)
-    assert not _same_python("/nonexistent/python3")
-    assert not _same_python(os.path.join(os.path.dirname(sys.executable), "no-such-python"))
+    assert same_python(sys.executable)
+    assert not same_python("/nonexistent/python3")
+    assert not same_python(os.path.join(os.path.dirname(sys.executable), "no-such-python"))
