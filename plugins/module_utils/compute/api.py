@@ -66,7 +66,7 @@ class ComputeAPI:
         return [hv.host_state() for hv in self.hypervisors.values()]
 
     def find_servers(self, names):
-        """{name: (hypervisor, domain, record)} of the named servers on every host."""
+        """{name: (Hypervisor, record)} of the named servers on every reachable host."""
         found = {}
         for hv in self.hypervisors.values():
             if not hv.up:

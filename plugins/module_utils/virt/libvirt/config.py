@@ -16,9 +16,10 @@ from ansible_collections.novalite.compute.plugins.module_utils.virt.libvirt.xmlu
 def domain_xml(spec):
     """Domain XML for a server.
 
-    spec: name, uuid, virt_type, arch, machine, vcpus, memory_mb, kernel, initrd,
-    cmdline, disks [(path, fmt, dev, readonly)], nics [(network, mac)], console_log,
-    record (the instance record for <metadata>), title.
+    spec: name, uuid, title, virt_type, arch (x86_64), machine (pc), vcpus, memory_mb,
+    kernel, initrd and cmdline (a direct kernel boot; else the first disk boots),
+    disks [{path, format, dev, readonly}], nics [{network, mac}], console_log (the serial
+    console's file), record (the instance record for <metadata>).
     """
     ET.register_namespace(PREFIX, NAMESPACE)
     dom = ET.Element("domain", type=spec["virt_type"])
