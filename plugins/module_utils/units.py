@@ -9,3 +9,4 @@ __metaclass__ = type
 Ki = 1024
 Mi = 1024 ** 2
 Gi = 1024 ** 3
+Ti = 1024 ** 4

@@ -379,7 +379,7 @@ def run(params, check_mode=False, diff=False):
         if params["state"] == "absent":
             result = compute_api.delete(request)
         else:
-            compute_images.prepare_request_images(request, catalogs, open_url=open_url)
+            compute_images.prepare_request_images(request, catalogs, open_url=open_url, timeout=params["timeout"])
             result = compute_api.create(request)
     except (validation.InvalidRequest, images.ImageError) as exc:
         return dict(failed=True, msg=str(exc), notifications=notifier.events)

@@ -17,13 +17,22 @@ from ansible_collections.novalite.compute.plugins.module_utils.virt.libvirt impo
 from ansible_collections.novalite.compute.plugins.module_utils.virt.libvirt import storage
 
 
-def prepare_request_images(request, catalogs, open_url=None):
-    """Local files, checksums and sizes of the image (and its kernel/ramdisk) of a request."""
+def verified_image(image, open_url=None, timeout=600):
+    """(local path, sha256, virtual size) of a catalog image: its bytes on the control node, their
+    digest (the checksum given must match it; caches name images by it only), and qemu-img's
+    reading of them (no backing file, no external data file, a sane size)."""
+    field = "images.%s" % image["name"]
+    path = images.local_file(image, field, open_url=open_url, timeout=timeout)
+    digest = images.verify_checksum(image, path, field)
+    return path, digest, images.inspect(path, image["disk_format"], field)
+
+
+def prepare_request_images(request, catalogs, open_url=None, timeout=600):
+    """Local files, verified digests and sizes of the image (and its kernel/ramdisk) of a request;
+    the flavor checked against the image (compute.API._check_requested_image)."""
     image = request["image"]
-    path = images.local_file(image, open_url=open_url)
-    request["image_file"] = path
-    request["image_checksum"] = image.get("checksum") or images.sha256_of(path)
-    request["image_size"] = images.virtual_size(path, image["disk_format"])
+    request["image_file"], request["image_checksum"], request["image_size"] = verified_image(
+        image, open_url, timeout)
     flavor = request["flavor"]
     if flavor["disk"] and flavor["disk"] * units.Gi < request["image_size"]:
         raise ComputeError("flavor: root disk of %s (%d GB) is smaller than image %s (%d bytes)"
@@ -36,10 +45,8 @@ def prepare_request_images(request, catalogs, open_url=None):
                            % (flavor["name"], flavor["ram"], image["min_ram"], image["name"]))
     for key, field in (("kernel_id", "kernel"), ("ramdisk_id", "initrd")):
         if image.get(key):
-            part = catalogs["images"][image[key]]
-            part_path = images.local_file(part, open_url=open_url)
-            request[field + "_file"] = part_path
-            request[field + "_checksum"] = part.get("checksum") or images.sha256_of(part_path)
+            request[field + "_file"], request[field + "_checksum"], _size = verified_image(
+                catalogs["images"][image[key]], open_url, timeout)
     return request
 
 
