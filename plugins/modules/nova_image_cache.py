@@ -89,8 +89,8 @@ def main():
             parts = [name] + [image[key] for key in ("kernel_id", "ramdisk_id") if image.get(key)]
             for part in parts:
                 entry = catalogs["images"][part]
-                path = image_files.local_file(entry, open_url=open_url)
-                files[part] = (path, entry.get("checksum") or image_files.sha256_of(path))
+                path, digest, _size = compute_images.verified_image(entry, open_url=open_url)
+                files[part] = (path, digest)
         result = compute_images.cache_images(catalogs["hypervisors"], files, p["connect_timeout"], module.check_mode)
     except (validation.InvalidRequest, image_files.ImageError, connection.DriverError) as exc:
         module.fail_json(msg=str(exc))
