@@ -360,8 +360,17 @@ def open_url(url, **kwargs):
 
 def run(params, check_mode=False, diff=False):
     """The module's result for these parameters (as AnsibleModule validated them); a failure
-    has failed=True and msg."""
+    has failed=True and msg. A notifications file that cannot be written is a warning: the
+    result says what the build did."""
     notifier = notifications.Notifier(params["notifications_file"])
+    result = _outcome(params, notifier, check_mode, diff)
+    result["notifications"] = notifier.events
+    if notifier.write_error:
+        result["warnings"] = [notifier.write_error]
+    return result
+
+
+def _outcome(params, notifier, check_mode, diff):
     try:
         catalogs = validation.check_catalogs(params["flavors"], params["images"], params["hypervisors"],
                                              params["server_groups"], params["keypairs"])
@@ -382,13 +391,11 @@ def run(params, check_mode=False, diff=False):
             compute_images.prepare_request_images(request, catalogs, open_url=open_url, timeout=params["timeout"])
             result = compute_api.create(request)
     except (validation.InvalidRequest, images.ImageError) as exc:
-        return dict(failed=True, msg=str(exc), notifications=notifier.events)
+        return dict(failed=True, msg=str(exc))
     except exception.ComputeError as exc:
-        return dict(exc.details, failed=True, msg=str(exc), servers=exc.servers, notifications=notifier.events)
+        return dict(exc.details, failed=True, msg=str(exc), servers=exc.servers)
     except Exception as exc:  # an unexpected failure still returns what happened
-        return dict(failed=True, msg="unexpected error: %s" % exc, exception=traceback.format_exc(),
-                    notifications=notifier.events)
-    result["notifications"] = notifier.events
+        return dict(failed=True, msg="unexpected error: %s" % exc, exception=traceback.format_exc())
     changes = result.pop("diff", None)
     if diff and changes is not None:
         result["diff"] = changes
@@ -438,6 +445,8 @@ def main():
     if not configdrive.HAS_PYCDLIB:
         module.fail_json(msg=missing_required_lib("pycdlib"), exception=str(configdrive.PYCDLIB_IMPORT_ERROR))
     result = run(module.params, check_mode=module.check_mode, diff=module._diff)
+    for warning in result.pop("warnings", ()):
+        module.warn(warning)
     if result.pop("failed", False):
         module.fail_json(**result)
     module.exit_json(**result)

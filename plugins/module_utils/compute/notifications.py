@@ -14,13 +14,16 @@ import uuid as uuidlib
 from ansible_collections.novalite.compute.plugins.module_utils.compute.utils import utcnow
 
 
-
 class Notifier:
-    """Nova's versioned-notification envelope, kept in memory and appended to a file."""
+    """Nova's versioned-notification envelope, kept in memory and appended to a file.
+
+    Notifications never decide a build's outcome: when the file cannot be written (a full disk,
+    /dev/full), write_error says why, the file is not tried again, and the build goes on."""
 
     def __init__(self, path=None):
         self.path = path
         self.events = []
+        self.write_error = None
         self._lock = threading.Lock()
 
     def notify(self, event_type, host, payload, priority="INFO"):
@@ -34,9 +37,12 @@ class Notifier:
         }
         with self._lock:
             self.events.append(event)
-            if self.path:
-                with open(self.path, "a") as handle:
-                    handle.write(json.dumps(event, sort_keys=True) + "\n")
+            if self.path and self.write_error is None:
+                try:
+                    with open(self.path, "a") as handle:
+                        handle.write(json.dumps(event, sort_keys=True) + "\n")
+                except OSError as exc:
+                    self.write_error = "notifications_file: cannot write %s: %s" % (self.path, exc.strerror or exc)
         return event
 
 
