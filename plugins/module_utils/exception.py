@@ -8,8 +8,6 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 
-
-
 class ComputeError(Exception):
     """The request failed; `servers` and `details` say what was left where."""
 
@@ -26,3 +24,14 @@ class RescheduledException(Exception):
 class RescheduledByPolicyException(RescheduledException):
     """The claim found the server group's policy would break on this host (another run
     placed a member there meanwhile). As in Nova, not counted as the host's failed build."""
+
+
+class InstanceExists(ComputeError):
+    """The claim found the server's name taken on some hypervisor (nova.exception.InstanceExists):
+    by another run's server (`host`, `uuid` given: that run builds or built it, and this run waits
+    for it), or by a domain novalite.compute does not manage. Never a reason to reschedule."""
+
+    def __init__(self, message, host=None, uuid=None):
+        super(InstanceExists, self).__init__(message)
+        self.host = host
+        self.uuid = uuid

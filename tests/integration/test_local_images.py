@@ -6,10 +6,14 @@ that was not verified."""
 
 import subprocess
 
+import pytest
+
 from conftest import catalog
 from helpers import SERVER_PLAY, run_playbook
 from ansible_collections.novalite.compute.plugins.module_utils.virt import images
+from ansible_collections.novalite.compute.plugins.module_utils.virt.libvirt import connection
 from ansible_collections.novalite.compute.plugins.module_utils.virt.libvirt import guest
+from ansible_collections.novalite.compute.plugins.module_utils.virt.libvirt import imagecache
 from ansible_collections.novalite.compute.plugins.module_utils.virt.libvirt import storage
 
 
@@ -58,3 +62,20 @@ def test_a_checksum_naming_another_image_is_refused(conn, local_hv, tiny_image):
     assert guest.find_domain(conn, hv.prefix + "wrongsum") is None
     assert base_volumes(conn, hv) == before
     assert hv.leftovers() == []
+
+
+def test_the_image_cache_refuses_a_base_libvirt_reads_as_chained(conn, local_hv, tmp_path):
+    """The second line, on the hypervisor: a base whose header names a backing file, as libvirt
+    reads the uploaded volume, is removed and refused (here declared raw, which the control node
+    does not parse)."""
+    hv = local_hv
+    secret = tmp_path / "shadow"
+    secret.write_bytes(b"secret\n")
+    evil = tmp_path / "evil.img"
+    subprocess.run(["qemu-img", "create", "-f", "qcow2", "-b", str(secret), "-F", "raw", str(evil), "64M"],
+                   check=True, capture_output=True)
+    pool = storage.ensure_pool(conn, hv.pool_name, hv.pool_path)
+    with pytest.raises(connection.DriverError) as caught:
+        imagecache.cache_image(conn, pool, str(evil), "raw", images.sha256_of(str(evil)))
+    assert "names a backing file (%s) as libvirt reads it" % secret in str(caught.value)
+    assert [name for name in base_volumes(conn, hv) if not name.startswith(".")] == []

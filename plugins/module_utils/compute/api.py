@@ -19,9 +19,9 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
-import time
 import uuid as uuidlib
 
+from ansible_collections.novalite.compute.plugins.module_utils.compute import instance_list
 from ansible_collections.novalite.compute.plugins.module_utils.compute import states
 from ansible_collections.novalite.compute.plugins.module_utils.compute.conductor import ComputeTaskManager
 from ansible_collections.novalite.compute.plugins.module_utils.compute.hypervisor import Hypervisor, gather_all
@@ -44,7 +44,7 @@ class ComputeAPI:
 
     def __init__(self, catalogs, scheduler_config, project_id="default", quotas=None,
                  notifier=None, check_mode=False, wait=True, timeout=180,
-                 connect_timeout=30, open_url=None):
+                 connect_timeout=30, open_url=None, allow_unchecked_names=False):
         self.catalogs = catalogs
         self.scheduler_config = scheduler_config
         self.project_id = project_id
@@ -55,6 +55,8 @@ class ComputeAPI:
         self.timeout = timeout
         self.connect_timeout = connect_timeout
         self.open_url = open_url
+        self.allow_unchecked_names = allow_unchecked_names
+        self._built_here = set()
         # Pools are made (when missing) only once the request has passed every check: see _prepare_pools.
         self.hypervisors = dict((name, Hypervisor(config))
                                 for name, config in sorted(catalogs["hypervisors"].items()))
@@ -65,16 +67,10 @@ class ComputeAPI:
         gather_all(self.hypervisors.values(), self.connect_timeout)
         return [hv.host_state() for hv in self.hypervisors.values()]
 
-    def find_servers(self, names):
-        """{name: (Hypervisor, record)} of the named servers on every reachable host."""
-        found = {}
-        for hv in self.hypervisors.values():
-            if not hv.up:
-                continue
-            for record in hv.facts["instances"]:
-                if record.get("name") in names:
-                    found[record["name"]] = (hv, record)
-        return found
+    def home_hypervisor(self):
+        """The first reachable hypervisor by name: where the fleet-wide locks of a name and of an
+        affinity group live (compute/claims.py)."""
+        return next(hv for hv in self.hypervisors.values() if hv.up)
 
     def unreachable(self):
         return dict((hv.name, hv.error) for hv in self.hypervisors.values() if not hv.up)
@@ -90,9 +86,11 @@ class ComputeAPI:
         """Create the servers of the request that do not exist yet (idempotent by name)."""
         names = self.server_names(request)
         self.gather_host_states()
-        existing = self._settle_unfinished_builds(self.find_servers(set(names)))
-        self._check_names_free(names, existing)
+        existing = instance_list.settle(self, instance_list.find_copies(self.hypervisors.values(), set(names)))
+        instance_list.check_names_free(self, names, existing)
         missing = [name for name in names if name not in existing]
+        if missing:
+            self._check_names_checkable(missing)
         result = {"changed": False, "servers": [], "placement": None, "faults": []}
         before = dict((name, diff_view(server_view(record, hv))) for name, (hv, record) in existing.items())
         result["diff"] = {"before": before, "after": before}
@@ -113,7 +111,7 @@ class ComputeAPI:
         spec, selections, placement = self._schedule(request, instances, min_count)
         instances = instances[:len(selections)]
         result["placement"] = placement
-        result["changed"] = True
+        changed_before, result["changed"] = result["changed"], True
         plans = dict((instance["name"], {"selected": selection.host, "alternates": list(selection.alternates),
                                          "weight": selection.weight, "filters": placement["filters"],
                                          "weighed": placement["weighed"]})
@@ -124,17 +122,24 @@ class ComputeAPI:
                 result["servers"].append(server_view(instance, self.hypervisors[selection.host]))
         else:
             built = ComputeTaskManager(self).build_instances(request, instances, selections)
+            others = self._servers_of_other_runs([inst for inst in built if inst.get("taken")])
+            built = [inst for inst in built if not inst.get("taken")]
+            self._built_here = set(inst["uuid"] for inst in built)
+            result["changed"] = changed_before or bool(built)
+            for name, (hv, record) in sorted(others.items()):
+                result["servers"].append(server_view(record, hv))
+            self._roll_back_below_min_count(request, built, len(existing) + len(others))
             result["servers"].extend(server_view(inst, self.hypervisors.get(inst.get("host"))) for inst in built)
         result["servers"].sort(key=lambda s: s["name"])
         for server in result["servers"]:
-            if server["name"] in plans:
+            if server["name"] in plans and (self.check_mode or server["id"] in self._built_here):
                 server["placement"] = plans[server["name"]]
         result["diff"]["after"] = dict((s["name"], diff_view(s)) for s in result["servers"])
         if self.check_mode:
             return result
-        built = [s for s in result["servers"] if s["name"] in plans]
+        built = [s for s in result["servers"] if s["name"] in plans and s["id"] in self._built_here]
         result["faults"] = self.faults
-        failed = [inst for inst in built if inst["vm_state"] == states.ERROR]
+        failed = [inst for inst in built if inst["vm_state"] in (states.ERROR, states.DELETED)]
         if failed:
             raise ComputeError("%d of %d servers failed to build: %s" % (
                 len(failed), len(built), "; ".join("%s: %s" % (i["name"], (i.get("fault") or {}).get("message"))
@@ -142,60 +147,42 @@ class ComputeAPI:
                 servers=result["servers"], details={"faults": self.faults, "placement": placement})
         return result
 
-    def _settle_unfinished_builds(self, existing):
-        """Servers of ours whose build has not finished: wait while another run still
-        builds them (its lease is live), reap those whose run died (lease expired), so
-        a run killed at any point is completed by the next one (a lease lasts at most
-        its run's timeout plus states.LEASE_MARGIN, so a run with the same timeout outwaits
-        it). Returns `existing` without the reaped ones."""
-        deadline = time.monotonic() + self.timeout + states.LEASE_MARGIN
-        while True:
-            waiting = []
-            for name, (hv, record) in sorted(existing.items()):
-                if states.is_complete(record):
-                    continue
-                if states.build_in_progress(record, time.time()):
-                    waiting.append(name)
-                elif not self.check_mode:
-                    try:
-                        ComputeManager(self, hv).reap_abandoned(record)
-                        hv.refresh_facts()
-                    except Exception as exc:  # reported with the server it concerns
-                        raise ComputeError("name: the abandoned build of %s on %s could not be removed: %s"
-                                           % (name, hv.name, exc))
-                    del existing[name]
-                else:
-                    del existing[name]
-            if not waiting:
-                return existing
-            if time.monotonic() > deadline:
-                hv, record = existing[waiting[0]]
-                raise ComputeError("name: %s is being built by another run on %s (task_state %s; its lease runs "
-                                   "%.0f s more); try again when it ends" % (
-                                       waiting[0], hv.name, record.get("task_state"),
-                                       record["lease_until"] - time.time()))
-            time.sleep(1.0)
-            for name in waiting:
-                hv, _record = existing[name]
-                hv.refresh_facts()
-                fresh = [r for r in hv.facts["instances"] if r.get("name") == name]
-                if fresh:
-                    existing[name] = (hv, fresh[0])
-                else:
-                    del existing[name]  # its run failed and cleaned up: build it anew
+    def _check_names_checkable(self, names):
+        """Fail closed: a new name might exist on a hypervisor that does not answer, so it is not
+        created unless allow_unchecked_names says so."""
+        down = self.unreachable()
+        if down and not self.allow_unchecked_names:
+            raise ComputeError("name: cannot check that %s does not exist on the hypervisors that do not answer "
+                               "(%s); set allow_unchecked_names to create it all the same" % (
+                                   ", ".join(names), "; ".join("%s: %s" % item for item in sorted(down.items()))),
+                               details={"hypervisors_down": down})
 
-    def _check_names_free(self, names, existing):
-        """A domain with one of our names but no record of ours is not ours to touch."""
-        for hv in self.hypervisors.values():
-            if not hv.up:
-                continue
-            for name in names:
-                if name in existing:
-                    continue
-                dom = guest.find_domain(hv.conn, name)
-                if dom is not None:
-                    raise ComputeError("name: a domain named %r already exists on hypervisor %s and is "
-                                       "not managed by novalite.compute" % (name, hv.name))
+    def _servers_of_other_runs(self, taken):
+        """{name: (Hypervisor, record)}: the servers other runs were building under the names this
+        run's claims found taken, once those runs have finished them."""
+        if not taken:
+            return {}
+        names = set(inst["name"] for inst in taken)
+        found = instance_list.settle(self, instance_list.refreshed(self, names))
+        for inst in taken:
+            if inst["name"] not in found:
+                inst.update(vm_state=states.ERROR, task_state=None, taken=False, fault={
+                    "code": 500, "created": utcnow(), "message": "another run was building %s and did not finish "
+                    "it; run again" % inst["name"]})
+        return found
+
+    def _roll_back_below_min_count(self, request, built, others):
+        """min_count is all or nothing, also when claims are lost after scheduling: when fewer than
+        min_count of the request's servers exist, the ones this run built are removed."""
+        active = [inst for inst in built if inst["vm_state"] == states.ACTIVE]
+        if len(active) + others >= request["min_count"] or not active:
+            return
+        for inst in active:
+            hv = self.hypervisors[inst["host"]]
+            ComputeManager(self, hv).terminate_instance(dict(inst, domain=inst["name"]))
+            inst.update(vm_state=states.DELETED, task_state=None, fault={
+                "code": 500, "created": utcnow(), "message": "removed: only %d of min_count %d servers could be "
+                "built" % (len(active) + others, request["min_count"])})
 
     def _check_networks(self, request):
         """The NICs against the reachable hosts' networks, before anything is made: each network
@@ -339,16 +326,16 @@ class ComputeAPI:
         if request["max_count"] > 1:
             names.append(request["name"])
         self.gather_host_states()
-        existing = self.find_servers(set(names))
-        result = {"changed": bool(existing), "servers": [],
-                  "diff": {"before": dict((name, diff_view(server_view(record, hv)))
-                                          for name, (hv, record) in existing.items()), "after": {}}}
-        for name in sorted(existing):
-            hv, record = existing[name]
-            result["servers"].append(server_view(record, hv))
-            if not self.check_mode:
-                ComputeManager(self, hv).terminate_instance(record)
-                result["servers"][-1].update(status="DELETED", vm_state=states.DELETED, task_state=None)
+        copies = instance_list.find_copies(self.hypervisors.values(), set(names))
+        result = {"changed": bool(copies), "servers": [],
+                  "diff": {"before": dict((name, diff_view(server_view(pairs[0][1], pairs[0][0])))
+                                          for name, pairs in copies.items()), "after": {}}}
+        for name in sorted(copies):
+            for hv, record in copies[name]:  # every copy: a server, and what lost hosts kept of it
+                result["servers"].append(server_view(record, hv))
+                if not self.check_mode:
+                    ComputeManager(self, hv).terminate_instance(record)
+                    result["servers"][-1].update(status="DELETED", vm_state=states.DELETED, task_state=None)
         if request.get("purge_orphans"):
             purged = self.purge_orphans()
             result["orphans_removed"] = purged

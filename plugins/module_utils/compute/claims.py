@@ -9,11 +9,13 @@ __metaclass__ = type
 
 import contextlib
 
-from ansible_collections.novalite.compute.plugins.module_utils.exception import ComputeError, RescheduledByPolicyException, RescheduledException
+from ansible_collections.novalite.compute.plugins.module_utils.exception import (
+    InstanceExists, RescheduledByPolicyException, RescheduledException)
 from ansible_collections.novalite.compute.plugins.module_utils.scheduler import filters
 from ansible_collections.novalite.compute.plugins.module_utils.scheduler.host_state import HostState
 from ansible_collections.novalite.compute.plugins.module_utils.virt.libvirt import guest
 from ansible_collections.novalite.compute.plugins.module_utils.virt.libvirt import imagecache
+from ansible_collections.novalite.compute.plugins.module_utils.virt.libvirt import instance_record
 from ansible_collections.novalite.compute.plugins.module_utils.virt.libvirt import locks
 
 
@@ -28,12 +30,14 @@ def instance_claim(manager, request, instance):
     conn = manager.hv.conn
     try:
         pool = manager.hv.pool()
-        with manager.hv.claims, locks.HostLock(pool, "claim", timeout=manager.api.timeout):
-            facts = manager.hv.refresh_facts()
-            check_claim(manager, request, instance, facts)
-            manager._renew_lease(instance)
-            dom = guest.define_domain(conn, manager._domain_spec(request, instance, pool))
-    except RescheduledException:
+        with fleet_locks(manager.api, request, instance):
+            check_name_free(manager.api, instance)
+            with manager.hv.claims, locks.HostLock(pool, "claim", timeout=manager.api.timeout):
+                facts = manager.hv.refresh_facts()
+                check_claim(manager, request, instance, facts)
+                manager._renew_lease(instance)
+                dom = guest.define_domain(conn, manager._domain_spec(request, instance, pool))
+    except (RescheduledException, InstanceExists):
         raise
     except Exception as exc:  # any failure to claim sends the build to an alternate
         raise RescheduledException("claim on %s failed: %s" % (manager.hv.name, exc))
@@ -51,12 +55,60 @@ def instance_claim(manager, request, instance):
             manager._cleanup(instance, manager.hv.pool())
             if lost:  # an upload cut off with the connection left its base half-written
                 for base in imagecache.half_written_bases(manager.hv.conn, manager.hv.config["storage_pool"],
-                                                      locked_too=True):
+                                                          locked_too=True):
                     imagecache.remove_half_written_base(manager.hv.conn, manager.hv.config["storage_pool"], base)
         except Exception as cleanup_exc:  # the host is gone: say what stays there
             message += ("; what it built on %s could not be removed (%s): nova_host_facts reports it "
                         "as an orphan once its lease ends" % (manager.hv.name, cleanup_exc))
         raise RescheduledException(message)
+
+
+@contextlib.contextmanager
+def fleet_locks(api, request, instance):
+    """The locks that make a name, and a hard affinity group's host, one across the fleet: held
+    on the home hypervisor (the first reachable one by name, the same for every run over the same
+    hypervisors) around the claim, taken in one order (the group's, then the name's)."""
+    home = api.home_hypervisor()
+    group = request["scheduler_hints"].get("group")
+    with contextlib.ExitStack() as stack:
+        if group and api.catalogs["server_groups"][group]["policy"] == "affinity":
+            stack.enter_context(locks.HostLock(home.pool(), "group-" + group, timeout=api.timeout))
+        stack.enter_context(locks.HostLock(home.pool(), "name-" + instance["name"], timeout=api.timeout))
+        yield
+
+
+def check_name_free(api, instance):
+    """The name, live on every reachable hypervisor: InstanceExists when another run's server or a
+    foreign domain has it (a copy of this very instance, left by an attempt that failed, does not
+    count). A host that cannot be asked fails the claim unless allow_unchecked_names."""
+    for hv in api.hypervisors.values():
+        if not hv.up:
+            continue
+        try:
+            dom = guest.find_domain(hv.conn, instance["name"])
+            record = instance_record.read_record(dom) if dom is not None else None
+        except Exception as exc:  # the host stopped answering
+            if api.allow_unchecked_names:
+                continue
+            raise RescheduledException("cannot check that %s is free on %s: %s" % (instance["name"], hv.name, exc))
+        if dom is None or (record is not None and record.get("uuid") == instance["uuid"]):
+            continue
+        if record is None:
+            raise InstanceExists("name: a domain named %r already exists on hypervisor %s and is not managed by "
+                                 "novalite.compute" % (instance["name"], hv.name))
+        raise InstanceExists("name: %s is another run's server on %s (uuid %s)" % (
+            instance["name"], hv.name, record.get("uuid")), host=hv.name, uuid=record.get("uuid"))
+
+
+def live_group_hosts(api, group_name):
+    """The hosts holding a member of the group now, read from every reachable hypervisor."""
+    hosts = set()
+    for hv in api.hypervisors.values():
+        if hv.up and any(record.get("server_group") == group_name
+                         for record in instance_record.list_records(hv.conn)):
+            hosts.add(hv.name)
+    return hosts
+
 
 def check_claim(manager, request, instance, facts):
     """The resource and server-group filters, on the host's live usage."""
@@ -64,11 +116,11 @@ def check_claim(manager, request, instance, facts):
     spec = manager.api._request_spec(request, 1, 1)
     group = spec.instance_group
     if group is not None:
-        hosts = set()
-        for hv in manager.api.hypervisors.values():
-            if hv is not manager.hv and hv.up:
-                if any(r.get("server_group") == group.name for r in hv.facts["instances"]):
-                    hosts.add(hv.name)
+        if group.policy == "affinity":  # under the group's fleet lock: placements elsewhere, live
+            hosts = live_group_hosts(manager.api, group.name) - set([manager.hv.name])
+        else:
+            hosts = set(hv.name for hv in manager.api.hypervisors.values() if hv is not manager.hv and hv.up
+                        and any(r.get("server_group") == group.name for r in hv.facts["instances"]))
         if any(r.get("server_group") == group.name for r in facts["instances"]):
             hosts.add(manager.hv.name)
         group.hosts = sorted(hosts)
@@ -81,7 +133,4 @@ def check_claim(manager, request, instance, facts):
             raise RescheduledByPolicyException("claim on %s refused by %s: the members now on the hosts "
                                                "break the group's policy here"
                                                % (manager.hv.name, filter_cls.__name__))
-    if guest.find_domain(manager.hv.conn, instance["name"]) is not None:
-        raise ComputeError("name: a domain named %r appeared on %s during the build"
-                           % (instance["name"], manager.hv.name))
 

@@ -14,7 +14,8 @@ from ansible_collections.novalite.compute.plugins.module_utils.compute import st
 from ansible_collections.novalite.compute.plugins.module_utils.compute.manager import ComputeManager
 from ansible_collections.novalite.compute.plugins.module_utils.compute.notifications import notification_payload
 from ansible_collections.novalite.compute.plugins.module_utils.compute.utils import Latch, utcnow
-from ansible_collections.novalite.compute.plugins.module_utils.exception import RescheduledByPolicyException, RescheduledException
+from ansible_collections.novalite.compute.plugins.module_utils.exception import (
+    InstanceExists, RescheduledByPolicyException, RescheduledException)
 
 
 class ComputeTaskManager:
@@ -59,6 +60,16 @@ class ComputeTaskManager:
                 ComputeManager(self.api, hv, self.power_on).build_and_run_instance(request, instance)
                 resource_tracker.record_build(hv, failed=False)
                 return instance
+            except InstanceExists as exc:
+                # The name is taken: another run's server (this run reports it once that run is
+                # done) or a foreign domain. Never rescheduled: another host would make a second.
+                if exc.uuid is not None:
+                    instance.update(taken=True, host=exc.host)
+                    return instance
+                instance.update(vm_state=states.ERROR, task_state=None, host=None, fault={
+                    "code": 409, "message": str(exc), "host": host, "attempt": attempt, "created": utcnow()})
+                self.api.faults.append(dict(instance["fault"], server=instance["name"]))
+                return instance
             except RescheduledException as exc:
                 fault = {"code": 500, "message": str(exc), "host": host, "attempt": attempt,
                          "created": utcnow()}
@@ -68,5 +79,5 @@ class ComputeTaskManager:
                     resource_tracker.record_build(hv, failed=True)
         instance.update(vm_state=states.ERROR, task_state=None, host=None)
         self.api.notifier.notify("compute.instance.create.error", hosts[-1] if hosts else "none",
-                             notification_payload(instance, fault=instance.get("fault")), "ERROR")
+                                 notification_payload(instance, fault=instance.get("fault")), "ERROR")
         return instance

@@ -19,7 +19,7 @@ from ansible_collections.novalite.compute.plugins.module_utils.virt.libvirt impo
 
 def verified_image(image, open_url=None, timeout=600):
     """(local path, sha256, virtual size) of a catalog image: its bytes on the control node, their
-    digest (the checksum given must match it; caches name images by it only), and qemu-img's
+    digest (the checksum given must match it; caches name images by it only), and its header's
     reading of them (no backing file, no external data file, a sane size)."""
     field = "images.%s" % image["name"]
     path = images.local_file(image, field, open_url=open_url, timeout=timeout)

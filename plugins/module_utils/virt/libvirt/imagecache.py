@@ -8,10 +8,13 @@ __metaclass__ = type
 
 import os
 import time
+import xml.etree.ElementTree as ET
 
 from ansible_collections.novalite.compute.plugins.module_utils.virt import images as image_files
+from ansible_collections.novalite.compute.plugins.module_utils.virt.libvirt.connection import DriverError
 from ansible_collections.novalite.compute.plugins.module_utils.virt.libvirt.locks import (
     HostLock, LOCK_STALE_SECONDS, lock_mtime)
+from ansible_collections.novalite.compute.plugins.module_utils.virt.libvirt.xmlutil import xml_text
 from ansible_collections.novalite.compute.plugins.module_utils.virt.libvirt.storage import (
     BASE_SUFFIX, base_pool, create_volume, delete_volume, find_pool, find_volume, refresh_pool, upload_volume)
 
@@ -42,6 +45,7 @@ def cache_image(conn, instance_pool, path, fmt, checksum=None, timeout=600):
         try:
             with open(path, "rb") as handle:
                 upload_volume(conn, vol, handle, progress=lock.renew_now_and_then)
+            refuse_chained(vol)
             create_volume(cache, name + CACHED_SUFFIX, 0, "raw")
         except Exception:
             delete_volume(vol)
@@ -49,6 +53,17 @@ def cache_image(conn, instance_pool, path, fmt, checksum=None, timeout=600):
         refresh_pool(cache)
         return vol.path(), True
 
+
+def refuse_chained(vol):
+    """libvirt's own reading of an uploaded base (it probes the header when it describes the
+    volume): a base naming a backing file or a data file would put another file of the host in
+    the guest's disk chain. DriverError naming it; the caller removes the volume."""
+    root = ET.fromstring(vol.XMLDesc(0))
+    for tag in ("backingStore", "dataStore"):
+        chained = xml_text(root, tag + "/path")
+        if chained:
+            raise DriverError("image %s names a %s (%s) as libvirt reads it; images with one are refused"
+                              % (vol.name(), "backing file" if tag == "backingStore" else "data file", chained))
 
 
 def half_written_bases(conn, instance_pool_name, now=None, locked_too=False):

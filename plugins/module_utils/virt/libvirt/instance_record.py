@@ -141,3 +141,18 @@ def _strip_namespace(xml):
 def stored(instance):
     """The fields of an instance dict that go into the domain's metadata."""
     return dict((k, v) for k, v in instance.items() if k not in ("domain",))
+
+
+def list_records(conn):
+    """The instance records of the domains on a host (foreign domains have none)."""
+    found = []
+    for dom in conn.listAllDomains():
+        try:
+            record = read_record(dom)
+        except libvirt.libvirtError as exc:
+            if exc.get_error_code() == libvirt.VIR_ERR_NO_DOMAIN:
+                continue  # undefined between the listing and this look
+            raise
+        if record is not None:
+            found.append(record)
+    return found
