@@ -188,6 +188,15 @@ options:
       - M(novalite.compute.nova_host_facts) lists them as C(orphans).
     type: bool
     default: false
+  allow_unchecked_names:
+    description:
+      - Names are unique across O(hypervisors). A server that does not exist yet is only created when
+        every hypervisor answers, since its name could be taken on one that does not; the task fails
+        naming the hypervisors that are down.
+      - Set to V(true) to create it all the same on the hypervisors that answer, knowing that a server
+        of the same name may exist on one that did not.
+    type: bool
+    default: false
 notes:
   - Ephemeral and swap disks are attached unformatted; the guest (cloud-init) formats them.
   - The module runs on the control node. Where the task would run it there with the very Python
@@ -384,7 +393,7 @@ def _outcome(params, notifier, check_mode, diff):
             catalogs, scheduler_config(params["scheduler"]), project_id=params["project"],
             quotas=params["quotas"], notifier=notifier, check_mode=check_mode,
             wait=params["wait"], timeout=params["timeout"], connect_timeout=params["connect_timeout"],
-            open_url=open_url)
+            open_url=open_url, allow_unchecked_names=params["allow_unchecked_names"])
         if params["state"] == "absent":
             result = compute_api.delete(request)
         else:
@@ -432,6 +441,7 @@ def argument_spec():
         scheduler=dict(type="dict", default={}),
         notifications_file=dict(type="path"),
         purge_orphans=dict(type="bool", default=False),
+        allow_unchecked_names=dict(type="bool", default=False),
     )
     spec.update(HYPERVISORS_ARGUMENT_SPEC)
     return spec

@@ -5,7 +5,7 @@ landed, as Nova's filters and weighers would place them."""
 import collections
 import os
 
-from conftest import catalog
+from conftest import BED_NETWORK, catalog
 from helpers import FACTS_PLAY, SERVER_PLAY, run_playbook, run_playbook_file, REPO
 from ansible_collections.novalite.compute.plugins.module_utils.virt.libvirt import host as libvirt_host
 
@@ -246,7 +246,15 @@ def test_a_host_that_is_down_is_skipped(bed, tiny_image, prefix):
     """Stops h3 for the rest of the session: keep this test last in the file."""
     down = bed.hosts[2]
     bed.testbed.stop_host(down)
-    result = boot(bed, tiny_image, prefix + "d", min_count=2, max_count=2)
+    # A new name might exist on the silent host: refused, naming it, unless the user allows it.
+    refused = run_playbook(SERVER_PLAY, {"args": dict(
+        catalog(tiny_image), name=prefix + "d", image="tiny", flavor="m1.tiny", hypervisors=bed.hypervisors(),
+        nics=[{"net-name": BED_NETWORK["name"]}], min_count=2, max_count=2)}).task("server")
+    assert refused["failed"] is True
+    assert refused["msg"].startswith("name: cannot check that %sd-1, %sd-2 does not exist" % (prefix, prefix))
+    assert down["name"] in refused["msg"] and "allow_unchecked_names" in refused["msg"], refused["msg"]
+    assert sum(bed.domains(prefix).values(), []) == []
+    result = boot(bed, tiny_image, prefix + "d", min_count=2, max_count=2, allow_unchecked_names=True)
     assert down["name"] not in hosts_of(result)
     assert down["name"] in result["placement"]["unreachable"]
     report = dict((f["filter"], f) for f in result["placement"]["filters"])

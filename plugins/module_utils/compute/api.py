@@ -35,6 +35,7 @@ from ansible_collections.novalite.compute.plugins.module_utils.scheduler.manager
 from ansible_collections.novalite.compute.plugins.module_utils.scheduler.request_spec import Flavor, ImageMeta, ServerGroup, build_request_spec
 from ansible_collections.novalite.compute.plugins.module_utils.virt.libvirt import guest
 from ansible_collections.novalite.compute.plugins.module_utils.virt.libvirt import instance_record
+from ansible_collections.novalite.compute.plugins.module_utils.virt.libvirt import locks
 from ansible_collections.novalite.compute.plugins.module_utils.virt.libvirt import network as libvirt_network
 from ansible_collections.novalite.compute.plugins.module_utils.virt.libvirt import orphans
 
@@ -330,12 +331,21 @@ class ComputeAPI:
         result = {"changed": bool(copies), "servers": [],
                   "diff": {"before": dict((name, diff_view(server_view(pairs[0][1], pairs[0][0])))
                                           for name, pairs in copies.items()), "after": {}}}
+        failed = []
         for name in sorted(copies):
             for hv, record in copies[name]:  # every copy: a server, and what lost hosts kept of it
-                result["servers"].append(server_view(record, hv))
-                if not self.check_mode:
-                    ComputeManager(self, hv).terminate_instance(record)
-                    result["servers"][-1].update(status="DELETED", vm_state=states.DELETED, task_state=None)
+                view = server_view(record, hv)
+                result["servers"].append(view)
+                if self.check_mode:
+                    continue
+                try:
+                    self._terminate(hv, record)
+                except Exception as exc:  # reported with the server, the others are still deleted
+                    view["fault"] = {"code": 500, "created": utcnow(), "message": "delete on %s failed: %s"
+                                     % (hv.name, exc)}
+                    failed.append(view)
+                    continue
+                view.update(status="DELETED", vm_state=states.DELETED, task_state=None)
         if request.get("purge_orphans"):
             purged = self.purge_orphans()
             result["orphans_removed"] = purged
@@ -343,7 +353,25 @@ class ComputeAPI:
         down = self.unreachable()
         if down:
             result["unreachable"] = down
+        if failed:
+            raise ComputeError("%d of %d servers could not be deleted: %s" % (
+                len(failed), len(result["servers"]), "; ".join("%s: %s" % (v["name"], v["fault"]["message"])
+                                                               for v in failed)),
+                servers=result["servers"], details={"unreachable": down})
         return result
+
+    def _terminate(self, hv, record):
+        """terminate_instance; once more on a fresh connection when the host's libvirtd restarted
+        (or its connection dropped) during it, as a build reconnects to clean up."""
+        try:
+            ComputeManager(self, hv).terminate_instance(record)
+        except Exception:
+            with hv.lock:
+                if hv.alive():
+                    raise
+                hv.reconnect()
+                locks.release_lost_locks(hv.conn)
+            ComputeManager(self, hv).terminate_instance(record)
 
     def purge_orphans(self):
         """Nova's running_deleted_instance_action=reap: remove, on every reachable host,
