@@ -55,8 +55,10 @@ cached:
   returned: always
   type: dict
   sample: {compute1: [tiny, tiny-kernel, tiny-ramdisk], compute2: []}
-unreachable:
-  description: Hypervisors that could not be reached, with the reason.
+hypervisors_down:
+  description:
+    - Hypervisors that could not be reached (or failed while copying), with the reason. (Not
+      C(unreachable), which Ansible reserves for the host the task runs on.)
   returned: always
   type: dict
 """
@@ -95,8 +97,8 @@ def main():
     except (validation.InvalidRequest, image_files.ImageError, connection.DriverError) as exc:
         module.fail_json(msg=str(exc))
     changed = any(result["cached"].values())
-    if result["unreachable"]:
-        module.fail_json(msg="unreachable hypervisors: %s" % ", ".join(sorted(result["unreachable"])),
+    if result["hypervisors_down"]:
+        module.fail_json(msg="hypervisors down: %s" % ", ".join(sorted(result["hypervisors_down"])),
                          changed=changed, **result)
     module.exit_json(changed=changed, **result)
 

@@ -338,8 +338,10 @@ orphans_removed:
   description: Per hypervisor, the orphans removed (see O(purge_orphans)).
   returned: when O(purge_orphans) is true
   type: dict
-unreachable:
-  description: Hypervisors that could not be reached, with the reason; they were treated as down.
+hypervisors_down:
+  description:
+    - Hypervisors that could not be reached, with the reason; they were treated as down. (Not
+      C(unreachable), which Ansible reserves for the host the task runs on.)
   returned: when some hypervisor was unreachable
   type: dict
 """

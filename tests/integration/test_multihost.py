@@ -253,9 +253,23 @@ def test_a_host_that_is_down_is_skipped(bed, tiny_image, prefix):
     assert refused["failed"] is True
     assert refused["msg"].startswith("name: cannot check that %sd-1, %sd-2 does not exist" % (prefix, prefix))
     assert down["name"] in refused["msg"] and "allow_unchecked_names" in refused["msg"], refused["msg"]
-    assert sum(bed.domains(prefix).values(), []) == []
+    for index in (1, 2):
+        conn = bed.conn(index)
+        try:
+            assert [d.name() for d in conn.listAllDomains() if d.name().startswith(prefix)] == []
+        finally:
+            conn.close()
     result = boot(bed, tiny_image, prefix + "d", min_count=2, max_count=2, allow_unchecked_names=True)
     assert down["name"] not in hosts_of(result)
-    assert down["name"] in result["placement"]["unreachable"]
+    assert down["name"] in result["placement"]["hypervisors_down"]
     report = dict((f["filter"], f) for f in result["placement"]["filters"])
     assert report["ComputeFilter"]["eliminated"] == [down["name"]]
+    # Deleting with a hypervisor down: the silent host is named as hypervisors_down, never as the
+    # reserved `unreachable` (which would mark localhost UNREACHABLE, past ignore_errors).
+    gone = run_playbook(SERVER, {"args": dict(catalog(tiny_image), name=prefix + "d", max_count=2, state="absent",
+                                              hypervisors=bed.hypervisors())})
+    deleted = gone.task("server")
+    assert deleted.get("failed") is not True, deleted.get("msg")
+    assert down["name"] in deleted["hypervisors_down"] and "unreachable" not in deleted
+    assert gone.stats["localhost"]["unreachable"] == 0
+    assert sorted(s["status"] for s in deleted["servers"]) == ["DELETED", "DELETED"]

@@ -311,11 +311,11 @@ class ComputeAPI:
                 message += ("; no active instance storage pool on %s (prepare it with the nova_compute role "
                             "or novalite.compute.nova_compute_node)" % ", ".join(unprepared))
             raise ComputeError(message, details={"placement": {"filters": exc.report},
-                                                 "unreachable": self.unreachable()})
+                                                 "hypervisors_down": self.unreachable()})
         placement = {"filters": result.filter_report,
                      "weighed": [{"host": host, "weight": weight} for host, weight in result.weighed],
                      "hosts": [s.host for s in result.selections],
-                     "unreachable": self.unreachable()}
+                     "hypervisors_down": self.unreachable()}
         return spec, result.selections, placement
 
     # ------------------------------------------------------------------ conductor
@@ -352,12 +352,12 @@ class ComputeAPI:
             result["changed"] = result["changed"] or any(purged.values())
         down = self.unreachable()
         if down:
-            result["unreachable"] = down
+            result["hypervisors_down"] = down
         if failed:
             raise ComputeError("%d of %d servers could not be deleted: %s" % (
                 len(failed), len(result["servers"]), "; ".join("%s: %s" % (v["name"], v["fault"]["message"])
                                                                for v in failed)),
-                servers=result["servers"], details={"unreachable": down})
+                servers=result["servers"], details={"hypervisors_down": down})
         return result
 
     def _terminate(self, hv, record):

@@ -54,7 +54,7 @@ def cache_images(hypervisor_configs, files, connect_timeout, check_mode=False):
     """Nova's image pre-caching: copy each image into every hypervisor's _base cache.
 
     files: {image name: (local path, sha256)}. Hosts work in parallel.
-    Returns {"cached": {host: [names copied]}, "unreachable": {host: reason}}.
+    Returns {"cached": {host: [names copied]}, "hypervisors_down": {host: reason}}.
     """
     hypervisors = [Hypervisor(config, create_pool=not check_mode) for config in hypervisor_configs.values()]
     gather_all(hypervisors, connect_timeout)
@@ -82,4 +82,4 @@ def cache_images(hypervisor_configs, files, connect_timeout, check_mode=False):
         thread.join()
     unreachable = dict((hv.name, hv.error) for hv in hypervisors if not hv.up)
     unreachable.update(errors)
-    return {"cached": cached, "unreachable": unreachable}
+    return {"cached": cached, "hypervisors_down": unreachable}
