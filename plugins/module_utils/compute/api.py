@@ -87,8 +87,8 @@ class ComputeAPI:
         """Create the servers of the request that do not exist yet (idempotent by name)."""
         names = self.server_names(request)
         self.gather_host_states()
-        existing = instance_list.settle(self, instance_list.find_copies(self.hypervisors.values(), set(names)))
-        instance_list.check_names_free(self, names, existing)
+        copies = instance_list.find_copies(self.hypervisors.values(), set(names))
+        existing = instance_list.settle(self, instance_list.check_names_free(self, names, copies))
         missing = [name for name in names if name not in existing]
         if missing:
             self._check_names_checkable(missing)

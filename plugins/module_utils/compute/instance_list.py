@@ -18,6 +18,7 @@ from ansible_collections.novalite.compute.plugins.module_utils.compute import st
 from ansible_collections.novalite.compute.plugins.module_utils.compute.manager import ComputeManager
 from ansible_collections.novalite.compute.plugins.module_utils.exception import ComputeError
 from ansible_collections.novalite.compute.plugins.module_utils.virt.libvirt import guest
+from ansible_collections.novalite.compute.plugins.module_utils.virt.libvirt import instance_record
 
 POLL_SECONDS = 1.0
 
@@ -32,12 +33,6 @@ def find_copies(hypervisors, names):
                 if record.get("name") in names:
                     found.setdefault(record["name"], []).append((hv, record))
     return found
-
-
-def one_per_name(copies):
-    """{name: (Hypervisor, record)} of the copies, one per name (for delete: every copy counts,
-    see each_copy)."""
-    return dict((name, pairs[0]) for name, pairs in copies.items())
 
 
 def settle(api, copies):
@@ -102,12 +97,21 @@ def _reap(api, hv, record, name):
         raise ComputeError("name: the abandoned build of %s on %s could not be removed: %s" % (name, hv.name, exc))
 
 
-def check_names_free(api, names, existing):
-    """A domain with one of our names but no record of ours is not ours to touch."""
+def check_names_free(api, names, copies):
+    """The names without a copy in the facts, looked up live on every reachable host (a build may
+    have defined its domain since the facts were read): another run's copies are added to
+    `copies`; a domain with one of our names but no record of ours is not ours to touch."""
     for hv in api.hypervisors.values():
         if not hv.up:
             continue
         for name in names:
-            if name not in existing and guest.find_domain(hv.conn, name) is not None:
+            if name in copies:
+                continue
+            dom = guest.find_domain(hv.conn, name)
+            record = instance_record.read_record(dom) if dom is not None else None
+            if record is not None:
+                copies.setdefault(name, []).append((hv, dict(record, domain=name, power_state=guest.power_state(dom))))
+            elif dom is not None:
                 raise ComputeError("name: a domain named %r already exists on hypervisor %s and is "
                                    "not managed by novalite.compute" % (name, hv.name))
+    return copies

@@ -13,6 +13,7 @@ import uuid as uuidlib
 import xml.etree.ElementTree as ET
 
 from ansible_collections.novalite.compute.plugins.module_utils import units
+from ansible_collections.novalite.compute.plugins.module_utils.compute import states
 from ansible_collections.novalite.compute.plugins.module_utils.virt.libvirt.config import domain_xml
 from ansible_collections.novalite.compute.plugins.module_utils.virt.libvirt.connection import (
     DriverError, libvirt)
@@ -66,6 +67,7 @@ def host_facts(conn, pool_name=DEFAULT_POOL, requested_virt_type="auto"):
             if record is not None:
                 record["power_state"] = power_state(dom)
                 record["domain"] = dom.name()
+                states.sync_power_state(record)
         except libvirt.libvirtError as exc:
             if exc.get_error_code() == libvirt.VIR_ERR_NO_DOMAIN:
                 continue  # undefined between the listing and this look
