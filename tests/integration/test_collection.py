@@ -10,8 +10,8 @@ import yaml
 from helpers import PYTHON, REPO
 
 BIN = os.path.dirname(PYTHON)
-MODULES = ["nova_server", "nova_host_facts", "nova_network", "nova_compute_node", "nova_image_cache",
-           "nova_compute_validate"]
+MODULES = ["nova_server", "nova_server_info", "nova_host_facts", "nova_network", "nova_compute_node",
+           "nova_image_cache", "nova_compute_validate"]
 
 
 def test_build_install_and_ansible_doc(tmp_path):

@@ -16,6 +16,7 @@ import time
 
 from ansible_collections.novalite.compute.plugins.module_utils.compute import states
 from ansible_collections.novalite.compute.plugins.module_utils.compute.manager import ComputeManager
+from ansible_collections.novalite.compute.plugins.module_utils.compute.views import server_view
 from ansible_collections.novalite.compute.plugins.module_utils.exception import ComputeError
 from ansible_collections.novalite.compute.plugins.module_utils.virt.libvirt import guest
 from ansible_collections.novalite.compute.plugins.module_utils.virt.libvirt import instance_record
@@ -115,3 +116,32 @@ def check_names_free(api, names, copies):
                 raise ComputeError("name: a domain named %r already exists on hypervisor %s and is "
                                    "not managed by novalite.compute" % (name, hv.name))
     return copies
+
+
+SERVER_FILTERS = ("name", "id", "hypervisor", "status", "metadata", "server_group", "project")
+
+
+def list_servers(hypervisors, filters):
+    """[server view] of every complete-or-building server on the reachable hypervisors (already
+    gathered) that matches every filter given (a None filter matches all), sorted by name then host."""
+    found = []
+    for hv in hypervisors:
+        if not hv.up:
+            continue
+        for record in hv.facts["instances"]:
+            server = server_view(record, hv)
+            if _matches(server, filters):
+                found.append(server)
+    return sorted(found, key=lambda s: (s["name"] or "", s["hypervisor_hostname"] or ""))
+
+
+def _matches(server, filters):
+    checks = (("name", server["name"]), ("id", server["id"]), ("hypervisor", server["hypervisor_hostname"]),
+              ("server_group", server["server_group"]), ("project", server["project_id"]))
+    for key, value in checks:
+        if filters.get(key) is not None and filters[key] != value:
+            return False
+    if filters.get("status") is not None and filters["status"].upper() != server["status"]:
+        return False
+    wanted = filters.get("metadata") or {}
+    return all(server["metadata"].get(key) == str(value) for key, value in wanted.items())

@@ -50,6 +50,7 @@ def server_view(record, hv=None):
         "server_group": record.get("server_group") or None,
         "created_at": record.get("created_at"),
         "launched_at": record.get("launched_at"),
+        "updated_at": record.get("updated_at"),
         "fault": record.get("fault"),
         "reservation_id": record.get("reservation_id"),
         "launch_index": record.get("launch_index", 0),
