@@ -35,3 +35,7 @@ class InstanceExists(ComputeError):
         super(InstanceExists, self).__init__(message)
         self.host = host
         self.uuid = uuid
+
+
+class TaskTimeout(ComputeError):
+    """The task's timeout ran out; the message says during what."""

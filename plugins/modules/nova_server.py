@@ -120,11 +120,30 @@ options:
     description: The most servers to create in this one request (1 to 1000). Defaults to O(min_count).
     type: int
   wait:
-    description: Wait until each domain is really running before returning.
+    description:
+      - Wait until each server is ready as O(wait_for) says before returning.
+      - Unlike M(openstack.cloud.server), where V(false) returns as soon as the cloud accepted the
+        request, the build itself always ends within the task, since no service goes on with it
+        afterwards. V(false) returns once each server's domain is started, without waiting for it to
+        run or for O(wait_for).
     type: bool
     default: true
+  wait_for:
+    description:
+      - What a server must reach, with O(wait=true), before the task returns. V(active) - its domain
+        runs (vm_state C(active)). V(lease) - also, the guest holds the DHCP lease of every port.
+        V(ssh) - also, port 22 of its first address answers from the control node (which the
+        default isolated networks only allow when the control node is the hypervisor).
+      - A server that does not get there within O(timeout) fails the task with the end of its console;
+        it stays, built.
+    type: str
+    choices: [active, lease, ssh]
+    default: active
   timeout:
-    description: Seconds to wait for locks and for each domain to reach its state (1 to 86400).
+    description:
+      - Seconds the whole task may take (1 to 86400), as M(openstack.cloud.server)'s O(timeout) - image
+        downloads and uploads, waits for locks and for other runs' builds, the builds themselves and
+        O(wait_for).
     type: int
     default: 180
   flavors:
@@ -395,11 +414,12 @@ def _outcome(params, notifier, check_mode, diff):
             catalogs, scheduler_config(params["scheduler"]), project_id=params["project"],
             quotas=params["quotas"], notifier=notifier, check_mode=check_mode,
             wait=params["wait"], timeout=params["timeout"], connect_timeout=params["connect_timeout"],
-            open_url=open_url, allow_unchecked_names=params["allow_unchecked_names"])
+            open_url=open_url, allow_unchecked_names=params["allow_unchecked_names"], wait_for=params["wait_for"])
         if params["state"] == "absent":
             result = compute_api.delete(request)
         else:
-            compute_images.prepare_request_images(request, catalogs, open_url=open_url, timeout=params["timeout"])
+            compute_images.prepare_request_images(request, catalogs, open_url=open_url,
+                                                  timeout=compute_api.remaining("before the image download"))
             result = compute_api.create(request)
     except (validation.InvalidRequest, images.ImageError) as exc:
         return dict(failed=True, msg=str(exc))
@@ -433,6 +453,7 @@ def argument_spec():
         min_count=dict(type="int", default=1),
         max_count=dict(type="int"),
         wait=dict(type="bool", default=True),
+        wait_for=dict(type="str", default="active", choices=["active", "lease", "ssh"]),
         timeout=dict(type="int", default=180),
         flavors=dict(type="list", elements="dict", default=[]),
         images=dict(type="list", elements="dict", default=[]),

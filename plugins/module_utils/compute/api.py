@@ -19,9 +19,11 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
+import time
 import uuid as uuidlib
 
 from ansible_collections.novalite.compute.plugins.module_utils.compute import instance_list
+from ansible_collections.novalite.compute.plugins.module_utils.compute import readiness
 from ansible_collections.novalite.compute.plugins.module_utils.compute import states
 from ansible_collections.novalite.compute.plugins.module_utils.compute.conductor import ComputeTaskManager
 from ansible_collections.novalite.compute.plugins.module_utils.compute.hypervisor import Hypervisor, gather_all
@@ -30,7 +32,7 @@ from ansible_collections.novalite.compute.plugins.module_utils.compute.notificat
 from ansible_collections.novalite.compute.plugins.module_utils.compute.quota import QuotaExceeded, check_num_instances_quota, count_usage
 from ansible_collections.novalite.compute.plugins.module_utils.compute.utils import utcnow
 from ansible_collections.novalite.compute.plugins.module_utils.compute.views import diff_view, server_view
-from ansible_collections.novalite.compute.plugins.module_utils.exception import ComputeError
+from ansible_collections.novalite.compute.plugins.module_utils.exception import ComputeError, TaskTimeout
 from ansible_collections.novalite.compute.plugins.module_utils.scheduler.manager import NoValidHost, select_destinations
 from ansible_collections.novalite.compute.plugins.module_utils.scheduler.request_spec import Flavor, ImageMeta, ServerGroup, build_request_spec
 from ansible_collections.novalite.compute.plugins.module_utils.virt.libvirt import guest
@@ -45,7 +47,7 @@ class ComputeAPI:
 
     def __init__(self, catalogs, scheduler_config, project_id="default", quotas=None,
                  notifier=None, check_mode=False, wait=True, timeout=180,
-                 connect_timeout=30, open_url=None, allow_unchecked_names=False):
+                 connect_timeout=30, open_url=None, allow_unchecked_names=False, wait_for="active"):
         self.catalogs = catalogs
         self.scheduler_config = scheduler_config
         self.project_id = project_id
@@ -54,6 +56,10 @@ class ComputeAPI:
         self.check_mode = check_mode
         self.wait = wait
         self.timeout = timeout
+        # `timeout` bounds the whole task: every wait takes what is left of it (remaining()).
+        self.deadline = time.monotonic() + timeout
+        self.lease_deadline = time.time() + timeout
+        self.wait_for = wait_for
         self.connect_timeout = connect_timeout
         self.open_url = open_url
         self.allow_unchecked_names = allow_unchecked_names
@@ -67,6 +73,13 @@ class ComputeAPI:
     def gather_host_states(self):
         gather_all(self.hypervisors.values(), self.connect_timeout)
         return [hv.host_state() for hv in self.hypervisors.values()]
+
+    def remaining(self, doing):
+        """Seconds left of the task's timeout; TaskTimeout, saying what was being done, when none."""
+        left = self.deadline - time.monotonic()
+        if left <= 0:
+            raise TaskTimeout("timeout: the task's timeout of %s s ran out %s" % (self.timeout, doing))
+        return left
 
     def home_hypervisor(self):
         """The first reachable hypervisor by name: where the fleet-wide locks of a name and of an
@@ -130,6 +143,7 @@ class ComputeAPI:
             for name, (hv, record) in sorted(others.items()):
                 result["servers"].append(server_view(record, hv))
             self._roll_back_below_min_count(request, built, len(existing) + len(others))
+            unready = readiness.not_ready(self, built) if self.wait else []
             result["servers"].extend(server_view(inst, self.hypervisors.get(inst.get("host"))) for inst in built)
         result["servers"].sort(key=lambda s: s["name"])
         for server in result["servers"]:
@@ -141,6 +155,9 @@ class ComputeAPI:
         built = [s for s in result["servers"] if s["name"] in plans and s["id"] in self._built_here]
         result["faults"] = self.faults
         failed = [inst for inst in built if inst["vm_state"] in (states.ERROR, states.DELETED)]
+        if unready and not failed:
+            raise ComputeError("wait_for: %s" % "; ".join(unready), servers=result["servers"],
+                               details={"faults": self.faults, "placement": placement})
         if failed:
             raise ComputeError("%d of %d servers failed to build: %s" % (
                 len(failed), len(built), "; ".join("%s: %s" % (i["name"], (i.get("fault") or {}).get("message"))

@@ -32,7 +32,7 @@ def instance_claim(manager, request, instance):
         pool = manager.hv.pool()
         with fleet_locks(manager.api, request, instance):
             check_name_free(manager.api, instance)
-            with manager.hv.claims, locks.HostLock(pool, "claim", timeout=manager.api.timeout):
+            with manager.hv.claims, locks.HostLock(pool, "claim", timeout=manager.api.remaining("before the claim")):
                 facts = manager.hv.refresh_facts()
                 check_claim(manager, request, instance, facts)
                 manager._renew_lease(instance)
@@ -72,8 +72,9 @@ def fleet_locks(api, request, instance):
     group = request["scheduler_hints"].get("group")
     with contextlib.ExitStack() as stack:
         if group and api.catalogs["server_groups"][group]["policy"] == "affinity":
-            stack.enter_context(locks.HostLock(home.pool(), "group-" + group, timeout=api.timeout))
-        stack.enter_context(locks.HostLock(home.pool(), "name-" + instance["name"], timeout=api.timeout))
+            stack.enter_context(locks.HostLock(home.pool(), "group-" + group, timeout=api.remaining("before the group's lock")))
+        stack.enter_context(locks.HostLock(home.pool(), "name-" + instance["name"],
+                                            timeout=api.remaining("before the name's lock")))
         yield
 
 

@@ -10,6 +10,7 @@ __metaclass__ = type
 import time
 
 from ansible_collections.novalite.compute.plugins.module_utils.virt.libvirt.config import domain_xml
+from ansible_collections.novalite.compute.plugins.module_utils.virt.libvirt.storage import download_volume, find_volume
 from ansible_collections.novalite.compute.plugins.module_utils.virt.libvirt.connection import (
     DriverError, libvirt)
 
@@ -72,6 +73,17 @@ def wait_for_state(dom, wanted, timeout):
             return False
         time.sleep(0.05)
 
+
+
+def console_tail(conn, pool, instance_uuid, lines=20, limit=16384):
+    """The last `lines` lines of a server's serial console log (read through libvirt, so from a
+    remote host too), or "" when there is none."""
+    vol = find_volume(pool, instance_uuid + ".console.log")
+    if vol is None:
+        return ""
+    size = int(vol.info()[1])
+    data = download_volume(conn, vol, min(size, limit), max(0, size - limit)) if size else b""
+    return "\n".join(data.decode("utf-8", "replace").splitlines()[-lines:])
 
 
 def destroy_domain(dom):

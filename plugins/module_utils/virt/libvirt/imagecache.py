@@ -23,13 +23,14 @@ CACHED_SUFFIX = ".done"
 
 
 
-def cache_image(conn, instance_pool, path, fmt, checksum=None, timeout=600):
+def cache_image(conn, instance_pool, path, fmt, checksum=None, timeout=600, deadline=None):
     """The base image in the host's `_base` cache, uploaded once per host.
 
     Volumes are named by the image's sha256, so a changed file is a new base and an
     unchanged one is never copied twice. `<sha256>.done` is created after the upload
     completes: a base without it was left half-written by an uploader that died and
-    is uploaded again. Returns (volume path, copied: bool).
+    is uploaded again. An upload still running at `deadline` (time.monotonic()) is cut short.
+    Returns (volume path, copied: bool).
     """
     checksum = checksum or image_files.sha256_of(path)
     cache = base_pool(conn, instance_pool)
@@ -42,9 +43,14 @@ def cache_image(conn, instance_pool, path, fmt, checksum=None, timeout=600):
             delete_volume(vol)
         size = os.path.getsize(path)
         vol = create_volume(cache, name, size, "raw", None)
+
+        def progress():
+            if deadline is not None and time.monotonic() > deadline:
+                raise DriverError("the task's timeout ran out while uploading image %s" % name)
+            lock.renew_now_and_then()
         try:
             with open(path, "rb") as handle:
-                upload_volume(conn, vol, handle, progress=lock.renew_now_and_then)
+                upload_volume(conn, vol, handle, progress=progress)
             refuse_chained(vol)
             create_volume(cache, name + CACHED_SUFFIX, 0, "raw")
         except Exception:

@@ -146,10 +146,10 @@ def upload_volume(conn, vol, data, progress=None):
 
 
 
-def download_volume(conn, vol, limit=None):
-    """The bytes of a volume (its first `limit` bytes), through a libvirt stream."""
+def download_volume(conn, vol, limit=None, offset=0):
+    """The bytes of a volume (`limit` bytes from `offset`), through a libvirt stream."""
     stream = conn.newStream(0)
-    vol.download(stream, 0, limit or 0, 0)
+    vol.download(stream, offset, limit or 0, 0)
     chunks = []
 
     def sink(_stream, data, _opaque):
