@@ -6,8 +6,11 @@ ansible-playbook runs on the three nspawn hypervisors:
 - runs adding members to one affinity group from different first-choice hosts keep one host;
 - min_count stays all or nothing when racing runs lose claims after scheduling;
 - a delete survives a libvirtd restart on the host it deletes from.
-Rounds are enough to have failed before the fixes (the same-name race failed 4 in 22 rounds)."""
+The racing tests hold every host's claim lock (a lock volume, as a run holds it) until all the
+runs have scheduled from the same facts and wait for their claims, so the race is there in
+every round, not only when their timing happens to overlap."""
 
+import contextlib
 import tempfile
 import time
 
@@ -17,11 +20,15 @@ from ansible_collections.novalite.compute.plugins.module_utils.compute import st
 from ansible_collections.novalite.compute.plugins.module_utils.virt.libvirt import guest
 from ansible_collections.novalite.compute.plugins.module_utils.virt.libvirt import host as libvirt_host
 from ansible_collections.novalite.compute.plugins.module_utils.virt.libvirt import instance_record
+from ansible_collections.novalite.compute.plugins.module_utils.virt.libvirt import storage
 
-SAME_NAME_ROUNDS = 10
+SAME_NAME_ROUNDS = 3
 SAME_NAME_RACERS = 4
-AFFINITY_ROUNDS = 4
-MIN_COUNT_ROUNDS = 3
+AFFINITY_ROUNDS = 2
+MIN_COUNT_ROUNDS = 2
+# Long enough for every run to start, gather the hosts and schedule (several ansible-playbook
+# processes on two CPUs), short of the 30 s after which a lock counts as left by a dead run.
+HOLD_SECONDS = 12
 
 
 def args_for(bed, tiny_image, name, **extra):
@@ -31,9 +38,28 @@ def args_for(bed, tiny_image, name, **extra):
     return args
 
 
-def race(args_list):
+@contextlib.contextmanager
+def claims_held(bed):
+    """Every host's claim lock, held as a run holds it (the `.claim.lock` volume)."""
+    held = []
+    try:
+        for index in range(1, len(bed.hosts) + 1):
+            conn = bed.conn(index)
+            pool = storage.find_pool(conn, "nova_instances")
+            held.append((conn, storage.create_volume(pool, ".claim.lock", 0, "raw")))
+        yield
+    finally:
+        for conn, vol in held:
+            storage.delete_volume(vol)
+            conn.close()
+
+
+def race(bed, args_list):
+    """The runs at once, their claims held back until all have scheduled."""
     with tempfile.TemporaryDirectory() as tmp:
-        procs = [start_playbook(tmp, index, args) for index, args in enumerate(args_list)]
+        with claims_held(bed):
+            procs = [start_playbook(tmp, index, args) for index, args in enumerate(args_list)]
+            time.sleep(HOLD_SECONDS)
         return [server_result(proc) for proc in procs]
 
 
@@ -54,7 +80,7 @@ def records_named(bed, prefix):
 def test_runs_racing_for_one_name_make_one_server(bed, prefix, tiny_image):
     for round_no in range(SAME_NAME_ROUNDS):
         name = "%sn%d" % (prefix, round_no)
-        results = race([args_for(bed, tiny_image, name)] * SAME_NAME_RACERS)
+        results = race(bed, [args_for(bed, tiny_image, name)] * SAME_NAME_RACERS)
         for result in results:
             assert result.get("failed") is not True, result.get("msg")
             assert result["server"]["status"] == "ACTIVE", result["server"]
@@ -108,7 +134,7 @@ def test_racing_runs_keep_an_affinity_group_on_one_host(bed, prefix, tiny_image)
         runs = [args_for(bed, tiny_image, "%sa%d-%s" % (prefix, round_no, way), server_groups=[group],
                          scheduler_hints={"group": group["name"]}, scheduler={"ram_weight_multiplier": sign})
                 for way, sign in (("spread", 1.0), ("pack", -1.0))]
-        results = race(runs)
+        results = race(bed, runs)
         hosts = set()
         for host_name, record in records_named(bed, "%sa%d-" % (prefix, round_no)):
             assert record["server_group"] == group["name"]
@@ -141,7 +167,7 @@ def test_min_count_stays_all_or_nothing_under_racing_runs(bed, prefix, tiny_imag
                             min_count=3, max_count=3)
             data["flavors"] = data["flavors"] + [flavor]
             runs.append(data)
-        results = race(runs)
+        results = race(bed, runs)
         for index, result in enumerate(results):
             left = records_named(bed, "%sm%d-%d-" % (prefix, round_no, index))
             if result.get("failed"):
