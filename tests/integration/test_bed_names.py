@@ -29,6 +29,8 @@ MIN_COUNT_ROUNDS = 2
 # Long enough for every run to start, gather the hosts and schedule (several ansible-playbook
 # processes on two CPUs), short of the 30 s after which a lock counts as left by a dead run.
 HOLD_SECONDS = 12
+# Spread (1.0) or pack (-1.0) by every resource, so the two ways' first choices differ.
+MULTIPLIERS = ("ram_weight_multiplier", "cpu_weight_multiplier", "disk_weight_multiplier")
 
 
 def args_for(bed, tiny_image, name, **extra):
@@ -132,7 +134,8 @@ def test_racing_runs_keep_an_affinity_group_on_one_host(bed, prefix, tiny_image)
     for round_no in range(AFFINITY_ROUNDS):
         group = {"name": "%sa%d" % (prefix, round_no), "policy": "affinity"}
         runs = [args_for(bed, tiny_image, "%sa%d-%s" % (prefix, round_no, way), server_groups=[group],
-                         scheduler_hints={"group": group["name"]}, scheduler={"ram_weight_multiplier": sign})
+                         scheduler_hints={"group": group["name"]},
+                         scheduler=dict((option, sign) for option in MULTIPLIERS))
                 for way, sign in (("spread", 1.0), ("pack", -1.0))]
         results = race(bed, runs)
         hosts = set()

@@ -35,8 +35,6 @@ from ansible_collections.novalite.compute.plugins.module_utils.compute.views imp
 from ansible_collections.novalite.compute.plugins.module_utils.exception import ComputeError, TaskTimeout
 from ansible_collections.novalite.compute.plugins.module_utils.scheduler.manager import NoValidHost, select_destinations
 from ansible_collections.novalite.compute.plugins.module_utils.scheduler.request_spec import Flavor, ImageMeta, ServerGroup, build_request_spec
-from ansible_collections.novalite.compute.plugins.module_utils.virt.libvirt import guest
-from ansible_collections.novalite.compute.plugins.module_utils.virt.libvirt import instance_record
 from ansible_collections.novalite.compute.plugins.module_utils.virt.libvirt import locks
 from ansible_collections.novalite.compute.plugins.module_utils.virt.libvirt import network as libvirt_network
 from ansible_collections.novalite.compute.plugins.module_utils.virt.libvirt import orphans
@@ -111,7 +109,7 @@ class ComputeAPI:
         for name in names:
             if name in existing:
                 hv, record = existing[name]
-                changed = self._update_metadata(hv, record, request["meta"])
+                changed = ComputeManager(self, hv).change_instance_metadata(record, request["meta"])
                 result["changed"] = result["changed"] or changed
                 result["servers"].append(server_view(record, hv))
         if not missing:
@@ -236,16 +234,6 @@ class ComputeAPI:
                 except Exception as exc:  # the host cannot hold instances: treat it as down
                     hv.facts = None
                     hv.error = "cannot prepare storage pool %s: %s" % (hv.config["storage_pool"], exc)
-
-    def _update_metadata(self, hv, record, meta):
-        if (record.get("metadata") or {}) == meta:
-            return False
-        if not self.check_mode:
-            dom = guest.find_domain(hv.conn, record["domain"])
-            record["metadata"] = meta
-            instance_record.save_record(dom, instance_record.stored(record))
-        record["metadata"] = meta
-        return True
 
     def _provision_instances(self, request, names, min_count):
         """compute.API._provision_instances: quota, then building/scheduling records."""

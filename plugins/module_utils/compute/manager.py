@@ -214,6 +214,16 @@ class ComputeManager:
                            % record.get("task_state")}), "ERROR")
         self._cleanup(record, self.hv.pool())
 
+    def change_instance_metadata(self, record, meta):
+        """The server's metadata set to `meta` in its record (not in check mode); True if it changed."""
+        if (record.get("metadata") or {}) == meta:
+            return False
+        record["metadata"] = meta
+        if not self.api.check_mode:
+            dom = guest.find_domain(self.hv.conn, record["domain"])
+            instance_record.save_record(dom, instance_record.stored(record))
+        return True
+
     def terminate_instance(self, record):
         """Delete: power off, undefine, volumes, DHCP reservations; delete.start/end."""
         self.notifier.notify("compute.instance.delete.start", self.hv.name, notification_payload(record))
