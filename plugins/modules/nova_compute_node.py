@@ -150,8 +150,8 @@ def main():
             virt = "qemu"
         elif p["kvm_probe_kernel"] and not module.check_mode:
             verified = libvirt_host.probe_kvm_boot(conn, p["kvm_probe_kernel"], p["kvm_probe_initrd"],
-                                             p["kvm_probe_marker"], p["kvm_probe_timeout"],
-                                             storage.pool_path(pool))
+                                                   p["kvm_probe_marker"], p["kvm_probe_timeout"],
+                                                   storage.pool_path(pool))
             virt = "kvm" if verified else "qemu"
         else:
             virt = "qemu"

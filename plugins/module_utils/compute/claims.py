@@ -72,9 +72,10 @@ def fleet_locks(api, request, instance):
     group = request["scheduler_hints"].get("group")
     with contextlib.ExitStack() as stack:
         if group and api.catalogs["server_groups"][group]["policy"] == "affinity":
-            stack.enter_context(locks.HostLock(home.pool(), "group-" + group, timeout=api.remaining("before the group's lock")))
+            stack.enter_context(locks.HostLock(home.pool(), "group-" + group,
+                                               timeout=api.remaining("before the group's lock")))
         stack.enter_context(locks.HostLock(home.pool(), "name-" + instance["name"],
-                                            timeout=api.remaining("before the name's lock")))
+                                           timeout=api.remaining("before the name's lock")))
         yield
 
 
@@ -134,4 +135,3 @@ def check_claim(manager, request, instance, facts):
             raise RescheduledByPolicyException("claim on %s refused by %s: the members now on the hosts "
                                                "break the group's policy here"
                                                % (manager.hv.name, filter_cls.__name__))
-

@@ -127,13 +127,13 @@ class ComputeManager:
         image = request["image"]
         flavor = instance["flavor"]
         uuid = instance["uuid"]
-        base_path, _copied = imagecache.cache_image(conn, pool, request["image_file"], image["disk_format"],
-                                                request.get("image_checksum"), timeout=self.api.remaining("before the image upload"),
-                                                    deadline=self.api.deadline)
+        base_path, _copied = imagecache.cache_image(
+            conn, pool, request["image_file"], image["disk_format"], request.get("image_checksum"),
+            timeout=self.api.remaining("before the image upload"), deadline=self.api.deadline)
         root_size = max(flavor["disk"] * units.Gi, request["image_size"])
         disks = []
         root = storage.create_volume(pool, uuid + ".disk", root_size, "qcow2",
-                                    (base_path, "qcow2" if image["disk_format"] == "qcow2" else "raw"))
+                                     (base_path, "qcow2" if image["disk_format"] == "qcow2" else "raw"))
         disks.append({"path": root.path(), "format": "qcow2", "dev": "vda"})
         devs = iter(("vdb", "vdc", "vdd", "vde"))
         if flavor.get("ephemeral"):
@@ -160,10 +160,9 @@ class ComputeManager:
         boot = {}
         for key, field in (("kernel_id", "kernel"), ("ramdisk_id", "initrd")):
             if request.get(field + "_file"):
-                boot[field], _copied = imagecache.cache_image(conn, pool, request[field + "_file"], "raw",
-                                                          request.get(field + "_checksum"),
-                                                          timeout=self.api.remaining("before the kernel upload"),
-                                                          deadline=self.api.deadline)
+                boot[field], _copied = imagecache.cache_image(
+                    conn, pool, request[field + "_file"], "raw", request.get(field + "_checksum"),
+                    timeout=self.api.remaining("before the kernel upload"), deadline=self.api.deadline)
         if boot:
             boot["cmdline"] = request["image"].get("os_command_line") or "console=ttyS0"
         current = guest.find_domain(conn, instance["name"])
@@ -234,4 +233,3 @@ class ComputeManager:
         self._cleanup(record, self.hv.pool())
         record.update(vm_state=states.DELETED, task_state=None)
         self.notifier.notify("compute.instance.delete.end", self.hv.name, notification_payload(record))
-

@@ -23,20 +23,17 @@ def capacity(hv):
     }
 
 
-    @staticmethod
-    def _record_build(hv, failed):
-        """Nova's failed_builds on the host itself: one more on a failure, 0 on a success.
+def record_build(hv, failed):
+    """Nova's failed_builds on the host itself: one more on a failure, 0 on a success.
 
-        The BuildFailureWeigher of later requests reads it back from the host record.
-        """
-        with hv.lock:
-            count = hv.failed_builds + 1 if failed else 0
-            if count == hv.failed_builds or not hv.up:
-                return
-            hv.failed_builds = count
-            try:
-                libvirt_host.update_host_record(hv.conn, hv.pool(), failed_builds=count)
-            except Exception:  # the host may be what failed; the count stays in memory
-                pass
-
-    # ------------------------------------------------------------------ delete
+    The BuildFailureWeigher of later requests reads it back from the host record.
+    """
+    with hv.lock:
+        count = hv.failed_builds + 1 if failed else 0
+        if count == hv.failed_builds or not hv.up:
+            return
+        hv.failed_builds = count
+        try:
+            libvirt_host.update_host_record(hv.conn, hv.pool(), failed_builds=count)
+        except Exception:  # the host may be what failed; the count stays in memory
+            pass

@@ -10,8 +10,6 @@ import datetime
 import threading
 
 
-
-
 def utcnow():
     return datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
 

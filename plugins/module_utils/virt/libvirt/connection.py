@@ -23,19 +23,15 @@ except ImportError as exc:  # pragma: no cover - reported by the modules
     LIBVIRT_IMPORT_ERROR = exc
 
 
-
 DEFAULT_URI = "qemu:///system"
-
 
 
 class DriverError(Exception):
     """A hypervisor operation failed; the message says which and why."""
 
 
-
 def _quiet(_ctx, _err):
     return None
-
 
 
 _CONNECT_LOCK = threading.Lock()
@@ -53,7 +49,6 @@ KEEPALIVE_COUNT = 3
 _EVENT_LOOP = []
 
 
-
 def _start_event_loop():
     """libvirt's default event loop, run in a daemon thread: it drives the keepalive
     probes that close a connection whose host stopped answering (once per process)."""
@@ -69,7 +64,6 @@ def _start_event_loop():
     thread.daemon = True
     thread.start()
     _EVENT_LOOP.append(thread)
-
 
 
 def connect(uri):

@@ -26,7 +26,6 @@ def power_state(dom):
     return mapping.get(state, 0)
 
 
-
 def find_domain(conn, name):
     try:
         return conn.lookupByName(name)
@@ -34,7 +33,6 @@ def find_domain(conn, name):
         if exc.get_error_code() == libvirt.VIR_ERR_NO_DOMAIN:
             return None
         raise
-
 
 
 def define_domain(conn, spec):
@@ -45,7 +43,6 @@ def define_domain(conn, spec):
         raise DriverError("cannot define domain: %s" % exc.get_error_message())
 
 
-
 def start_domain(dom, paused=False):
     """Power on; `paused`: QEMU runs but the guest's CPUs wait for resume_domain."""
     try:
@@ -54,13 +51,11 @@ def start_domain(dom, paused=False):
         raise DriverError("cannot start domain %s: %s" % (dom.name(), exc.get_error_message()))
 
 
-
 def resume_domain(dom):
     try:
         dom.resume()
     except libvirt.libvirtError as exc:
         raise DriverError("cannot resume domain %s: %s" % (dom.name(), exc.get_error_message()))
-
 
 
 def wait_for_state(dom, wanted, timeout):
@@ -72,7 +67,6 @@ def wait_for_state(dom, wanted, timeout):
         if time.monotonic() > deadline:
             return False
         time.sleep(0.05)
-
 
 
 def console_tail(conn, pool, instance_uuid, lines=20, limit=16384):

@@ -43,7 +43,6 @@ def virt_type(conn, requested="auto", pool_name=DEFAULT_POOL, record=None):
     return record.get("virt_type") if record.get("virt_type") in ("kvm", "qemu") else "qemu"
 
 
-
 def host_facts(conn, pool_name=DEFAULT_POOL, requested_virt_type="auto"):
     """What this hypervisor has and uses, as nova_host_facts reports it.
 
@@ -110,11 +109,9 @@ def host_facts(conn, pool_name=DEFAULT_POOL, requested_virt_type="auto"):
     }
 
 
-
 HOST_RECORD = ".novalite-host.json"
 
 HOST_RECORD_SIZE = 4096
-
 
 
 def host_record(conn, pool_name=DEFAULT_POOL):
@@ -136,7 +133,6 @@ def host_record(conn, pool_name=DEFAULT_POOL):
     raise DriverError("cannot read the host record %s in pool %s: %s" % (HOST_RECORD, pool_name, error))
 
 
-
 def write_host_record(conn, pool, record):
     """Write `record` (a dict, as JSON padded to a fixed size) into the host record volume,
     in place, so that readers never find it missing."""
@@ -152,7 +148,6 @@ def write_host_record(conn, pool, record):
     upload_volume(conn, vol, data.ljust(HOST_RECORD_SIZE))
 
 
-
 def update_host_record(conn, pool, **changes):
     """Change some fields of the host record, under the host's record lock."""
     with HostLock(pool, "host-record"):
@@ -160,7 +155,6 @@ def update_host_record(conn, pool, **changes):
         record.update(changes)
         write_host_record(conn, pool, record)
         return record
-
 
 
 def probe_kvm_boot(conn, kernel, initrd, marker, timeout, console_dir):

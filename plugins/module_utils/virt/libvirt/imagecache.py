@@ -22,7 +22,6 @@ from ansible_collections.novalite.compute.plugins.module_utils.virt.libvirt.stor
 CACHED_SUFFIX = ".done"
 
 
-
 def cache_image(conn, instance_pool, path, fmt, checksum=None, timeout=600, deadline=None):
     """The base image in the host's `_base` cache, uploaded once per host.
 
@@ -91,7 +90,6 @@ def half_written_bases(conn, instance_pool_name, now=None, locked_too=False):
     return found
 
 
-
 def remove_half_written_base(conn, instance_pool_name, name):
     """Delete one of half_written_bases(), under its cache lock so no upload is cut short
     (a lock its uploader left when its connection died is broken once stale)."""
@@ -102,7 +100,6 @@ def remove_half_written_base(conn, instance_pool_name, name):
         vol = find_volume(cache, name)
         if vol is not None and find_volume(cache, name + CACHED_SUFFIX) is None:
             delete_volume(vol)
-
 
 
 def is_cached(conn, instance_pool, checksum):

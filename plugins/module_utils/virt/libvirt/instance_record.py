@@ -32,10 +32,8 @@ _SCALARS = (
 _STRUCTURED = ("flavor", "metadata", "ports", "fault")
 
 
-
 def _tag(name):
     return "{%s}%s" % (NAMESPACE, name)
-
 
 
 def to_element(record):
@@ -54,17 +52,14 @@ def to_element(record):
     return root
 
 
-
 def to_xml(record):
     """The metadata element as a string, for virDomainSetMetadata."""
     ET.register_namespace(PREFIX, NAMESPACE)
     return ET.tostring(to_element(record), encoding="unicode")
 
 
-
 def _local(tag):
     return tag.rsplit("}", 1)[-1]
-
 
 
 def from_element(element):
@@ -89,7 +84,6 @@ def from_element(element):
     return record
 
 
-
 def from_domain_xml(document):
     """The record inside a whole domain XML document, or None when it has none."""
     root = ET.fromstring(document)
@@ -99,10 +93,8 @@ def from_domain_xml(document):
     return from_element(element)
 
 
-
 def from_xml(metadata_xml):
     return from_element(ET.fromstring(metadata_xml))
-
 
 
 def read_record(dom):
@@ -116,7 +108,6 @@ def read_record(dom):
     return from_xml(xml)
 
 
-
 def save_record(dom, record):
     """Write the record into the domain's persistent (and live) metadata."""
     flags = libvirt.VIR_DOMAIN_AFFECT_CONFIG
@@ -126,7 +117,6 @@ def save_record(dom, record):
     inner = ET.tostring(element, encoding="unicode", default_namespace=None)
     dom.setMetadata(libvirt.VIR_DOMAIN_METADATA_ELEMENT, _strip_namespace(inner),
                     PREFIX, NAMESPACE, flags)
-
 
 
 def _strip_namespace(xml):

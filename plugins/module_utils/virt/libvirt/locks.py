@@ -24,7 +24,6 @@ LOCK_STALE_SECONDS = 30
 LOCK_RENEW_SECONDS = 5
 
 
-
 class HostLock:
     """A lock on one hypervisor: a volume whose creation only one caller can win.
 
@@ -92,9 +91,7 @@ class HostLock:
         return False
 
 
-
 LOST_LOCKS = []
-
 
 
 def release_lost_locks(conn):
@@ -106,7 +103,6 @@ def release_lost_locks(conn):
         if pool is not None and pool.isActive() and lock_mtime(pool, name) == stamp:
             delete_volume(find_volume(pool, name))
             LOST_LOCKS.remove(entry)
-
 
 
 def break_stale_lock(pool, name, stale_after, depth=0):
@@ -135,10 +131,8 @@ def break_stale_lock(pool, name, stale_after, depth=0):
         delete_volume(marker)
 
 
-
 def volume_mtime(vol):
     return xml_text(ET.fromstring(vol.XMLDesc(0)), "target/timestamps/mtime")
-
 
 
 def lock_mtime(pool, name):

@@ -26,7 +26,6 @@ def find_network(conn, name):
         raise
 
 
-
 def ensure_network(conn, name, cidr, bridge=None, dhcp=True):
     """An isolated libvirt network (no forward) with DHCP; defined when missing."""
     net = find_network(conn, name)
@@ -58,7 +57,6 @@ def ensure_network(conn, name, cidr, bridge=None, dhcp=True):
     return net
 
 
-
 def network_dhcp(net):
     """(range start, range end, {mac: (ip, name)}) of a network's first IPv4 DHCP."""
     root = ET.fromstring(net.XMLDesc(libvirt.VIR_NETWORK_XML_INACTIVE))
@@ -77,16 +75,13 @@ def network_dhcp(net):
     return None
 
 
-
 _DHCP_HOSTNAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9-]{0,62}$")
-
 
 
 def generate_mac():
     """Nova's fa:16:3e OUI followed by three random octets."""
     tail = os.urandom(3)
     return "fa:16:3e:%02x:%02x:%02x" % (tail[0], tail[1], tail[2])
-
 
 
 def reserve_fixed_ip(conn, pool, net, mac, hostname, requested=None):
@@ -131,7 +126,6 @@ def reserve_fixed_ip(conn, pool, net, mac, hostname, requested=None):
         return address
 
 
-
 def network_subnet(net):
     """The IPv4 subnet of a network's first IPv4 <ip>, or None."""
     root = ET.fromstring(net.XMLDesc(libvirt.VIR_NETWORK_XML_INACTIVE))
@@ -141,7 +135,6 @@ def network_subnet(net):
         mask = ip.get("netmask") or ip.get("prefix") or "24"
         return ipaddress.IPv4Interface("%s/%s" % (ip.get("address"), mask))
     return None
-
 
 
 def fixed_ip_problem(net, address):
@@ -165,7 +158,6 @@ def fixed_ip_problem(net, address):
     return None
 
 
-
 def release_fixed_ip(pool, net, mac):
     """Remove the DHCP host entry of `mac`; True when there was one."""
     with HostLock(pool, "net-" + net.name()):
@@ -182,7 +174,6 @@ def release_fixed_ip(pool, net, mac):
         net.update(libvirt.VIR_NETWORK_UPDATE_COMMAND_DELETE,
                    libvirt.VIR_NETWORK_SECTION_IP_DHCP_HOST, -1, xml_string(host), flags)
         return True
-
 
 
 def leases(net):

@@ -85,7 +85,6 @@ def find_orphans(conn, pool_name=DEFAULT_POOL, now=None):
     return orphans
 
 
-
 def remove_orphan(conn, pool_name, orphan):
     """Remove one entry of find_orphans(); absent already is fine."""
     pool = find_pool(conn, pool_name)

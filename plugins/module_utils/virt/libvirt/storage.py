@@ -24,7 +24,6 @@ DEFAULT_POOL_PATH = "/var/lib/novalite/instances"
 BASE_SUFFIX = "_base"
 
 
-
 def find_pool(conn, name):
     try:
         return conn.storagePoolLookupByName(name)
@@ -32,7 +31,6 @@ def find_pool(conn, name):
         if exc.get_error_code() == libvirt.VIR_ERR_NO_STORAGE_POOL:
             return None
         raise
-
 
 
 def ensure_pool(conn, name=DEFAULT_POOL, path=DEFAULT_POOL_PATH):
@@ -68,17 +66,14 @@ def ensure_pool(conn, name=DEFAULT_POOL, path=DEFAULT_POOL_PATH):
     return pool
 
 
-
 def pool_path(pool):
     return xml_text(ET.fromstring(pool.XMLDesc(0)), "target/path")
-
 
 
 def base_pool(conn, instance_pool):
     """Nova's `_base` image cache: a second pool under the instance pool's path."""
     return ensure_pool(conn, instance_pool.name() + BASE_SUFFIX,
                        os.path.join(pool_path(instance_pool), BASE_SUFFIX))
-
 
 
 def find_volume(pool, name):
@@ -88,7 +83,6 @@ def find_volume(pool, name):
         if exc.get_error_code() == libvirt.VIR_ERR_NO_STORAGE_VOL:
             return None
         raise
-
 
 
 def volume_xml(name, capacity_bytes, fmt, backing=None, mode="0600"):
@@ -107,7 +101,6 @@ def volume_xml(name, capacity_bytes, fmt, backing=None, mode="0600"):
     return xml_string(vol)
 
 
-
 def create_volume(pool, name, capacity_bytes, fmt="qcow2", backing=None):
     """Create a volume (an empty disk, or a qcow2 overlay on `backing`=(path, format))."""
     try:
@@ -115,7 +108,6 @@ def create_volume(pool, name, capacity_bytes, fmt="qcow2", backing=None):
     except libvirt.libvirtError as exc:
         raise DriverError("cannot create volume %s in pool %s: %s"
                           % (name, pool.name(), exc.get_error_message()))
-
 
 
 def upload_volume(conn, vol, data, progress=None):
@@ -145,7 +137,6 @@ def upload_volume(conn, vol, data, progress=None):
         raise
 
 
-
 def download_volume(conn, vol, limit=None, offset=0):
     """The bytes of a volume (`limit` bytes from `offset`), through a libvirt stream."""
     stream = conn.newStream(0)
@@ -161,7 +152,6 @@ def download_volume(conn, vol, limit=None, offset=0):
     return b"".join(chunks)
 
 
-
 def refresh_pool(pool):
     """Re-read the pool's directory, for files changed outside libvirt. libvirt refuses
     while an upload or a volume build runs in the pool ("has asynchronous jobs running"):
@@ -173,14 +163,12 @@ def refresh_pool(pool):
             raise
 
 
-
 def delete_volume(vol):
     try:
         vol.delete(0)
     except libvirt.libvirtError as exc:
         if exc.get_error_code() != libvirt.VIR_ERR_NO_STORAGE_VOL:
             raise
-
 
 
 def instance_volumes(pool, instance_uuid):

@@ -14,6 +14,5 @@ def xml_text(element, path, default=None):
     return found.text if found is not None and found.text is not None else default
 
 
-
 def xml_string(element):
     return ET.tostring(element, encoding="unicode")

@@ -21,7 +21,6 @@ from ansible_collections.novalite.compute.plugins.module_utils.compute import im
 from ansible_collections.novalite.compute.plugins.module_utils.virt import images
 
 
-
 def qemu_img(*args):
     subprocess.run(["qemu-img"] + list(args), check=True, capture_output=True)
 
@@ -71,7 +70,7 @@ def test_a_file_that_is_not_its_format_is_refused_naming_the_field(tmp_path):
     with pytest.raises(images.ImageError) as caught:
         images.inspect(str(path), "qcow2", "images.img")
     assert str(caught.value).startswith("images.img: not a qcow2 image")
-    assert str(path) not in str(caught.value).split("(qemu-img")[0]
+    assert str(path) not in str(caught.value)
 
 
 def test_the_checksum_is_verified_and_the_digest_is_the_bytes(tmp_path):

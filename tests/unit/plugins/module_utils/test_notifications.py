@@ -4,9 +4,6 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
-
-import pytest
-
 from ansible_collections.novalite.compute.plugins.module_utils.compute.notifications import Notifier
 
 
