@@ -17,7 +17,8 @@ import sys
 import time
 
 import common
-from ansible_collections.novalite.compute.plugins.module_utils import compute, validation
+from ansible_collections.novalite.compute.plugins.module_utils import compute
+from ansible_collections.novalite.compute.plugins.module_utils.validation import catalogs as validation
 
 PLAY = """- hosts: localhost
   gather_facts: false

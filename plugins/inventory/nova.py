@@ -67,7 +67,8 @@ from ansible.plugins.inventory import BaseInventoryPlugin, Constructable
 
 from ansible_collections.novalite.compute.plugins.module_utils.compute import hypervisor
 from ansible_collections.novalite.compute.plugins.module_utils.compute import views
-from ansible_collections.novalite.compute.plugins.module_utils import validation
+from ansible_collections.novalite.compute.plugins.module_utils.validation.catalogs import check_hypervisor
+from ansible_collections.novalite.compute.plugins.module_utils.validation.fields import InvalidRequest
 
 
 def server_groups(server):
@@ -105,10 +106,10 @@ class InventoryModule(BaseInventoryPlugin, Constructable):
         super(InventoryModule, self).parse(inventory, loader, path, cache)
         self._read_config_data(path)
         try:
-            configs = [validation.check_hypervisor("hypervisors[%d]" % index,
-                                                   dict(hv, storage_pool=self.get_option("storage_pool")))
+            configs = [check_hypervisor("hypervisors[%d]" % index,
+                                        dict(hv, storage_pool=self.get_option("storage_pool")))
                        for index, hv in enumerate(self.get_option("hypervisors"))]
-        except validation.InvalidRequest as exc:
+        except InvalidRequest as exc:
             raise AnsibleParserError("%s: %s" % (path, exc))
         hypervisors = [hypervisor.Hypervisor(config) for config in configs]
         hypervisor.gather_all(hypervisors, self.get_option("connect_timeout"))

@@ -88,7 +88,9 @@ from ansible.module_utils.basic import AnsibleModule, missing_required_lib
 from ansible_collections.novalite.compute.plugins.module_utils.virt.libvirt import connection
 from ansible_collections.novalite.compute.plugins.module_utils.virt.libvirt import host as libvirt_host
 from ansible_collections.novalite.compute.plugins.module_utils.virt.libvirt import storage
-from ansible_collections.novalite.compute.plugins.module_utils import validation
+from ansible_collections.novalite.compute.plugins.module_utils.validation.fields import (
+    InvalidRequest, check_int, check_name, check_path, check_storage_path, check_text)
+from ansible_collections.novalite.compute.plugins.module_utils.validation.uri import check_uri
 
 
 def kvm_available(conn):
@@ -118,14 +120,14 @@ def main():
         module.fail_json(msg=missing_required_lib("libvirt-python"), exception=str(connection.LIBVIRT_IMPORT_ERROR))
     p = module.params
     try:
-        validation.check_uri("uri", p["uri"])
-        validation.check_name("storage_pool", p["storage_pool"])
-        validation.check_storage_path("storage_path", p["storage_path"])
-        validation.check_text("kvm_probe_marker", p["kvm_probe_marker"], 255, allow_empty=False)
-        validation.check_int("kvm_probe_timeout", p["kvm_probe_timeout"], 1, 3600)
+        check_uri("uri", p["uri"])
+        check_name("storage_pool", p["storage_pool"])
+        check_storage_path("storage_path", p["storage_path"])
+        check_text("kvm_probe_marker", p["kvm_probe_marker"], 255, allow_empty=False)
+        check_int("kvm_probe_timeout", p["kvm_probe_timeout"], 1, 3600)
         for key in ("kvm_probe_kernel", "kvm_probe_initrd"):
             if p[key]:
-                validation.check_path(key, p[key])
+                check_path(key, p[key])
         conn = connection.connect(p["uri"])
         changed = False
         pools = [p["storage_pool"], p["storage_pool"] + storage.BASE_SUFFIX]
@@ -159,7 +161,7 @@ def main():
                   "inputs": wanted}
         if not module.check_mode:
             libvirt_host.write_host_record(conn, pool, record)
-    except (validation.InvalidRequest, connection.DriverError) as exc:
+    except (InvalidRequest, connection.DriverError) as exc:
         module.fail_json(msg=str(exc))
     module.exit_json(changed=True, host_record=record)
 

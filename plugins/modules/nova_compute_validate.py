@@ -75,7 +75,9 @@ checked:
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.novalite.compute.plugins.module_utils import validation
+from ansible_collections.novalite.compute.plugins.module_utils.validation.compute_node import (
+    HOST_VARIABLES, check_compute_variables)
+from ansible_collections.novalite.compute.plugins.module_utils.validation.fields import InvalidRequest, fail
 
 ROLE_VARIABLES = (
     "nova_compute_packages", "nova_compute_apt_cache_valid_time", "nova_compute_virt_type",
@@ -85,7 +87,7 @@ ROLE_VARIABLES = (
     "nova_compute_networks", "nova_compute_authorized_keys",
 )
 HOST_VARIABLES = ("nova_libvirt_uri", "nova_libvirt_known_hosts") + tuple(
-    v for v in sorted(validation.HOST_VARIABLES.values()) if v not in ROLE_VARIABLES)
+    v for v in sorted(HOST_VARIABLES.values()) if v not in ROLE_VARIABLES)
 
 
 def main():
@@ -95,9 +97,9 @@ def main():
     try:
         unknown = sorted(set(variables) - set(ROLE_VARIABLES) - set(HOST_VARIABLES))
         if unknown:
-            validation.fail("variables", "%s: not a variable this module checks" % ", ".join(unknown))
-        checked = validation.check_compute_variables(variables)
-    except validation.InvalidRequest as exc:
+            fail("variables", "%s: not a variable this module checks" % ", ".join(unknown))
+        checked = check_compute_variables(variables)
+    except InvalidRequest as exc:
         module.fail_json(msg=str(exc))
     module.exit_json(changed=False, checked=sorted(checked))
 

@@ -163,7 +163,9 @@ from ansible_collections.novalite.compute.plugins.module_utils.virt.libvirt impo
 from ansible_collections.novalite.compute.plugins.module_utils.virt.libvirt import host as libvirt_host
 from ansible_collections.novalite.compute.plugins.module_utils.virt.libvirt import orphans
 from ansible_collections.novalite.compute.plugins.module_utils.virt.libvirt import storage
-from ansible_collections.novalite.compute.plugins.module_utils import validation
+from ansible_collections.novalite.compute.plugins.module_utils.validation.catalogs import check_hypervisor
+from ansible_collections.novalite.compute.plugins.module_utils.validation.fields import InvalidRequest, check_name
+from ansible_collections.novalite.compute.plugins.module_utils.validation.uri import check_uri
 
 
 def run(params):
@@ -171,7 +173,7 @@ def run(params):
     (It only reads: check mode changes nothing, and there is no diff.)"""
     try:
         if params["hypervisors"] is not None:
-            hypervisors = [hypervisor.Hypervisor(validation.check_hypervisor("hypervisors[%d]" % i, hv))
+            hypervisors = [hypervisor.Hypervisor(check_hypervisor("hypervisors[%d]" % i, hv))
                            for i, hv in enumerate(params["hypervisors"])]
             hypervisor.gather_all(hypervisors, params["connect_timeout"])
             hosts = {}
@@ -182,12 +184,12 @@ def run(params):
                 if hv.up:
                     hosts[hv.name]["orphans"] = orphans.find_orphans(hv.conn, hv.config["storage_pool"])
             return dict(changed=False, ansible_facts={"nova_hosts": hosts})
-        validation.check_uri("uri", params["uri"])
-        validation.check_name("storage_pool", params["storage_pool"])
+        check_uri("uri", params["uri"])
+        check_name("storage_pool", params["storage_pool"])
         conn = connection.connect(params["uri"])
         facts = libvirt_host.host_facts(conn, params["storage_pool"], params["virt_type"])
         facts["orphans"] = orphans.find_orphans(conn, params["storage_pool"])
-    except (validation.InvalidRequest, connection.DriverError) as exc:
+    except (InvalidRequest, connection.DriverError) as exc:
         return dict(failed=True, msg=str(exc))
     return dict(changed=False, ansible_facts={"nova_host": facts})
 

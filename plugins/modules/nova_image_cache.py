@@ -69,7 +69,8 @@ from ansible.module_utils.urls import open_url
 from ansible_collections.novalite.compute.plugins.module_utils.compute import images as compute_images
 from ansible_collections.novalite.compute.plugins.module_utils.virt.libvirt import connection
 from ansible_collections.novalite.compute.plugins.module_utils.virt import images as image_files
-from ansible_collections.novalite.compute.plugins.module_utils import validation
+from ansible_collections.novalite.compute.plugins.module_utils.validation.catalogs import check_catalogs
+from ansible_collections.novalite.compute.plugins.module_utils.validation.fields import InvalidRequest, fail
 from ansible_collections.novalite.compute.plugins.module_utils.common import HYPERVISORS_ARGUMENT_SPEC
 
 
@@ -81,12 +82,12 @@ def main():
         module.fail_json(msg=missing_required_lib("libvirt-python"), exception=str(connection.LIBVIRT_IMPORT_ERROR))
     p = module.params
     try:
-        catalogs = validation.check_catalogs([], p["images"], p["hypervisors"])
+        catalogs = check_catalogs([], p["images"], p["hypervisors"])
         wanted = p["names"] or sorted(catalogs["images"])
         files = {}
         for index, name in enumerate(wanted):
             if name not in catalogs["images"]:
-                validation.fail("names[%d]" % index, "%r is not in the images catalog" % name)
+                fail("names[%d]" % index, "%r is not in the images catalog" % name)
             image = catalogs["images"][name]
             parts = [name] + [image[key] for key in ("kernel_id", "ramdisk_id") if image.get(key)]
             for part in parts:
@@ -94,7 +95,7 @@ def main():
                 path, digest, _size = compute_images.verified_image(entry, open_url=open_url)
                 files[part] = (path, digest)
         result = compute_images.cache_images(catalogs["hypervisors"], files, p["connect_timeout"], module.check_mode)
-    except (validation.InvalidRequest, image_files.ImageError, connection.DriverError) as exc:
+    except (InvalidRequest, image_files.ImageError, connection.DriverError) as exc:
         module.fail_json(msg=str(exc))
     changed = any(result["cached"].values())
     if result["hypervisors_down"]:

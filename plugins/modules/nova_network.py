@@ -75,7 +75,9 @@ from ansible.module_utils.basic import AnsibleModule, missing_required_lib
 
 from ansible_collections.novalite.compute.plugins.module_utils.virt.libvirt import connection
 from ansible_collections.novalite.compute.plugins.module_utils.virt.libvirt import network as libvirt_network
-from ansible_collections.novalite.compute.plugins.module_utils import validation
+from ansible_collections.novalite.compute.plugins.module_utils.validation.compute_node import check_bridge, check_cidr
+from ansible_collections.novalite.compute.plugins.module_utils.validation.fields import InvalidRequest, check_name, fail
+from ansible_collections.novalite.compute.plugins.module_utils.validation.uri import check_uri
 
 
 def check_free(conn, name, cidr, bridge):
@@ -85,10 +87,10 @@ def check_free(conn, name, cidr, bridge):
         if other.name() == name:
             continue
         if bridge is not None and other_bridge(other) == bridge:
-            validation.fail("bridge", "%r is the bridge of network %s" % (bridge, other.name()))
+            fail("bridge", "%r is the bridge of network %s" % (bridge, other.name()))
         subnet = libvirt_network.network_subnet(other)
         if subnet is not None and subnet.network.overlaps(wanted):
-            validation.fail("cidr", "%r overlaps network %s (%s)" % (cidr, other.name(), subnet.network))
+            fail("cidr", "%r overlaps network %s (%s)" % (cidr, other.name(), subnet.network))
 
 
 def other_bridge(net):
@@ -115,12 +117,12 @@ def main():
                          exception=str(connection.LIBVIRT_IMPORT_ERROR))
     params = module.params
     try:
-        validation.check_name("name", params["name"])
-        validation.check_uri("uri", params["uri"])
+        check_name("name", params["name"])
+        check_uri("uri", params["uri"])
         if params["bridge"] is not None:
-            validation.check_bridge("bridge", params["bridge"])
+            check_bridge("bridge", params["bridge"])
         if params["cidr"] is not None:
-            validation.check_cidr("cidr", params["cidr"])
+            check_cidr("cidr", params["cidr"])
         conn = connection.connect(params["uri"])
         existing = libvirt_network.find_network(conn, params["name"])
         if params["state"] == "absent":
@@ -137,7 +139,7 @@ def main():
         info = {"name": params["name"], "cidr": params["cidr"], "active": True}
         if existing is not None:
             info["bridge"] = existing.bridgeName() if existing.isActive() else params["bridge"]
-    except (validation.InvalidRequest, connection.DriverError) as exc:
+    except (InvalidRequest, connection.DriverError) as exc:
         module.fail_json(msg=str(exc))
     except connection.libvirt.libvirtError as exc:
         module.fail_json(msg="network %s: %s" % (params["name"], exc.get_error_message()))

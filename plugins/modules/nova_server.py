@@ -370,7 +370,11 @@ import traceback
 from ansible.module_utils.basic import AnsibleModule, missing_required_lib
 
 from ansible_collections.novalite.compute.plugins.module_utils import exception
-from ansible_collections.novalite.compute.plugins.module_utils import validation
+from ansible_collections.novalite.compute.plugins.module_utils.validation.catalogs import check_catalogs
+from ansible_collections.novalite.compute.plugins.module_utils.validation.fields import (
+    InvalidRequest, check_int, check_name)
+from ansible_collections.novalite.compute.plugins.module_utils.validation.server_request import (
+    check_notifications_file, check_quotas, check_server_request)
 from ansible_collections.novalite.compute.plugins.module_utils.common import HYPERVISORS_ARGUMENT_SPEC
 from ansible_collections.novalite.compute.plugins.module_utils.compute import api
 from ansible_collections.novalite.compute.plugins.module_utils.compute import images as compute_images
@@ -402,14 +406,14 @@ def run(params, check_mode=False, diff=False):
 
 def _outcome(params, notifier, check_mode, diff):
     try:
-        catalogs = validation.check_catalogs(params["flavors"], params["images"], params["hypervisors"],
-                                             params["server_groups"], params["keypairs"])
-        request = validation.check_server_request(params, catalogs)
-        validation.check_int("timeout", params["timeout"], 1, 86400)
-        validation.check_int("connect_timeout", params["connect_timeout"], 1, 3600)
-        validation.check_name("project", params["project"])
-        validation.check_quotas(params["quotas"])
-        validation.check_notifications_file("notifications_file", params["notifications_file"])
+        catalogs = check_catalogs(params["flavors"], params["images"], params["hypervisors"],
+                                  params["server_groups"], params["keypairs"])
+        request = check_server_request(params, catalogs)
+        check_int("timeout", params["timeout"], 1, 86400)
+        check_int("connect_timeout", params["connect_timeout"], 1, 3600)
+        check_name("project", params["project"])
+        check_quotas(params["quotas"])
+        check_notifications_file("notifications_file", params["notifications_file"])
         compute_api = api.ComputeAPI(
             catalogs, scheduler_config(params["scheduler"]), project_id=params["project"],
             quotas=params["quotas"], notifier=notifier, check_mode=check_mode,
@@ -421,7 +425,7 @@ def _outcome(params, notifier, check_mode, diff):
             compute_images.prepare_request_images(request, catalogs, open_url=open_url,
                                                   timeout=compute_api.remaining("before the image download"))
             result = compute_api.create(request)
-    except (validation.InvalidRequest, images.ImageError) as exc:
+    except (InvalidRequest, images.ImageError) as exc:
         return dict(failed=True, msg=str(exc))
     except exception.ComputeError as exc:
         return dict(exc.details, failed=True, msg=str(exc), servers=exc.servers)

@@ -89,7 +89,8 @@ hypervisors_down:
 
 from ansible.module_utils.basic import AnsibleModule, missing_required_lib
 
-from ansible_collections.novalite.compute.plugins.module_utils import validation
+from ansible_collections.novalite.compute.plugins.module_utils.validation.catalogs import check_catalogs
+from ansible_collections.novalite.compute.plugins.module_utils.validation.fields import InvalidRequest, check_int
 from ansible_collections.novalite.compute.plugins.module_utils.common import HYPERVISORS_ARGUMENT_SPEC
 from ansible_collections.novalite.compute.plugins.module_utils.compute import hypervisor
 from ansible_collections.novalite.compute.plugins.module_utils.compute import instance_list
@@ -116,9 +117,9 @@ def main():
         module.fail_json(msg=missing_required_lib("libvirt-python"), exception=str(connection.LIBVIRT_IMPORT_ERROR))
     params = module.params
     try:
-        validation.check_int("connect_timeout", params["connect_timeout"], 1, 3600)
-        catalogs = validation.check_catalogs([], [], params["hypervisors"])
-    except validation.InvalidRequest as exc:
+        check_int("connect_timeout", params["connect_timeout"], 1, 3600)
+        catalogs = check_catalogs([], [], params["hypervisors"])
+    except InvalidRequest as exc:
         module.fail_json(msg=str(exc))
     hypervisors = [hypervisor.Hypervisor(config) for _name, config in sorted(catalogs["hypervisors"].items())]
     hypervisor.gather_all(hypervisors, params["connect_timeout"])

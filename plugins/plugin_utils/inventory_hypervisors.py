@@ -20,7 +20,7 @@ except ImportError:  # pragma: no cover
     from urllib import urlencode, quote
 
 # HOST_VARIABLES: hypervisor option -> host variable (shared with the nova_compute role's checks)
-from ansible_collections.novalite.compute.plugins.module_utils.validation import HOST_VARIABLES
+from ansible_collections.novalite.compute.plugins.module_utils.validation.compute_node import HOST_VARIABLES
 
 
 def libvirt_uri(name, hostvars):

@@ -16,7 +16,9 @@ from helpers import PYTHON, run_playbook_file
 from ansible_collections.novalite.compute.plugins.module_utils.virt.libvirt import guest
 from ansible_collections.novalite.compute.plugins.module_utils.virt.libvirt import network as libvirt_network
 from ansible_collections.novalite.compute.plugins.module_utils.virt.libvirt import storage
-from ansible_collections.novalite.compute.plugins.module_utils import validation
+from ansible_collections.novalite.compute.plugins.module_utils.validation.catalogs import check_catalogs
+from ansible_collections.novalite.compute.plugins.module_utils.validation.server_request import (
+    MAX_USER_DATA_RAW, check_server_request)
 
 DROP = object()  # an override that removes the argument
 
@@ -122,7 +124,7 @@ def server_cases(hv, tiny_image, tmp):
         ("meta-value-control", {"meta": {"role": "web\x00"}}, "meta.role:"),
         ("meta-too-many", {"meta": dict(("k%d" % i, "v") for i in range(129))}, "meta:"),
         ("meta-nested", {"meta": {"role": {"nested": "dict"}}}, "meta.role:"),
-        ("userdata-over-base64-limit", {"userdata": "u" * (validation.MAX_USER_DATA_RAW + 1)}, "userdata:"),
+        ("userdata-over-base64-limit", {"userdata": "u" * (MAX_USER_DATA_RAW + 1)}, "userdata:"),
         ("userdata-huge", {"userdata": "u" * 70000}, "userdata:"),
         # hypervisors: URIs, storage, figures
         ("uri-semicolon", hypervisor(uri="qemu+ssh://root@h/system;reboot"), "hypervisors[0].uri:"),
@@ -220,9 +222,9 @@ def test_hostile_server_inputs_are_refused_before_anything_is_built(conn, local_
     assert len(cases) >= 40 and len(set(c[0] for c in cases)) == len(cases)
     base = good_args(hv, tiny_image)
     # The base request is good, so each refusal below is its override's doing.
-    catalogs = validation.check_catalogs(base["flavors"], base["images"], base["hypervisors"],
-                                         base["server_groups"], base["keypairs"])
-    validation.check_server_request(base, catalogs)
+    catalogs = check_catalogs(base["flavors"], base["images"], base["hypervisors"],
+                              base["server_groups"], base["keypairs"])
+    check_server_request(base, catalogs)
     networks_before = sorted(n.name() for n in conn.listAllNetworks() if hv.tag in n.name())
 
     arguments = {}

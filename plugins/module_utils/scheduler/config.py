@@ -9,7 +9,7 @@ __metaclass__ = type
 
 from ansible_collections.novalite.compute.plugins.module_utils.scheduler import filters as filters_mod
 from ansible_collections.novalite.compute.plugins.module_utils.scheduler.weighers import build_weighers
-from ansible_collections.novalite.compute.plugins.module_utils.validation import InvalidRequest
+from ansible_collections.novalite.compute.plugins.module_utils.validation.fields import InvalidRequest
 
 
 class SchedulerConfig:

@@ -3,7 +3,8 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
-from ansible_collections.novalite.compute.plugins.module_utils import validation
+from ansible_collections.novalite.compute.plugins.module_utils.validation.catalogs import check_hypervisor
+from ansible_collections.novalite.compute.plugins.module_utils.validation.uri import check_uri
 from ansible_collections.novalite.compute.plugins.plugin_utils.inventory_hypervisors import (
     hypervisors_from_inventory, libvirt_uri)
 
@@ -12,7 +13,7 @@ def test_ssh_uri_from_connection_variables():
     uri = libvirt_uri("c1", {"ansible_host": "192.0.2.10", "ansible_user": "ops",
                              "ansible_ssh_private_key_file": "/keys/id"})
     assert uri == "qemu+ssh://ops@192.0.2.10/system?keyfile=/keys/id"
-    assert validation.check_uri("uri", uri) == uri
+    assert check_uri("uri", uri) == uri
 
 
 def test_known_hosts_file_selects_libssh2_and_stays_valid():
@@ -20,10 +21,10 @@ def test_known_hosts_file_selects_libssh2_and_stays_valid():
                              "nova_libvirt_known_hosts": "/k/known_hosts", "ansible_port": 2222})
     assert uri.startswith("qemu+libssh2://root@192.0.2.10:2222/system?")
     assert "known_hosts=/k/known_hosts" in uri and "sshauth=privkey" in uri
-    assert validation.check_uri("uri", uri) == uri
+    assert check_uri("uri", uri) == uri
     no_key = libvirt_uri("c1", {"nova_libvirt_known_hosts": "/k/known_hosts"})
     assert "sshauth=agent,privkey" in no_key
-    assert validation.check_uri("uri", no_key) == no_key
+    assert check_uri("uri", no_key) == no_key
 
 
 def test_explicit_uri_and_local_connection():
@@ -43,5 +44,5 @@ def test_host_variables_become_hypervisor_settings():
                       "enabled": False, "aggregates": [{"name": "ssd", "metadata": {"ssd": "true"}}],
                       "ram_allocation_ratio": 1.5}
     assert hvs[1] == {"name": "c2", "uri": "qemu+ssh://root@192.0.2.2/system"}
-    checked = validation.check_hypervisor("hypervisors[0]", hvs[0])
+    checked = check_hypervisor("hypervisors[0]", hvs[0])
     assert checked["reserved_host_memory_mb"] == 512 and checked["cpu_allocation_ratio"] == 4.0

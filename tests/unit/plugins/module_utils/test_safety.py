@@ -21,7 +21,8 @@ from ansible_collections.novalite.compute.plugins.module_utils.virt.libvirt impo
 from ansible_collections.novalite.compute.plugins.module_utils.virt.libvirt import network as libvirt_network
 from ansible_collections.novalite.compute.plugins.module_utils.virt.libvirt import storage
 from ansible_collections.novalite.compute.plugins.module_utils.virt import configdrive as config_drive
-from ansible_collections.novalite.compute.plugins.module_utils import validation
+from ansible_collections.novalite.compute.plugins.module_utils.validation.catalogs import check_catalogs
+from ansible_collections.novalite.compute.plugins.module_utils.validation.server_request import check_server_request
 from ansible_collections.novalite.compute.plugins.module_utils.scheduler.config import SchedulerConfig
 from ansible_collections.novalite.compute.plugins.modules import nova_server
 
@@ -207,13 +208,13 @@ def test_secret_options_are_no_log():
 def test_secrets_only_reach_the_config_drive(tmp_path):
     image = tmp_path / "img.qcow2"
     image.write_bytes(b"QFI\xfb" + b"\0" * 60)
-    catalogs = validation.check_catalogs([{"name": "m1", "vcpus": 1, "ram": 128, "disk": 1}],
-                                         [{"name": "img", "file": str(image)}],
-                                         [{"name": "h1", "uri": "qemu:///system"}])
+    catalogs = check_catalogs([{"name": "m1", "vcpus": 1, "ram": 128, "disk": 1}],
+                              [{"name": "img", "file": str(image)}],
+                              [{"name": "h1", "uri": "qemu:///system"}])
     password, token = "pw-5ecret-0001", "token-5ecret-0002"
     params = {"name": "web1", "image": "img", "flavor": "m1", "min_count": 1, "nics": [], "meta": {"a": "b"},
               "scheduler_hints": {}, "admin_password": password, "userdata": "#!/bin/sh\necho %s\n" % token}
-    request = validation.check_server_request(params, catalogs)
+    request = check_server_request(params, catalogs)
     compute_api = api.ComputeAPI(catalogs, SchedulerConfig())
     instance = compute_api._provision_instances(request, ["web1"], 1)[0]
     instance["host"] = "h1"

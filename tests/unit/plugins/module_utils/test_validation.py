@@ -5,7 +5,10 @@ __metaclass__ = type
 
 import pytest
 
-from ansible_collections.novalite.compute.plugins.module_utils import validation as v
+from ansible_collections.novalite.compute.plugins.module_utils.validation.catalogs import check_catalogs
+from ansible_collections.novalite.compute.plugins.module_utils.validation.fields import InvalidRequest
+from ansible_collections.novalite.compute.plugins.module_utils.validation.server_request import check_server_request
+from ansible_collections.novalite.compute.plugins.module_utils.validation.uri import check_uri
 
 
 @pytest.fixture
@@ -24,7 +27,7 @@ def catalogs(image_file, **extra):
         keypairs={"ops": "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIE2 ops@x"},
     )
     data.update(extra)
-    return v.check_catalogs(**data)
+    return check_catalogs(**data)
 
 
 def request(**params):
@@ -36,9 +39,9 @@ def request(**params):
 
 def test_good_request(image_file):
     cats = catalogs(image_file)
-    req = v.check_server_request(request(nics=[{"net-name": "private"}], meta={"a": "b"},
-                                         scheduler_hints={"group": "g", "different_host": "web0"},
-                                         availability_zone="az1", key_name="ops"), cats)
+    req = check_server_request(request(nics=[{"net-name": "private"}], meta={"a": "b"},
+                                       scheduler_hints={"group": "g", "different_host": "web0"},
+                                       availability_zone="az1", key_name="ops"), cats)
     assert req["flavor"]["name"] == "m1.tiny"
     assert req["nics"] == [{"network": "private", "fixed_ip": None}]
     assert req["scheduler_hints"] == {"group": "g", "different_host": ["web0"]}
@@ -81,8 +84,8 @@ BAD_REQUESTS = [
 
 @pytest.mark.parametrize("field,params", BAD_REQUESTS)
 def test_bad_request_names_field(image_file, field, params):
-    with pytest.raises(v.InvalidRequest) as err:
-        v.check_server_request(request(**params), catalogs(image_file))
+    with pytest.raises(InvalidRequest) as err:
+        check_server_request(request(**params), catalogs(image_file))
     assert str(err.value).startswith(field + ":"), str(err.value)
 
 
@@ -121,7 +124,7 @@ BAD_CATALOGS = [
 
 @pytest.mark.parametrize("field,params", BAD_CATALOGS)
 def test_bad_catalog_names_field(image_file, field, params):
-    with pytest.raises(v.InvalidRequest) as err:
+    with pytest.raises(InvalidRequest) as err:
         catalogs(image_file, **params)
     assert str(err.value).startswith(field + ":"), str(err.value)
 
@@ -132,22 +135,22 @@ def test_kernel_ramdisk_references(image_file):
         {"name": "r", "file": image_file, "disk_format": "ari"},
         {"name": "i", "file": image_file, "kernel_id": "k", "ramdisk_id": "r"}])
     assert cats["images"]["i"]["kernel_id"] == "k"
-    with pytest.raises(v.InvalidRequest) as err:
-        v.check_server_request(request(image="k"), cats)
+    with pytest.raises(InvalidRequest) as err:
+        check_server_request(request(image="k"), cats)
     assert str(err.value).startswith("image:")
 
 
 def test_ssh_uri_with_key_and_known_hosts():
     uri = "qemu+ssh://root@10.213.0.11/system?keyfile=/var/lib/k/id_ed25519&known_hosts=/var/lib/k/known_hosts"
-    assert v.check_uri("uri", uri) == uri
+    assert check_uri("uri", uri) == uri
 
 
 def test_absent_needs_only_a_name(image_file):
-    req = v.check_server_request({"name": "web1", "state": "absent"}, catalogs(image_file))
+    req = check_server_request({"name": "web1", "state": "absent"}, catalogs(image_file))
     assert req == {"name": "web1", "min_count": 1, "max_count": 1, "purge_orphans": False}
 
 
 def test_purge_orphans_only_with_absent(image_file):
-    with pytest.raises(v.InvalidRequest, match="^purge_orphans: only applies with state=absent"):
-        v.check_server_request({"name": "web1", "state": "present", "flavor": "m1.tiny", "image": "cirros",
-                                "purge_orphans": True}, catalogs(image_file))
+    with pytest.raises(InvalidRequest, match="^purge_orphans: only applies with state=absent"):
+        check_server_request({"name": "web1", "state": "present", "flavor": "m1.tiny", "image": "cirros",
+                              "purge_orphans": True}, catalogs(image_file))

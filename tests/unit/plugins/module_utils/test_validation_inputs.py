@@ -8,7 +8,13 @@ import base64
 
 import pytest
 
-from ansible_collections.novalite.compute.plugins.module_utils import validation as v
+from ansible_collections.novalite.compute.plugins.module_utils.validation.catalogs import check_catalogs
+from ansible_collections.novalite.compute.plugins.module_utils.validation.compute_node import check_compute_variables
+from ansible_collections.novalite.compute.plugins.module_utils.validation.fields import (
+    InvalidRequest, check_bool, check_storage_path)
+from ansible_collections.novalite.compute.plugins.module_utils.validation.server_request import (
+    MAX_USER_DATA_RAW, check_notifications_file, check_quotas, check_server_request)
+from ansible_collections.novalite.compute.plugins.module_utils.validation.uri import check_image_url, check_uri
 from ansible_collections.novalite.compute.plugins.plugin_utils.inventory_hypervisors import libvirt_uri
 
 
@@ -28,7 +34,7 @@ def catalogs(image_file, **extra):
         keypairs={"ops": "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIE2 ops@x"},
     )
     data.update(extra)
-    return v.check_catalogs(**data)
+    return check_catalogs(**data)
 
 
 def request(**params):
@@ -39,7 +45,7 @@ def request(**params):
 
 
 def refused(field, func, *args, **kwargs):
-    with pytest.raises(v.InvalidRequest) as err:
+    with pytest.raises(InvalidRequest) as err:
         func(*args, **kwargs)
     assert str(err.value).startswith(field + ":"), str(err.value)
     return str(err.value)
@@ -60,7 +66,7 @@ BAD_REQUESTS = [
     ("meta", dict(meta=dict(("k%d" % i, "v") for i in range(129)))),
     ("scheduler_hints.group", dict(scheduler_hints={"group": ["g"]})),
     ("scheduler_hints.group", dict(scheduler_hints={"group": "g<x>"})),
-    ("userdata", dict(userdata="x" * (v.MAX_USER_DATA_RAW + 1))),
+    ("userdata", dict(userdata="x" * (MAX_USER_DATA_RAW + 1))),
     ("userdata", dict(userdata=["not", "text"])),
     ("admin_password", dict(admin_password=12345)),
 ]
@@ -68,30 +74,30 @@ BAD_REQUESTS = [
 
 @pytest.mark.parametrize("field,params", BAD_REQUESTS)
 def test_bad_request_names_field(image_file, field, params):
-    refused(field, v.check_server_request, request(**params), catalogs(image_file))
+    refused(field, check_server_request, request(**params), catalogs(image_file))
 
 
 def test_userdata_limit_is_novas_base64_limit(image_file):
     cats = catalogs(image_file)
-    largest = "y" * v.MAX_USER_DATA_RAW
+    largest = "y" * MAX_USER_DATA_RAW
     assert len(base64.b64encode(largest.encode())) <= 65535
-    assert v.check_server_request(request(userdata=largest), cats)["userdata"] == largest
-    secret = "s3cr3t-" + "z" * v.MAX_USER_DATA_RAW
-    message = refused("userdata", v.check_server_request, request(userdata=secret), cats)
+    assert check_server_request(request(userdata=largest), cats)["userdata"] == largest
+    secret = "s3cr3t-" + "z" * MAX_USER_DATA_RAW
+    message = refused("userdata", check_server_request, request(userdata=secret), cats)
     assert "s3cr3t" not in message and "65535" in message
     # multi-byte text counts in bytes
-    refused("userdata", v.check_server_request, request(userdata="é" * (v.MAX_USER_DATA_RAW // 2 + 1)), cats)
+    refused("userdata", check_server_request, request(userdata="é" * (MAX_USER_DATA_RAW // 2 + 1)), cats)
 
 
 def test_meta_scalars_become_strings(image_file):
-    req = v.check_server_request(request(meta={"count": 3, "ok": True, "tab": "a\tb"}), catalogs(image_file))
+    req = check_server_request(request(meta={"count": 3, "ok": True, "tab": "a\tb"}), catalogs(image_file))
     assert req["meta"] == {"count": "3", "ok": "True", "tab": "a\tb"}
 
 
 def test_longest_names_with_max_count(image_file):
     cats = catalogs(image_file)
-    assert v.check_server_request(request(name="a" * 60, max_count=99), cats)["max_count"] == 99
-    refused("name", v.check_server_request, request(name="a" * 60, max_count=100), cats)
+    assert check_server_request(request(name="a" * 60, max_count=99), cats)["max_count"] == 99
+    refused("name", check_server_request, request(name="a" * 60, max_count=100), cats)
 
 
 BAD_CATALOGS = [
@@ -153,17 +159,17 @@ def test_good_uris_and_paths():
                 "qemu+ssh://ops@[2001:db8::1]/system", "qemu+tls://192.0.2.1/system?pkipath=/etc/pki/libvirt",
                 "qemu+libssh2://root@h/system?known_hosts=/k/known_hosts&sshauth=agent,privkey",
                 "qemu+ssh://root@h/system?no_verify=1", "qemu+unix:///system?socket=/run/libvirt/libvirt-sock"):
-        assert v.check_uri("uri", uri) == uri
+        assert check_uri("uri", uri) == uri
     for path in ("/var/lib/novalite/instances", "/srv/nova", "/var/lib/novalite/test-abc/"):
-        assert v.check_storage_path("p", path) == path
-    assert v.check_image_url("u", "http://127.0.0.1:8080/img.qcow2?x=1") == "http://127.0.0.1:8080/img.qcow2?x=1"
-    assert v.check_image_url("u", "file:///srv/images/a.qcow2") == "file:///srv/images/a.qcow2"
+        assert check_storage_path("p", path) == path
+    assert check_image_url("u", "http://127.0.0.1:8080/img.qcow2?x=1") == "http://127.0.0.1:8080/img.qcow2?x=1"
+    assert check_image_url("u", "file:///srv/images/a.qcow2") == "file:///srv/images/a.qcow2"
 
 
 @pytest.mark.parametrize("value,expected", [(True, True), ("false", False), ("yes", True), ("0", False),
                                             ("On", True), (0, False)])
 def test_inventory_booleans(value, expected):
-    assert v.check_bool("enabled", value) is expected
+    assert check_bool("enabled", value) is expected
 
 
 @pytest.mark.parametrize("field,quotas", [
@@ -174,19 +180,19 @@ def test_inventory_booleans(value, expected):
     ("quotas", ["instances"]),
 ])
 def test_bad_quotas(field, quotas):
-    refused(field, v.check_quotas, quotas)
+    refused(field, check_quotas, quotas)
 
 
 def test_quotas_accept_unlimited():
-    assert v.check_quotas({"instances": -1, "cores": None, "ram": 4096}) == {"instances": -1, "ram": 4096}
+    assert check_quotas({"instances": -1, "cores": None, "ram": 4096}) == {"instances": -1, "ram": 4096}
 
 
 def test_notifications_file(tmp_path):
     good = str(tmp_path / "n.jsonl")
-    assert v.check_notifications_file("notifications_file", good) == good
+    assert check_notifications_file("notifications_file", good) == good
     for bad in (str(tmp_path) + "/../x.jsonl", "relative.jsonl", str(tmp_path / "missing" / "n.jsonl"),
                 str(tmp_path), str(tmp_path) + "/n\n"):
-        refused("notifications_file", v.check_notifications_file, "notifications_file", bad)
+        refused("notifications_file", check_notifications_file, "notifications_file", bad)
 
 
 # ------------------------------------------------------------------ the nova_compute role
@@ -267,21 +273,21 @@ BAD_ROLE = [
 
 
 def test_good_role_variables(tmp_path):
-    assert v.check_compute_variables(GOOD_ROLE)
+    assert check_compute_variables(GOOD_ROLE)
     kernel, initrd = tmp_path / "vmlinuz", tmp_path / "initrd"
     kernel.write_bytes(b"k")
     initrd.write_bytes(b"i")
-    assert v.check_compute_variables(dict(GOOD_ROLE, nova_compute_kvm_probe_kernel=str(kernel),
-                                          nova_compute_kvm_probe_initrd=str(initrd)))
+    assert check_compute_variables(dict(GOOD_ROLE, nova_compute_kvm_probe_kernel=str(kernel),
+                                        nova_compute_kvm_probe_initrd=str(initrd)))
 
 
 @pytest.mark.parametrize("field,override", BAD_ROLE)
 def test_bad_role_variable_is_named(field, override):
-    refused(field, v.check_compute_variables, dict(GOOD_ROLE, **override), is_file=lambda path: True)
+    refused(field, check_compute_variables, dict(GOOD_ROLE, **override), is_file=lambda path: True)
 
 
 def test_missing_probe_file_is_named(tmp_path):
-    refused("nova_compute_kvm_probe_kernel", v.check_compute_variables,
+    refused("nova_compute_kvm_probe_kernel", check_compute_variables,
             dict(GOOD_ROLE, nova_compute_kvm_probe_kernel=str(tmp_path / "none"),
                  nova_compute_kvm_probe_initrd=str(tmp_path / "none2")))
 
@@ -299,4 +305,4 @@ def test_inventory_uris_check_host_keys(hostvars):
     uri = libvirt_uri("c1", hostvars)
     assert uri.startswith(("qemu+ssh://", "qemu+libssh2://"))
     assert "no_verify" not in uri and "known_hosts_verify" not in uri
-    assert v.check_uri("uri", uri) == uri
+    assert check_uri("uri", uri) == uri

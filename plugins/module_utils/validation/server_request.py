@@ -1,0 +1,188 @@
+# -*- coding: utf-8 -*-
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Step 1 of the flow, servers.Controller.create: the nova_server request checked against the
+catalogs before anything is touched (names, counts, nics, metadata, user data, scheduler hints),
+and the quotas and notifications file it comes with."""
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+import ipaddress
+import os
+
+from ansible_collections.novalite.compute.plugins.module_utils.validation.fields import (
+    MAX_NAME_LENGTH, MAX_TEXT_LENGTH, NAME_RE, check_int, check_name, check_text, fail, is_control,
+    plain_absolute, text_problem)
+
+MAX_COUNT = 1000
+# Nova's MAX_USERDATA_SIZE: the API takes user data base64-encoded and refuses more than
+# 65535 bytes of that encoding (openstack.cloud.server encodes it for the user), so at most
+# 49149 bytes of data.
+MAX_USER_DATA = 65535
+MAX_USER_DATA_RAW = MAX_USER_DATA // 4 * 3
+MAX_META_ITEMS = 128
+QUOTA_RESOURCES = ("instances", "cores", "ram")
+SCHEDULER_HINTS = ("same_host", "different_host", "group")
+
+
+def check_nics(nics):
+    """[{network, fixed_ip}] from openstack.cloud-style nics entries."""
+    result = []
+    for index, nic in enumerate(nics or []):
+        field = "nics[%d]" % index
+        if isinstance(nic, str):
+            nic = {"net-name": nic}
+        if not isinstance(nic, dict):
+            fail(field, "must be a dictionary such as {net-name: NAME}")
+        unknown = set(nic) - {"net-name", "net-id", "network", "fixed_ip", "v4-fixed-ip"}
+        if unknown:
+            fail(field, "unknown keys %s" % ", ".join(sorted(unknown)))
+        name = nic.get("net-name") or nic.get("net-id") or nic.get("network")
+        check_name(field + ".net-name", name)
+        fixed_ip = nic.get("fixed_ip") or nic.get("v4-fixed-ip")
+        if fixed_ip is not None:
+            try:
+                fixed_ip = str(ipaddress.IPv4Address(str(fixed_ip)))
+            except ValueError:
+                fail(field + ".fixed_ip", "%r is not an IPv4 address" % (fixed_ip,))
+        result.append({"network": name, "fixed_ip": fixed_ip})
+    return result
+
+
+def check_meta(meta):
+    """Server metadata as Nova takes it: at most 128 items, keys of 1 to 255 and values of at
+    most 255 characters, no control characters, values scalar."""
+    if not isinstance(meta, dict):
+        fail("meta", "must be a dictionary")
+    if len(meta) > MAX_META_ITEMS:
+        fail("meta", "has %d items, more than %d" % (len(meta), MAX_META_ITEMS))
+    checked = {}
+    for key, value in meta.items():
+        key = str(key)
+        problem = text_problem(key, MAX_TEXT_LENGTH, allow_empty=False)
+        if problem:
+            fail("meta", "key %r %s" % (key[:40] + ("..." if len(key) > 40 else ""), problem))
+        if value is None or isinstance(value, (dict, list)):
+            fail("meta.%s" % key, "must be a string, not %s" % type(value).__name__)
+        checked[key] = check_text("meta.%s" % key, str(value))
+    return checked
+
+
+def check_userdata(field, value):
+    """User data within Nova's limit (counted on its base64 encoding). The message never
+    repeats the data: it may hold secrets."""
+    if value is None:
+        return None
+    if not isinstance(value, str):
+        fail(field, "must be a string")
+    try:
+        size = len(value.encode("utf-8"))
+    except UnicodeError:
+        fail(field, "is not valid UTF-8 text")
+    encoded = 4 * ((size + 2) // 3)
+    if encoded > MAX_USER_DATA:
+        fail(field, "is %d bytes, %d once base64-encoded, more than Nova's limit of %d base64-encoded bytes "
+                    "(%d bytes of data)" % (size, encoded, MAX_USER_DATA, MAX_USER_DATA_RAW))
+    return value
+
+
+def check_quotas(quotas):
+    """Per-project limits: instances, cores, ram; -1 or null is unlimited."""
+    if not isinstance(quotas, dict):
+        fail("quotas", "must be a dictionary")
+    checked = {}
+    for key, value in quotas.items():
+        if key not in QUOTA_RESOURCES:
+            fail("quotas.%s" % key, "is not a known quota (known: %s)" % ", ".join(QUOTA_RESOURCES))
+        if value is None:
+            continue
+        checked[key] = check_int("quotas.%s" % key, value, -1, 1 << 40)
+    return checked
+
+
+def check_notifications_file(field, value):
+    """A plain absolute path to a file in an existing directory (notifications are appended)."""
+    if value is None:
+        return None
+    if not isinstance(value, str) or not plain_absolute(value) or any(is_control(ch) for ch in value):
+        fail(field, "%r is not a plain absolute path (no '..')" % (value,))
+    if os.path.isdir(value):
+        fail(field, "%r is a directory" % value)
+    if not os.path.isdir(os.path.dirname(value) or "/"):
+        fail(field, "the directory of %r does not exist" % value)
+    return value
+
+
+def check_server_request(params, catalogs):
+    """The nova_server arguments checked against the catalogs; returns the request."""
+    name = check_name("name", params.get("name"))
+    min_count = check_int("min_count", params.get("min_count", 1), 1, MAX_COUNT)
+    max_count = check_int("max_count", params.get("max_count", min_count) or min_count, 1, MAX_COUNT)
+    if min_count > max_count:
+        fail("min_count", "%d is greater than max_count %d" % (min_count, max_count))
+    if max_count > 1 and len("%s-%d" % (name, max_count)) > MAX_NAME_LENGTH:
+        fail("name", "%r with max_count %d gives names up to %r, longer than %d characters"
+             % (name, max_count, "%s-%d" % (name, max_count), MAX_NAME_LENGTH))
+    request = {"name": name, "min_count": min_count, "max_count": max_count,
+               "purge_orphans": bool(params.get("purge_orphans"))}
+    if params.get("state", "present") == "absent":
+        return request
+    if request["purge_orphans"]:
+        fail("purge_orphans", "only applies with state=absent")
+    flavor = params.get("flavor")
+    if flavor not in catalogs["flavors"]:
+        fail("flavor", "%r is not in the flavors catalog (known: %s)"
+             % (flavor, ", ".join(sorted(catalogs["flavors"])) or "none"))
+    image = params.get("image")
+    if image not in catalogs["images"]:
+        fail("image", "%r is not in the images catalog (known: %s)"
+             % (image, ", ".join(sorted(catalogs["images"])) or "none"))
+    if catalogs["images"][image]["disk_format"] in ("aki", "ari"):
+        fail("image", "%r is a kernel or ramdisk image, not a bootable one" % image)
+    request.update(flavor=catalogs["flavors"][flavor], image=catalogs["images"][image])
+    zones = sorted(set(hv["availability_zone"] for hv in catalogs["hypervisors"].values()))
+    zone = params.get("availability_zone")
+    if zone is not None and zone not in zones:
+        fail("availability_zone", "%r is not the zone of any hypervisor (zones: %s)" % (zone, ", ".join(zones)))
+    request["availability_zone"] = zone
+    key_name = params.get("key_name")
+    if key_name is not None and key_name not in catalogs["keypairs"]:
+        fail("key_name", "%r is not in the keypairs catalog" % (key_name,))
+    request["key_name"] = key_name
+    meta = params.get("meta")
+    request["meta"] = check_meta({} if meta is None else meta)
+    request["userdata"] = check_userdata("userdata", params.get("userdata"))
+    hints = params.get("scheduler_hints") or {}
+    if not isinstance(hints, dict):
+        fail("scheduler_hints", "must be a dictionary")
+    for key in hints:
+        if not isinstance(key, str) or key not in SCHEDULER_HINTS:
+            fail("scheduler_hints.%s" % key, "is not a known hint (known: %s)" % ", ".join(SCHEDULER_HINTS))
+    checked_hints = {}
+    for key in ("same_host", "different_host"):
+        if key in hints:
+            values = hints[key]
+            values = [values] if isinstance(values, str) else values
+            if not isinstance(values, list) or not values:
+                fail("scheduler_hints.%s" % key, "must be a server name or uuid, or a list of them")
+            checked_hints[key] = [check_text("scheduler_hints.%s" % key, v, 63, allow_empty=False)
+                                  for v in values]
+            for value in checked_hints[key]:
+                if not NAME_RE.match(value):
+                    fail("scheduler_hints.%s" % key, "%r is not a server name or uuid" % value)
+    if "group" in hints:
+        group = check_name("scheduler_hints.group", hints["group"])
+        if group not in catalogs["server_groups"]:
+            fail("scheduler_hints.group", "%r is not in the server_groups catalog" % (group,))
+        checked_hints["group"] = group
+    request["scheduler_hints"] = checked_hints
+    request["nics"] = check_nics(params.get("nics"))
+    if max_count > 1 and any(nic["fixed_ip"] for nic in request["nics"]):
+        fail("nics", "fixed_ip cannot be used when creating more than one server")
+    request["config_drive"] = bool(params.get("config_drive", True))
+    admin_password = params.get("admin_password")
+    if admin_password is not None and not isinstance(admin_password, str):
+        fail("admin_password", "must be a string")
+    request["admin_password"] = admin_password
+    return request
