@@ -6,7 +6,8 @@ Each host of the group (default `nova_compute`) is a compute node. Its libvirt U
 `nova_libvirt_uri` when set, else qemu+ssh to its ansible_host as its ansible_user with
 the key Ansible uses for it (`ansible_ssh_private_key_file`), checking the host key in
 ~/.ssh/known_hosts; or, when `nova_libvirt_known_hosts` names a known_hosts file,
-qemu+libssh2 (libvirt's own SSH client, which takes that file; its libssh transport stalls on large replies) checking the host key there.
+qemu+libssh2 (libvirt's own SSH client, which takes that file; its libssh transport stalls on
+large replies) checking the host key there.
 Settings come from `nova_*` variables.
 """
 
@@ -14,10 +15,7 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
-try:
-    from urllib.parse import urlencode, quote
-except ImportError:  # pragma: no cover
-    from urllib import urlencode, quote
+from urllib.parse import quote, urlencode
 
 # HOST_VARIABLES: hypervisor option -> host variable (shared with the nova_compute role's checks)
 from ansible_collections.novalite.compute.plugins.module_utils.validation.compute_node import HOST_VARIABLES
