@@ -11,7 +11,7 @@ import contextlib
 
 from ansible_collections.novalite.compute.plugins.module_utils.exception import (
     InstanceExists, RescheduledByPolicyException, RescheduledException)
-from ansible_collections.novalite.compute.plugins.module_utils.scheduler import filters
+from ansible_collections.novalite.compute.plugins.module_utils.scheduler.filters import registry as filters
 from ansible_collections.novalite.compute.plugins.module_utils.scheduler.host_state import HostState
 from ansible_collections.novalite.compute.plugins.module_utils.virt.libvirt import guest
 from ansible_collections.novalite.compute.plugins.module_utils.virt.libvirt import imagecache

@@ -7,8 +7,8 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
-from ansible_collections.novalite.compute.plugins.module_utils.scheduler import filters as filters_mod
-from ansible_collections.novalite.compute.plugins.module_utils.scheduler.weighers import build_weighers
+from ansible_collections.novalite.compute.plugins.module_utils.scheduler.filters import registry as filters_mod
+from ansible_collections.novalite.compute.plugins.module_utils.scheduler.weights.registry import build_weighers
 from ansible_collections.novalite.compute.plugins.module_utils.validation.fields import InvalidRequest
 
 

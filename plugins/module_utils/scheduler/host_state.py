@@ -58,7 +58,17 @@ def _number(field, value, cast):
 
 _TRIPLETS = {}
 _AGGREGATES = {}
+_AGGREGATE_TUPLES = {}
 _METADATA_KEYS = {}
+_VALUES = {}
+
+
+def _shared(table, value):
+    """One object for equal values of a type (hosts alike share it)."""
+    try:
+        return table.setdefault((type(value), value), value)
+    except TypeError:       # unhashable: not shared
+        return value
 
 
 def _shared_aggregate(data):
@@ -71,14 +81,14 @@ def _shared_aggregate(data):
 def _shared_metadata_keys(aggregates):
     """The frozenset of the metadata keys of aggregates, one object for equal sets."""
     keys = frozenset(key for aggregate in aggregates for key in aggregate.metadata)
-    return _METADATA_KEYS.setdefault(keys, keys)
+    return _shared(_METADATA_KEYS, keys)
 
 
 def _shared_triplets(supported_instances):
     """A tuple of (arch, hv_type, vm_mode) tuples, the same object for equal contents
     (hosts alike share it, and filters decide once per distinct object)."""
     triplets = tuple(tuple(s) for s in supported_instances)
-    return _TRIPLETS.setdefault(triplets, triplets)
+    return _shared(_TRIPLETS, triplets)
 
 
 def _supported_instances(cpu_arch, virt_type):
@@ -114,10 +124,13 @@ class HostState:
     Derived figures, kept current by consume_instance (the way usage changes):
 
       ram_room_mb, disk_room_mb, vcpu_room  the largest request RamFilter,
-                           DiskFilter and CoreFilter admit (see filters.py)
+                           DiskFilter and CoreFilter admit (their rooms)
       free_vcpus           vcpus_total * cpu_allocation_ratio - vcpus_used
-      metadata_keys        the keys of the aggregates' metadata (a frozenset
-                           shared by hosts with the same keys)
+      metadata_keys        the keys of the aggregates' metadata (a frozenset)
+
+    Hosts with equal aggregates, metadata_keys, supported_instances,
+    availability_zone or hypervisor_version share one object for it, so a
+    filter that reads only those decides once per distinct object.
 
     The free figures and the rooms are floats (exact for any integer up to
     2**53): the filters and weighers then compare and divide float by float,
@@ -145,11 +158,12 @@ class HostState:
         self.host = host
         self.nodename = nodename or host
         self.hypervisor_type = hypervisor_type
-        self.hypervisor_version = hypervisor_version or 0
+        self.hypervisor_version = _shared(_VALUES, hypervisor_version or 0)
         self.virt_type = virt_type
         self.cpu_arch = cpu_arch
-        self.availability_zone = availability_zone or "nova"
-        self.aggregates = tuple(a if isinstance(a, Aggregate) else _shared_aggregate(a) for a in (aggregates or ()))
+        self.availability_zone = _shared(_VALUES, availability_zone or "nova")
+        self.aggregates = _shared(_AGGREGATE_TUPLES, tuple(
+            a if isinstance(a, Aggregate) else _shared_aggregate(a) for a in (aggregates or ())))
         self.metadata_keys = _shared_metadata_keys(self.aggregates)
         self.cpu_allocation_ratio = _number("cpu_allocation_ratio", cpu_allocation_ratio, float)
         self.ram_allocation_ratio = _number("ram_allocation_ratio", ram_allocation_ratio, float)
@@ -259,7 +273,9 @@ class HostState:
     def count_group_members(self, group, member_set=None):
         """Members of the server group on this host: live instances whose
         server_group is the group's name, or whose uuid is in group.members.
-        member_set: group.member_set(), for callers counting on many hosts."""
+        member_set: group.member_set(), if the caller has it."""
+        if member_set is None:
+            member_set = group.member_set()
         count = self._group_counts.get(group.name, 0)
         if member_set is not None and len(self.instances) < len(member_set):
             for uuid, instance in self.instances.items():

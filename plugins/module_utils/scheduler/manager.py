@@ -11,7 +11,7 @@ previous one (the resource and group verdicts only ever get stricter).
 
 The outcome is that of running every filter and weigher over every surviving
 host for every instance, but the later instances cost little: only the hosts
-whose state changed are filtered again (see filters.BaseHostFilter) and weighed
+whose state changed are filtered again (see filters/base.py) and weighed
 again (see weighing.HostWeights).
 """
 
@@ -20,10 +20,11 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 import random
-from operator import attrgetter
+from itertools import islice
+from operator import attrgetter, lt
 
 from ansible_collections.novalite.compute.plugins.module_utils.scheduler.config import SchedulerConfig
-from ansible_collections.novalite.compute.plugins.module_utils.scheduler.request_spec import RequestSpec
+from ansible_collections.novalite.compute.plugins.module_utils.scheduler.request_spec import RequestSpec, ServerGroup
 from ansible_collections.novalite.compute.plugins.module_utils.scheduler.weighing import HostWeights
 
 MAX_NAMES_IN_MESSAGE = 5
@@ -128,11 +129,36 @@ def _group_with_hosts(group, host_states):
     return group
 
 
+class _PlacedGroup(ServerGroup):
+    """The request's server group while its instances are placed: its member set
+    is kept with its members (every host's count_group_members reads it)."""
+
+    def __init__(self, group):
+        super(_PlacedGroup, self).__init__(group.name, group.policy, group.rules, group.members, group.hosts)
+        self._set = None
+        self._counted = None
+
+    def member_set(self):
+        if self._counted != len(self.members):
+            self._set = super(_PlacedGroup, self).member_set()
+            self._counted = len(self.members)
+        return self._set
+
+    def add_member(self, uuid):
+        members = self.member_set()
+        self.members.append(uuid)
+        self._counted = len(self.members)
+        if members is not None:
+            if uuid in members:
+                self._set = None        # listed twice: it counts twice
+            else:
+                members.add(uuid)
+
+
 def _run_filters(host_filters, hosts, spec, report, index):
     """Each filter over the hosts that passed the previous one; the survivors."""
     for host_filter in host_filters:
-        rejected = []
-        passed = host_filter.filter_all(hosts, spec, rejected)
+        passed, rejected = host_filter.partition(hosts, spec)
         report.record(host_filter.name, index, len(hosts), rejected)
         hosts = passed
         if not hosts:
@@ -174,7 +200,7 @@ def select_destinations(host_states, spec, config=None, rng=None):
         raise ValueError("spec: must be a RequestSpec")
     hosts = list(host_states)
     host_names = [host.host for host in hosts]
-    if sorted(host_names) != host_names or len(set(host_names)) < len(host_names):    # unordered, or a name repeats
+    if not all(map(lt, host_names, islice(host_names, 1, None))):     # unordered, or a name repeats
         hosts.sort(key=attrgetter("host"))
         for first, second in zip(hosts, hosts[1:]):
             if first.host == second.host:
@@ -185,7 +211,7 @@ def select_destinations(host_states, spec, config=None, rng=None):
     work = spec.copy().validate()
     group = work.instance_group
     if group is not None:
-        group = work.instance_group = _group_with_hosts(group, hosts)
+        group = work.instance_group = _PlacedGroup(_group_with_hosts(group, hosts))
     uuids = work.instance_uuids or ["(instance-%d)" % i for i in range(work.num_instances)]
 
     names = list(config.enabled_filters)
@@ -249,7 +275,7 @@ def select_destinations(host_states, spec, config=None, rng=None):
             if host.host not in group.hosts:
                 group.hosts.append(host.host)
                 group_changed = bool(group_host_filters)
-            group.members.append(uuids[index])
+            group.add_member(uuids[index])
 
     if len(selections) < work.min_count:
         raise NoValidHost(report.as_list(), len(hosts), len(selections), work.min_count, work.num_instances)

@@ -1,38 +1,33 @@
 # -*- coding: utf-8 -*-
 # GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
-"""The weights of one request's candidate hosts, kept current while its instances are placed.
+"""The weighing of one request's candidate hosts (nova.scheduler.weights' handler,
+nova.weights.BaseWeightHandler.get_weighed_objects), kept current while its
+instances are placed.
 
-A host's weight is what weighers.weigh_hosts gives it: for each weigher, the
-host's multiplier times its raw figure normalised over the candidates,
+A host's weight is, for each weigher in order, its multiplier times the host's
+raw figure normalised over the candidates,
 
-    weight = sum over weighers of multiplier(host) * (raw(host) - low) / (high - low)
+    weight = 0.0 + multiplier(host) * ((raw(host) - low) / (high - low)) + ...
 
 with low and high the weigher's minval/maxval or else the candidates' smallest
-and largest raw figures (all equal: the term is 0). The terms are added in the
-weighers' order with the same floating-point operations, so the weights are the
-very numbers weigh_hosts computes.
+and largest raw figures (all equal: the term is left out, it is 0). These are
+the floating-point operations of the plain loop, so the weights are its numbers.
 
 Between two instances only a few hosts change: the one just chosen (and hosts
 holding an instance of the server group's new member), and hosts a filter now
 rejects leave. HostWeights keeps every raw figure, each weigher's raw figures
-in sorted order (its low and high in O(log n); SortedList, in chunks, so a
-change moves a chunk and not the whole list), and the hosts sorted by their
-weight under reference bounds (each weigher's low and span when the order was
-last built). A changed host is weighed again under the reference bounds and
-moved in the order: O(log n).
+sorted (low and high in O(log n)), and the hosts sorted by their weight under
+reference bounds (each weigher's low and span when that order was built). A
+changed host is weighed again under the reference bounds and moved: O(log n).
 
-While the bounds stay the reference ones, the best hosts are the first entries
-of the order. When a weigher's low or high moves (the host that held the most
-free RAM was just chosen, say), every host's weight changes, but by at most a
-drift computed from the two bounds and the range of raw figures (a
+While the bounds are the reference ones, the best hosts are the first of that
+order. When a weigher's low or high moves, every weight changes, but by at most
+a drift computed from the two bounds and the range of the raw figures (the
 normalised figure is affine in the raw one, so the largest change is at an end
-of the range). Then the order is walked from the top, each host weighed
-exactly under the current bounds, until the next reference weight plus the
-drift is below the weakest of the best found: no host further down can enter.
-If that walk grows long, the order is rebuilt under the current bounds
-(O(n log n)). Exact either way: the weights returned are computed the way
-weigh_hosts computes them, and a host is skipped only when it provably weighs
-less.
+of the range). The order is then walked from the top, each host weighed exactly
+under the current bounds, until the next reference weight plus the drift is
+below the weakest of the best found; if that walk gets long, the order is
+rebuilt under the current bounds (O(n log n)). Exact either way.
 """
 
 from __future__ import absolute_import, division, print_function
@@ -46,17 +41,15 @@ from math import isfinite
 from operator import ne
 
 # Walk at most this many hosts (plus the number wanted, plus one in 64 of the
-# candidates: a rebuild costs about as much as walking a tenth of them) before
-# rebuilding the order under the current bounds.
+# candidates) before rebuilding the order under the current bounds.
 SCAN_LIMIT = 32
-# Floating-point rounding allowance, times the sum of the multipliers' sizes:
-# far above the error of a sum of a few normalised terms.
+# Floating-point rounding allowance, times the sum of the multipliers' sizes.
 ROUNDING = 1e-11
 
 
 class SortedList:
-    """A sorted list kept in chunks of at most 2 * LOAD values: adding or
-    removing one value moves at most a chunk, not the whole list."""
+    """A sorted list in chunks of at most 2 * LOAD values, so that adding or
+    removing a value moves at most a chunk (sortedcontainers.SortedList's layout)."""
 
     LOAD = 256
 
@@ -70,14 +63,10 @@ class SortedList:
             self._chunks.append([value])
             self._maxes.append(value)
             return
-        index = bisect_left(self._maxes, value)
-        if index == len(self._maxes):
-            index -= 1
-            self._chunks[index].append(value)
-            self._maxes[index] = value
-        else:
-            insort(self._chunks[index], value)
+        index = min(bisect_left(self._maxes, value), len(self._maxes) - 1)
         chunk = self._chunks[index]
+        insort(chunk, value)
+        self._maxes[index] = chunk[-1]
         if len(chunk) > 2 * self.LOAD:
             self._chunks[index:index + 1] = [chunk[:self.LOAD], chunk[self.LOAD:]]
             self._maxes[index:index + 1] = [chunk[self.LOAD - 1], chunk[-1]]
@@ -117,37 +106,51 @@ class _Term:
         self.low = None if weigher.minval is None else float(weigher.minval)
         self.high = None if weigher.maxval is None else float(weigher.maxval)
         self.overrides = {}
-        if overridden_at:
-            # weight_multiplier() of the hosts an aggregate overrides the option
-            # for (it depends on the host's aggregates only); the others all
-            # have the option's own value.
-            by_aggregates = {}
-            for position in overridden_at:
-                key = hosts[position].aggregates
-                if key not in by_aggregates:
-                    by_aggregates[key] = weigher.weight_multiplier(hosts[position])
-                self.overrides[position] = by_aggregates[key]
-            other = next((p for p in range(len(hosts)) if p not in overridden_at), None)
-            self.multiplier = self.overrides[0] if other is None else weigher.weight_multiplier(hosts[other])
-            self.overrides = dict((p, m) for p, m in self.overrides.items() if m != self.multiplier)
+        by_aggregates = {}      # weight_multiplier() depends on the host's aggregates only
+        for position in overridden_at:
+            key = hosts[position].aggregates
+            if key not in by_aggregates:
+                by_aggregates[key] = weigher.weight_multiplier(hosts[position])
+            self.overrides[position] = by_aggregates[key]
+        if len(overridden_at) == len(hosts):
+            self.multiplier = self.overrides[0]
         else:
-            self.multiplier = weigher.weight_multiplier(hosts[0])
+            # What the hosts no aggregate overrides the option for have.
+            other = next(p for p in range(len(hosts)) if p not in overridden_at)
+            self.multiplier = weigher.weight_multiplier(hosts[other])
+        self.overrides = dict((p, m) for p, m in self.overrides.items() if m != self.multiplier)
         # Every multiplier finite: multiplier * 0.0 is then a zero.
         self.finite = all(map(isfinite, chain([self.multiplier], self.overrides.values())))
-        self.size = None        # the largest multiplier's size, once tracking
-        self.sorted_raw = None
+        self.size = max(map(abs, chain([self.multiplier], self.overrides.values())))
+        self.sorted_raw = None      # once tracking changes, where low or high is not fixed
 
     def multiplier_at(self, position):
         return self.overrides.get(position, self.multiplier)
 
-    def mostly_at(self, value):
-        """True when over three quarters of the first 64 raw figures equal value."""
-        sample = self.raw[:64]
-        return 4 * sample.count(value) > 3 * len(sample)
+    def add_to(self, totals, low, span):
+        """totals[p] + multiplier(p) * ((raw[p] - low) / span) for every position p
+        (totals may be changed in place)."""
+        raw, multiplier = self.raw, self.multiplier
+        sample = raw[:64]
+        if self.finite and 4 * sample.count(low) > 3 * len(sample):
+            # Most figures at the low (failed builds, group members): there the
+            # term is multiplier * 0.0, which leaves the total as it is.
+            for position in compress(count(), raw if low == 0 else map(ne, raw, repeat(low))):
+                totals[position] += self.multiplier_at(position) * ((raw[position] - low) / span)
+            return totals
+        if multiplier == 1.0 and low == 0.0:
+            new = [t + x / span for t, x in zip(totals, raw)]      # the same numbers, two operations fewer
+        else:
+            new = [t + multiplier * ((x - low) / span) for t, x in zip(totals, raw)]
+        for position, other in self.overrides.items():
+            new[position] = totals[position] + other * ((raw[position] - low) / span)
+        return new
+
+    def weigh(self, position, total, low, span):
+        return total + self.multiplier_at(position) * ((self.raw[position] - low) / span)
 
     def track(self, positions):
         """Keep the figures of positions sorted from now on (for low and high)."""
-        self.size = max(map(abs, chain([self.multiplier], self.overrides.values())))
         if self.low is None or self.high is None:
             self.sorted_raw = SortedList([self.raw[p] for p in positions])
 
@@ -166,73 +169,13 @@ class _Term:
     def bounds(self, raw_values=None):
         """(low, span) of normalize(), from raw_values or else the sorted figures:
         span 0.0 when every figure is the same."""
-        if self.low is not None:
-            low = self.low
-        elif raw_values is not None:
-            low = float(min(raw_values))
+        if raw_values is None:
+            low = self.low if self.low is not None else float(self.sorted_raw.first())
+            high = self.high if self.high is not None else float(self.sorted_raw.last())
         else:
-            low = float(self.sorted_raw.first())
-        if self.high is not None:
-            high = self.high
-        elif raw_values is not None:
-            high = float(max(raw_values))
-        else:
-            high = float(self.sorted_raw.last())
-        if low == high:
-            return (low, 0.0)
-        return (low, high - low)
-
-
-def _add_terms(totals, terms, size):
-    """[total + each term's multiplier * normalised figure, in order] for every
-    host; terms: [(term, low, span)]; totals None: all 0.0 (size hosts). Up to
-    three terms a pass, added left to right as one after the other; hosts with
-    an overridden multiplier are then added up again with theirs. Where every
-    term of a pass has multiplier 1.0 and low 0.0 (the defaults of the RAM, CPU
-    and disk weighers), x / span is added: the same number as
-    1.0 * ((x - 0.0) / span), with two operations fewer; and 0.0 + x / span,
-    with x at least low, is x / span."""
-    for start in range(0, len(terms), 3):
-        chunk = terms[start:start + 3]
-        plain = all(term.multiplier == 1.0 and low == 0.0 for term, low, _span in chunk)
-        if totals is None and not plain:
-            totals = [0.0] * size
-        before = totals
-        a, ma, la, sa = chunk[0][0].raw, chunk[0][0].multiplier, chunk[0][1], chunk[0][2]
-        if before is None:
-            if len(chunk) == 1:
-                totals = [x / sa for x in a]
-            elif len(chunk) == 2:
-                b, sb = chunk[1][0].raw, chunk[1][2]
-                totals = [x / sa + y / sb for x, y in zip(a, b)]
-            else:
-                b, sb, c, sc = chunk[1][0].raw, chunk[1][2], chunk[2][0].raw, chunk[2][2]
-                totals = [x / sa + y / sb + z / sc for x, y, z in zip(a, b, c)]
-        elif len(chunk) == 1:
-            if plain:
-                totals = [t + x / sa for t, x in zip(before, a)]
-            else:
-                totals = [t + ma * ((x - la) / sa) for t, x in zip(before, a)]
-        elif len(chunk) == 2:
-            b, mb, lb, sb = chunk[1][0].raw, chunk[1][0].multiplier, chunk[1][1], chunk[1][2]
-            if plain:
-                totals = [t + x / sa + y / sb for t, x, y in zip(before, a, b)]
-            else:
-                totals = [t + ma * ((x - la) / sa) + mb * ((y - lb) / sb) for t, x, y in zip(before, a, b)]
-        else:
-            b, mb, lb, sb = chunk[1][0].raw, chunk[1][0].multiplier, chunk[1][1], chunk[1][2]
-            c, mc, lc, sc = chunk[2][0].raw, chunk[2][0].multiplier, chunk[2][1], chunk[2][2]
-            if plain:
-                totals = [t + x / sa + y / sb + z / sc for t, x, y, z in zip(before, a, b, c)]
-            else:
-                totals = [t + ma * ((x - la) / sa) + mb * ((y - lb) / sb) + mc * ((z - lc) / sc)
-                          for t, x, y, z in zip(before, a, b, c)]
-        for position in set().union(*[term.overrides for term, _low, _span in chunk]):
-            total = 0.0 if before is None else before[position]
-            for term, low, span in chunk:
-                total = total + term.multiplier_at(position) * ((term.raw[position] - low) / span)
-            totals[position] = total
-    return totals
+            low = self.low if self.low is not None else float(min(raw_values))
+            high = self.high if self.high is not None else float(max(raw_values))
+        return (low, 0.0) if low == high else (low, high - low)
 
 
 def _positions(values, value):
@@ -268,12 +211,11 @@ class HostWeights:
         self._bounds = None         # the (low, span) of each term behind scores
         self._pending = set()       # positions whose raw figures changed since scoring
         if self.count > 1:
-            # Where aggregate metadata names a weigher's option (its multiplier then
-            # comes from there). A weigher adds nothing (so it is left out) when its
-            # multiplier is 0 and no such host, or every raw figure is 0.
+            # A weigher adds nothing (it is left out) when its multiplier is 0 and
+            # no aggregate sets its option, or when every raw figure is 0.
             overridden = self._overridden(set(weigher.option for weigher in weighers))
             for weigher in weighers:
-                overridden_at = overridden.get(weigher.option)
+                overridden_at = overridden.get(weigher.option, ())
                 if (overridden_at or weigher.multiplier != 0) and weigher.applies_to(spec_obj):
                     self.terms.append(_Term(weigher, self.hosts, spec_obj, overridden_at))
             self._bounds = [term.bounds(term.raw) for term in self.terms]
@@ -297,36 +239,18 @@ class HostWeights:
 
     # ------------------------------------------------------------ weights
     def _score_all(self):
-        """[weight] of every host under self._bounds, term by term in the
-        weighers' order, as weigh_hosts adds them."""
-        size = len(self.hosts)
-        totals = None   # all 0.0
-        run = []        # consecutive terms nearly every host adds to
+        """[weight] of every host under self._bounds, the terms in the weighers' order."""
+        totals = [0.0] * len(self.hosts)
         for term, (low, span) in zip(self.terms, self._bounds):
-            if not span:
-                continue
-            if not (term.finite and term.mostly_at(low)):
-                run.append((term, low, span))
-                continue
-            totals = _add_terms(totals, run, size)
-            if totals is None:
-                totals = [0.0] * size
-            run = []
-            # A figure at the low adds multiplier * 0.0, which leaves the total
-            # as it is: where most are there (failed builds, group members), add
-            # to the others only.
-            raw = term.raw
-            # (With low 0, the figures not at it are the true ones.)
-            for position in compress(count(), raw if low == 0 else map(ne, raw, repeat(low))):
-                totals[position] = totals[position] + term.multiplier_at(position) * ((raw[position] - low) / span)
-        totals = _add_terms(totals, run, size)
-        return [0.0] * size if totals is None else totals
+            if span:
+                totals = term.add_to(totals, low, span)
+        return totals
 
     def _score_one(self, position, bounds):
         total = 0.0
         for term, (low, span) in zip(self.terms, bounds):
             if span:
-                total = total + term.multiplier_at(position) * ((term.raw[position] - low) / span)
+                total = term.weigh(position, total, low, span)
         return total
 
     def best(self, count):
@@ -367,8 +291,7 @@ class HostWeights:
         """From now on keep sorted raw figures and the order by weight."""
         if self._order is not None:
             return
-        alive = range(len(self.hosts)) if self.count == len(self.hosts) else \
-            [p for p, flag in enumerate(self.alive) if flag]
+        alive = [p for p, flag in enumerate(self.alive) if flag]
         for term in self.terms:
             term.track(alive)
         scores = self.scores
@@ -410,8 +333,7 @@ class HostWeights:
             if term.sorted_raw is not None:
                 term.sorted_raw.remove(term.raw[position])
         self._pending.discard(position)
-        key = (-self.scores[position], position)
-        self._order.remove(key)
+        self._order.remove((-self.scores[position], position))
 
     def _settle(self):
         """Move the changed hosts in the order (weighed under the reference bounds)."""

@@ -17,6 +17,7 @@ import random
 from ansible_collections.novalite.compute.plugins.module_utils.scheduler.config import SchedulerConfig
 from ansible_collections.novalite.compute.plugins.module_utils.scheduler.manager import (
     NoValidHost, SchedulingResult, Selection, _FilterReport, _group_with_hosts)
+from ansible_collections.novalite.compute.plugins.module_utils.scheduler.weights.registry import build_weighers
 
 WEIGHED_IN_RESULT = 5
 
@@ -44,7 +45,11 @@ def raw_weights(weigher, hosts, spec_obj):
     return weights
 
 
-def weigh_hosts(hosts, spec_obj, weighers):
+def weigh_hosts(hosts, spec_obj, weighers=None):
+    """[(host_state, weight)] best first; ties go to the lower host name. One host
+    (or none) is not weighed: weight 0.0, as in Nova."""
+    if weighers is None:
+        weighers = build_weighers()
     hosts = list(hosts)
     totals = [0.0] * len(hosts)
     if len(hosts) > 1:

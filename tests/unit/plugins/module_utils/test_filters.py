@@ -5,7 +5,9 @@ __metaclass__ = type
 
 import pytest
 
-from ansible_collections.novalite.compute.plugins.module_utils.scheduler import filters as f
+from ansible_collections.novalite.compute.plugins.module_utils.scheduler.filters import registry as f
+from ansible_collections.novalite.compute.plugins.module_utils.scheduler.filters.image_props_filter import (
+    version_int_to_str, version_satisfies)
 from ansible_collections.novalite.compute.plugins.module_utils.scheduler.host_state import HostState
 from ansible_collections.novalite.compute.plugins.module_utils.scheduler.request_spec import (
     Flavor, ImageMeta, RequestSpec, ServerGroup)
@@ -174,11 +176,11 @@ def test_image_properties_unknown_host_capabilities():
 
 
 def test_version_helpers():
-    assert f.version_int_to_str(8002001) == "8.2.1"
-    assert f.version_int_to_str(10000000) == "10.0.0"
-    assert f.version_satisfies("8.2.1", ">=8.2, <8.3")
-    assert not f.version_satisfies("8.2.1", "!=8.2.1")
-    assert f.version_satisfies("8.0.0", "==8")
+    assert version_int_to_str(8002001) == "8.2.1"
+    assert version_int_to_str(10000000) == "10.0.0"
+    assert version_satisfies("8.2.1", ">=8.2, <8.3")
+    assert not version_satisfies("8.2.1", "!=8.2.1")
+    assert version_satisfies("8.0.0", "==8")
 
 
 # ------------------------------------------------------------- server groups

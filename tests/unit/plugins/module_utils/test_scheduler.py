@@ -7,7 +7,7 @@ import random
 
 import pytest
 
-from ansible_collections.novalite.compute.plugins.module_utils.scheduler import filters
+from ansible_collections.novalite.compute.plugins.module_utils.scheduler.filters import registry as filters
 from ansible_collections.novalite.compute.plugins.module_utils.scheduler.host_state import HostState
 from ansible_collections.novalite.compute.plugins.module_utils.scheduler.request_spec import (
     Flavor, ImageMeta, ServerGroup, build_request_spec)
@@ -252,12 +252,12 @@ def test_once_per_request_filters_run_once(monkeypatch):
     seen = {"ComputeFilter": 0, "RamFilter": 0}
 
     def counting(cls):
-        original = cls.filter_all
+        original = cls.partition
 
-        def filter_all(self, host_states, spec_obj, rejected=None):
+        def partition(self, host_states, spec_obj):
             seen[cls.name] += len(host_states)
-            return original(self, host_states, spec_obj, rejected)
-        monkeypatch.setattr(cls, "filter_all", filter_all)
+            return original(self, host_states, spec_obj)
+        monkeypatch.setattr(cls, "partition", partition)
     counting(filters.ComputeFilter)
     counting(filters.RamFilter)
     hosts = [host("h%d" % i) for i in range(5)]

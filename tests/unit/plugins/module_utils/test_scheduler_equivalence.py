@@ -11,7 +11,7 @@ import random
 
 import pytest
 
-from ansible_collections.novalite.compute.plugins.module_utils.scheduler import filters
+from ansible_collections.novalite.compute.plugins.module_utils.scheduler.filters import registry as filters
 from ansible_collections.novalite.compute.plugins.module_utils.scheduler.host_state import HostState
 from ansible_collections.novalite.compute.plugins.module_utils.scheduler.request_spec import (
     Flavor, ImageMeta, ServerGroup, build_request_spec)
@@ -138,16 +138,17 @@ def test_same_as_the_reference_loop_on_many_hosts():
         assert got == expected, "seed %d" % seed
 
 
-def test_filter_all_and_weigh_objects_agree_with_the_per_host_methods():
-    """The one-pass filter_all/weigh_objects give what host_passes/weigh_object give host by host."""
+def test_partition_and_weigh_objects_agree_with_the_per_host_methods():
+    """What the scheduler runs over many hosts (partition, filter_all, weigh_objects) is what
+    host_passes/weigh_object give host by host."""
     for seed in range(300):
         hosts, spec, config = random_case(seed)
         spec.instance_uuid = (spec.instance_uuids or ["req-0"])[0]
         for host_filter in [cls() for cls in filters.ALL_FILTERS.values()]:
             expected = [h.host for h in hosts if host_filter.host_passes(h, spec)]
             assert [h.host for h in host_filter.filter_all(hosts, spec)] == expected, (seed, host_filter.name)
-            rejected = []
-            assert [h.host for h in host_filter.filter_all(hosts, spec, rejected)] == expected
+            passed, rejected = host_filter.partition(hosts, spec)
+            assert [h.host for h in passed] == expected
             assert [h.host for h in rejected] == [h.host for h in hosts if not host_filter.host_passes(h, spec)], \
                 (seed, host_filter.name)
         for weigher in config.weighers:

@@ -5,10 +5,12 @@ __metaclass__ = type
 
 import pytest
 
-from ansible_collections.novalite.compute.plugins.module_utils.scheduler import weighers as w
+from ansible_collections.novalite.compute.plugins.module_utils.scheduler.weights import registry as w
+from ansible_collections.novalite.compute.plugins.module_utils.scheduler.weights.base import normalize
 from ansible_collections.novalite.compute.plugins.module_utils.scheduler.host_state import HostState
 from ansible_collections.novalite.compute.plugins.module_utils.scheduler.request_spec import (
     Flavor, ImageMeta, RequestSpec, ServerGroup)
+from ansible_collections.novalite.compute.tests.unit.plugins.module_utils.reference_scheduler import weigh_hosts
 
 
 def host(name, mem_used=0, vcpus_used=0, disk_used=0, instances=(), memory_mb=4096, **config):
@@ -44,20 +46,20 @@ def weights(weighed):
 
 # ------------------------------------------------------------------ normalize
 def test_normalize():
-    assert w.normalize([]) == []
-    assert w.normalize([5, 5, 5]) == [0.0, 0.0, 0.0]
-    assert w.normalize([1, 2, 3]) == [0.0, 0.5, 1.0]
-    assert w.normalize([-2, 0, 2]) == [0.0, 0.5, 1.0]
-    assert w.normalize([2, 4], minval=0) == [0.5, 1.0]
-    assert w.normalize([4, 4], minval=0) == [1.0, 1.0]
-    assert w.normalize([1, 2], maxval=4) == [0.0, 1 / 3.0]
-    assert w.normalize([0, 0], minval=0) == [0.0, 0.0]
+    assert normalize([]) == []
+    assert normalize([5, 5, 5]) == [0.0, 0.0, 0.0]
+    assert normalize([1, 2, 3]) == [0.0, 0.5, 1.0]
+    assert normalize([-2, 0, 2]) == [0.0, 0.5, 1.0]
+    assert normalize([2, 4], minval=0) == [0.5, 1.0]
+    assert normalize([4, 4], minval=0) == [1.0, 1.0]
+    assert normalize([1, 2], maxval=4) == [0.0, 1 / 3.0]
+    assert normalize([0, 0], minval=0) == [0.0, 0.0]
 
 
 # ---------------------------------------------------------------- RAMWeigher
 def test_ram_weigher_positive_spreads():
     hosts = [host("h1", mem_used=3000), host("h2", mem_used=1000), host("h3", mem_used=2000)]
-    weighed = w.weigh_hosts(hosts, spec(), only(w.RAMWeigher))
+    weighed = weigh_hosts(hosts, spec(), only(w.RAMWeigher))
     assert order(weighed) == ["h2", "h3", "h1"]
     # minval 0: weight = free / max free
     assert weighed[0][1] == 1.0
@@ -66,7 +68,7 @@ def test_ram_weigher_positive_spreads():
 
 def test_ram_weigher_negative_packs():
     hosts = [host("h1", mem_used=3000), host("h2", mem_used=1000), host("h3", mem_used=2000)]
-    weighed = w.weigh_hosts(hosts, spec(), only(w.RAMWeigher, -1.0))
+    weighed = weigh_hosts(hosts, spec(), only(w.RAMWeigher, -1.0))
     assert order(weighed) == ["h1", "h3", "h2"]
     assert weighed[-1][1] == -1.0
 
@@ -81,35 +83,35 @@ def test_ram_weigher_clamps_overcommitted_host_at_zero():
 def test_cpu_weigher_uses_free_vcpus_after_ratio():
     hosts = [host("h1", vcpus_used=12), host("h2", vcpus_used=4)]
     assert w.CPUWeigher().weigh_objects(hosts, spec()) == [4.0, 12.0]
-    assert order(w.weigh_hosts(hosts, spec(), only(w.CPUWeigher))) == ["h2", "h1"]
-    assert order(w.weigh_hosts(hosts, spec(), only(w.CPUWeigher, -1))) == ["h1", "h2"]
+    assert order(weigh_hosts(hosts, spec(), only(w.CPUWeigher))) == ["h2", "h1"]
+    assert order(weigh_hosts(hosts, spec(), only(w.CPUWeigher, -1))) == ["h1", "h2"]
 
 
 def test_disk_weigher():
     hosts = [host("h1", disk_used=15), host("h2", disk_used=5)]
     assert w.DiskWeigher().weigh_objects(hosts, spec()) == [5 * 1024, 15 * 1024]
-    assert order(w.weigh_hosts(hosts, spec(), only(w.DiskWeigher))) == ["h2", "h1"]
+    assert order(weigh_hosts(hosts, spec(), only(w.DiskWeigher))) == ["h2", "h1"]
 
 
 # ------------------------------------------------------- NumInstancesWeigher
 def test_num_instances_weigher_off_by_default_and_signed():
     hosts = [host("h1"), host("h2", instances=members(None, 3, "x"))]
     assert w.NumInstancesWeigher().multiplier == 0.0
-    assert weights(w.weigh_hosts(hosts, spec(), only(w.NumInstancesWeigher))) == [0.0, 0.0]
-    assert order(w.weigh_hosts(hosts, spec(), only(w.NumInstancesWeigher, -1))) == ["h1", "h2"]
-    assert order(w.weigh_hosts(hosts, spec(), only(w.NumInstancesWeigher, 1))) == ["h2", "h1"]
+    assert weights(weigh_hosts(hosts, spec(), only(w.NumInstancesWeigher))) == [0.0, 0.0]
+    assert order(weigh_hosts(hosts, spec(), only(w.NumInstancesWeigher, -1))) == ["h1", "h2"]
+    assert order(weigh_hosts(hosts, spec(), only(w.NumInstancesWeigher, 1))) == ["h2", "h1"]
 
 
 # -------------------------------------------------------- soft (anti-)affinity
 def test_soft_affinity_prefers_hosts_with_members():
     hosts = [host("h1", instances=members("g", 1, "a")), host("h2", instances=members("g", 3, "b")),
              host("h3")]
-    weighed = w.weigh_hosts(hosts, spec(ServerGroup("g", "soft-affinity")), only(w.ServerGroupSoftAffinityWeigher))
+    weighed = weigh_hosts(hosts, spec(ServerGroup("g", "soft-affinity")), only(w.ServerGroupSoftAffinityWeigher))
     assert order(weighed) == ["h2", "h1", "h3"]
     assert weights(weighed) == [1.0, pytest.approx(1 / 3.0), 0.0]
     # another policy, or no group: no effect
     for s in (spec(ServerGroup("g", "soft-anti-affinity")), spec(ServerGroup("g", "affinity")), spec()):
-        assert weights(w.weigh_hosts(hosts, s, only(w.ServerGroupSoftAffinityWeigher))) == [0.0] * 3
+        assert weights(weigh_hosts(hosts, s, only(w.ServerGroupSoftAffinityWeigher))) == [0.0] * 3
 
 
 def test_soft_anti_affinity_prefers_hosts_without_members():
@@ -117,7 +119,7 @@ def test_soft_anti_affinity_prefers_hosts_without_members():
              host("h3")]
     s = spec(ServerGroup("g", "soft-anti-affinity"))
     assert w.ServerGroupSoftAntiAffinityWeigher().weigh_objects(hosts, s) == [-1, -3, 0]
-    weighed = w.weigh_hosts(hosts, s, only(w.ServerGroupSoftAntiAffinityWeigher))
+    weighed = weigh_hosts(hosts, s, only(w.ServerGroupSoftAntiAffinityWeigher))
     assert order(weighed) == ["h3", "h1", "h2"]
     assert weights(weighed) == [1.0, pytest.approx(2 / 3.0), 0.0]
 
@@ -128,33 +130,33 @@ def test_build_failure_weigher_sinks_failing_hosts():
     weigher = w.BuildFailureWeigher()
     assert weigher.weigh_objects(hosts, spec()) == [2, 0, 1]
     assert weigher.weight_multiplier(hosts[0]) == -1000000.0
-    weighed = w.weigh_hosts(hosts, spec(), [weigher])
+    weighed = weigh_hosts(hosts, spec(), [weigher])
     assert order(weighed) == ["h2", "h3", "h1"]
     assert weights(weighed) == [0.0, -500000.0, -1000000.0]
 
 
 def test_build_failure_outweighs_ram():
     hosts = [host("h1", failed_builds=1), host("h2", mem_used=3000)]
-    assert order(w.weigh_hosts(hosts, spec(), w.build_weighers())) == ["h2", "h1"]
+    assert order(weigh_hosts(hosts, spec(), w.build_weighers())) == ["h2", "h1"]
 
 
 # ------------------------------------------------------------ weigh_hosts
 def test_single_host_and_empty_list_are_not_weighed():
-    assert w.weigh_hosts([], spec()) == []
+    assert weigh_hosts([], spec()) == []
     only_host = host("h1")
-    assert w.weigh_hosts([only_host], spec()) == [(only_host, 0.0)]
+    assert weigh_hosts([only_host], spec()) == [(only_host, 0.0)]
 
 
 def test_ties_go_to_the_lower_name():
     hosts = [host("h3"), host("h1"), host("h2")]
-    weighed = w.weigh_hosts(hosts, spec())
+    weighed = weigh_hosts(hosts, spec())
     assert order(weighed) == ["h1", "h2", "h3"]
     assert len(set(weights(weighed))) == 1
 
 
 def test_default_weighers_sum():
     hosts = [host("h1", mem_used=1792), host("h2")]   # h1: half the free RAM of h2
-    weighed = dict((h.host, wt) for h, wt in w.weigh_hosts(hosts, spec()))
+    weighed = dict((h.host, wt) for h, wt in weigh_hosts(hosts, spec()))
     # RAM 0.5 vs 1.0; CPU and disk equal (1.0 each with minval 0)
     assert weighed == {"h1": pytest.approx(2.5), "h2": pytest.approx(3.0)}
 
@@ -166,7 +168,7 @@ def test_aggregate_metadata_overrides_multiplier():
     assert w.RAMWeigher().weight_multiplier(host("h2")) == 1.0
     bad = host("h3", aggregates=[{"name": "a", "metadata": {"ram_weight_multiplier": "lots"}}])
     assert w.RAMWeigher(3.0).weight_multiplier(bad) == 3.0
-    weighed = dict((h.host, wt) for h, wt in w.weigh_hosts([packed, host("h2")], spec(), only(w.RAMWeigher)))
+    weighed = dict((h.host, wt) for h, wt in weigh_hosts([packed, host("h2")], spec(), only(w.RAMWeigher)))
     assert weighed["h1"] == pytest.approx(-1.0 * (4096 - 512 - 3000) / (4096 - 512.0))
     assert weighed["h2"] == 1.0
 

@@ -1,5 +1,5 @@
 # GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
-"""weighing.HostWeights against weighers.weigh_hosts after arbitrary changes."""
+"""weighing.HostWeights against the plain weigh_hosts of reference_scheduler.py after arbitrary changes."""
 from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
@@ -10,10 +10,11 @@ import pytest
 
 from ansible_collections.novalite.compute.plugins.module_utils.scheduler.request_spec import (
     Flavor, ImageMeta, RequestSpec, ServerGroup)
-from ansible_collections.novalite.compute.plugins.module_utils.scheduler.weighers import build_weighers, weigh_hosts
+from ansible_collections.novalite.compute.plugins.module_utils.scheduler.weights.registry import build_weighers
 from ansible_collections.novalite.compute.plugins.module_utils.scheduler.weighing import HostWeights, _positions
 from ansible_collections.novalite.compute.tests.unit.plugins.module_utils.test_scheduler_equivalence import (
     OPTIONS, random_host)
+from ansible_collections.novalite.compute.tests.unit.plugins.module_utils.reference_scheduler import weigh_hosts
 
 
 @pytest.mark.parametrize("seed", range(40))
@@ -52,10 +53,10 @@ def test_best_matches_weigh_hosts_after_changes(seed):
 
 @pytest.mark.parametrize("seed", range(20))
 def test_every_first_weight_is_the_number_weigh_hosts_computes_on_many_hosts(seed):
-    """The first weighing adds terms three at a time, plain ones (multiplier 1,
-    low 0) as x / span, overridden multipliers as fix-ups, and terms most hosts
-    are at the low of only where a host is not (judged on the first 64 hosts,
-    misled here: few failed builds among them, many after)."""
+    """The first weighing adds a term at a time, plain ones (multiplier 1, low 0)
+    as x / span, overridden multipliers as fix-ups, and terms most hosts are at
+    the low of only where a host is not (judged on the first 64 hosts, misled
+    here: few failed builds among them, many after)."""
     rng = random.Random(seed)
     hosts = [random_host(rng, "h%03d" % i, ["g1"], ["u1", "u2"]) for i in range(300)]
     for position, host in enumerate(hosts):

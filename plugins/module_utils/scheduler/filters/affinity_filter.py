@@ -1,0 +1,98 @@
+# -*- coding: utf-8 -*-
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""nova.scheduler.filters.affinity_filter: ServerGroupAntiAffinityFilter,
+ServerGroupAffinityFilter, SameHostFilter and DifferentHostFilter."""
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+from ansible_collections.novalite.compute.plugins.module_utils.scheduler.filters.base import BaseHostFilter
+
+
+class _GroupAffinityFilter(BaseHostFilter):
+    """A filter for the server groups of one policy."""
+
+    policy_name = None
+
+    def applies_to(self, spec_obj):
+        group = spec_obj.instance_group
+        return group is not None and group.policy == self.policy_name
+
+
+class ServerGroupAntiAffinityFilter(_GroupAffinityFilter):
+    """anti-affinity: fewer than max_server_per_host (default 1) group members on the host."""
+
+    name = "ServerGroupAntiAffinityFilter"
+    policy_name = "anti-affinity"
+
+    def host_passes(self, host_state, spec_obj):
+        if not self.applies_to(spec_obj):
+            return True
+        if spec_obj.instance_uuid is not None and spec_obj.instance_uuid in host_state.instances:
+            return True
+        group = spec_obj.instance_group
+        return host_state.count_group_members(group) < group.max_server_per_host
+
+    def reason(self, spec_obj):
+        group = spec_obj.instance_group
+        return "already holds %d member(s) of group %s" % (
+            group.max_server_per_host if group else 1, group.name if group else "?")
+
+
+class ServerGroupAffinityFilter(_GroupAffinityFilter):
+    """affinity: once the group has hosts, only those hosts."""
+
+    name = "ServerGroupAffinityFilter"
+    policy_name = "affinity"
+
+    def reads_group_hosts(self, spec_obj):
+        return self.applies_to(spec_obj)
+
+    def host_passes(self, host_state, spec_obj):
+        if not self.applies_to(spec_obj):
+            return True
+        group_hosts = spec_obj.instance_group.hosts
+        return not group_hosts or host_state.host in group_hosts
+
+    def reason(self, spec_obj):
+        group = spec_obj.instance_group
+        return "not a host of group %s" % (group.name if group else "?")
+
+
+class SameHostFilter(BaseHostFilter):
+    """same_host hint: the host holds one of the named instances (uuid or name)."""
+
+    name = "SameHostFilter"
+    run_filter_once_per_request = True
+
+    def applies_to(self, spec_obj):
+        return bool(spec_obj.get_scheduler_hint("same_host"))
+
+    def host_passes(self, host_state, spec_obj):
+        wanted = spec_obj.get_scheduler_hint("same_host")
+        if not wanted:
+            return True
+        return any(host_state.holds_instance(value) for value in wanted)
+
+    def reason(self, spec_obj):
+        return "holds none of %s" % ", ".join(spec_obj.get_scheduler_hint("same_host") or [])
+
+
+class DifferentHostFilter(BaseHostFilter):
+    """different_host hint: the host holds none of the named instances (uuid or name)."""
+
+    name = "DifferentHostFilter"
+    run_filter_once_per_request = True
+
+    def applies_to(self, spec_obj):
+        return bool(spec_obj.get_scheduler_hint("different_host"))
+
+    def host_passes(self, host_state, spec_obj):
+        avoid = spec_obj.get_scheduler_hint("different_host")
+        if not avoid:
+            return True
+        return not any(host_state.holds_instance(value) for value in avoid)
+
+    def reason(self, spec_obj):
+        return "holds one of %s" % ", ".join(spec_obj.get_scheduler_hint("different_host") or [])

@@ -1,0 +1,117 @@
+# -*- coding: utf-8 -*-
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""nova.scheduler.filters.BaseHostFilter (nova/scheduler/filters/__init__.py), and the one
+way a filter is applied to many hosts, derived from host_passes.
+
+A filter defines host_passes(host_state, spec_obj) only. partition() applies it to
+every host; it may be quicker than calling host_passes on each host in two ways,
+both derived from the same definition:
+
+- host_inputs(spec_obj): the filter names the HostState attributes its verdict
+  reads; hosts holding the same (or equal) objects there get one verdict
+  (HostState shares equal values, so most hosts share a handful).
+- ResourceFilter: a filter declared by a room (a HostState attribute) and what the
+  request needs of it; both host_passes and partition follow from the two.
+"""
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+from itertools import compress, repeat
+from operator import attrgetter, le, not_
+
+
+class BaseHostFilter:
+    """A filter: host_passes() says whether one host can take the instance.
+
+    run_filter_once_per_request: the verdict cannot change between the
+    instances of one request, so the scheduler only asks for the first one.
+
+    For the later instances of a request, the scheduler asks the other filters
+    again only about the hosts whose state changed: the host just chosen, and
+    hosts holding an instance whose uuid the request involves (the instance
+    being placed, the group member just added). So a verdict on a host must
+    depend only on that host and the request, except where
+    reads_group_hosts() says it also depends on the server group's hosts
+    (placements elsewhere); such a filter is asked about every host again
+    whenever the group's hosts change.
+    """
+
+    name = "BaseHostFilter"
+    run_filter_once_per_request = False
+
+    def host_passes(self, host_state, spec_obj):
+        raise NotImplementedError
+
+    def applies_to(self, spec_obj):
+        """False when the request gives the filter nothing to check (every host passes)."""
+        return True
+
+    def reads_group_hosts(self, spec_obj):
+        """True when a verdict may change with spec_obj.instance_group.hosts."""
+        return False
+
+    def host_inputs(self, spec_obj):
+        """The HostState attributes host_passes reads for this request, if the filter says."""
+        return ()
+
+    def reason(self, spec_obj):
+        """A short phrase for the hosts this filter removes (for reports)."""
+        return "rejected"
+
+    def filter_all(self, host_states, spec_obj):
+        """nova.filters.BaseFilter.filter_all: the hosts that pass, in their order."""
+        return list(self.partition(list(host_states), spec_obj)[0])
+
+    def partition(self, hosts, spec_obj):
+        """(the hosts of the list hosts for which host_passes is true, the others), each
+        in their order; hosts itself when all pass."""
+        if not hosts or not self.applies_to(spec_obj):
+            return hosts, []
+        inputs = self.host_inputs(spec_obj)
+        if not inputs:
+            return split(hosts, list(map(self.host_passes, hosts, repeat(spec_obj))))
+        # host_passes once for the first host's inputs, which most hosts share (the
+        # same objects, or equal), and once per other set of objects.
+        keys = list(map(attrgetter(*inputs), hosts))
+        common = keys[0]
+        if len(inputs) == 1:
+            others = [p for p, key in enumerate(keys) if key is not common]
+        else:
+            others = [p for p, key in enumerate(keys) if key != common]
+        verdicts = [self.host_passes(hosts[0], spec_obj)] * len(hosts)
+        memo = {}
+        for position in others:
+            key = id(keys[position]) if len(inputs) == 1 else tuple(map(id, keys[position]))
+            if key not in memo:
+                memo[key] = self.host_passes(hosts[position], spec_obj)
+            verdicts[position] = memo[key]
+        return split(hosts, verdicts)
+
+
+class ResourceFilter(BaseHostFilter):
+    """A host passes when its room (the HostState attribute `room`: the largest request
+    the host admits, which HostState keeps current) is at least requested(spec_obj)."""
+
+    room = None
+
+    def requested(self, spec_obj):
+        raise NotImplementedError
+
+    def host_passes(self, host_state, spec_obj):
+        return getattr(host_state, self.room) >= self.requested(spec_obj)
+
+    def partition(self, hosts, spec_obj):
+        rooms = list(map(attrgetter(self.room), hosts))
+        needed = float(self.requested(spec_obj))    # float against float: quicker, and exact
+        if not rooms or min(rooms) >= needed:
+            return hosts, []
+        return split(hosts, list(map(le, repeat(needed), rooms)))
+
+
+def split(hosts, verdicts):
+    """(the hosts whose verdict is true, the others), each in their order."""
+    if all(verdicts):
+        return hosts, []
+    return list(compress(hosts, verdicts)), list(compress(hosts, map(not_, verdicts)))
