@@ -20,8 +20,7 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 import random
-from itertools import islice
-from operator import attrgetter, lt
+from operator import attrgetter
 
 from ansible_collections.novalite.compute.plugins.module_utils.scheduler.config import SchedulerConfig
 from ansible_collections.novalite.compute.plugins.module_utils.scheduler.request_spec import RequestSpec, ServerGroup
@@ -200,7 +199,7 @@ def select_destinations(host_states, spec, config=None, rng=None):
         raise ValueError("spec: must be a RequestSpec")
     hosts = list(host_states)
     host_names = [host.host for host in hosts]
-    if not all(map(lt, host_names, islice(host_names, 1, None))):     # unordered, or a name repeats
+    if sorted(host_names) != host_names or len(set(host_names)) < len(host_names):    # unordered, or a name repeats
         hosts.sort(key=attrgetter("host"))
         for first, second in zip(hosts, hosts[1:]):
             if first.host == second.host:

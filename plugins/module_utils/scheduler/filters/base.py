@@ -71,7 +71,8 @@ class BaseHostFilter:
             return hosts, []
         inputs = self.host_inputs(spec_obj)
         if not inputs:
-            return split(hosts, list(map(self.host_passes, hosts, repeat(spec_obj))))
+            host_passes = self.host_passes
+            return split(hosts, [host_passes(host, spec_obj) for host in hosts])
         # host_passes once for the first host's inputs, which most hosts share (the
         # same objects, or equal), and once per other set of objects.
         keys = list(map(attrgetter(*inputs), hosts))
@@ -80,14 +81,18 @@ class BaseHostFilter:
             others = [p for p, key in enumerate(keys) if key is not common]
         else:
             others = [p for p, key in enumerate(keys) if key != common]
-        verdicts = [self.host_passes(hosts[0], spec_obj)] * len(hosts)
+        verdict = self.host_passes(hosts[0], spec_obj)
+        verdicts = [verdict] * len(hosts)
         memo = {}
         for position in others:
             key = id(keys[position]) if len(inputs) == 1 else tuple(map(id, keys[position]))
             if key not in memo:
                 memo[key] = self.host_passes(hosts[position], spec_obj)
             verdicts[position] = memo[key]
-        return split(hosts, verdicts)
+        if not verdict:
+            return split(hosts, verdicts)
+        rejected = [hosts[position] for position in others if not verdicts[position]]
+        return (list(compress(hosts, verdicts)), rejected) if rejected else (hosts, [])
 
 
 class ResourceFilter(BaseHostFilter):
@@ -103,11 +108,11 @@ class ResourceFilter(BaseHostFilter):
         return getattr(host_state, self.room) >= self.requested(spec_obj)
 
     def partition(self, hosts, spec_obj):
-        rooms = list(map(attrgetter(self.room), hosts))
+        room = attrgetter(self.room)
         needed = float(self.requested(spec_obj))    # float against float: quicker, and exact
-        if not rooms or min(rooms) >= needed:
+        if not hosts or min(map(room, hosts)) >= needed:
             return hosts, []
-        return split(hosts, list(map(le, repeat(needed), rooms)))
+        return split(hosts, list(map(le, repeat(needed), map(room, hosts))))
 
 
 def split(hosts, verdicts):

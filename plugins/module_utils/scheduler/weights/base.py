@@ -86,7 +86,8 @@ class BaseHostWeigher:
     def weigh_objects(self, host_states, spec_obj):
         """weigh_object of each host (nova.weights.BaseWeigher.weigh_objects)."""
         if self.attribute is None:
-            weights = list(map(self._weigh_object, host_states, repeat(spec_obj)))
+            weigh = self._weigh_object
+            weights = [weigh(host_state, spec_obj) for host_state in host_states]
         else:
             weights = list(map(attrgetter(self.attribute), host_states))
         if self.minval is not None and weights and min(weights) < self.minval:
