@@ -253,8 +253,8 @@ def section(data):
                "objects it reads decides once per distinct object, a weigher declared by a HostState "
                "attribute reads it through `operator.attrgetter`; the others are called host by host), one "
                "pass per weigher term; HostState has slots and float figures; then the best few by "
-               "`heapq.nlargest`: under a microsecond per host. It grows linearly with the hosts, and faster than linearly from 1,000 to 10,000 hosts "
-               "where the host objects no longer fit the CPU caches. Each timed run follows a `gc.collect()`, "
+               "`heapq.nlargest`: under a microsecond per host. It grows linearly with the hosts, and faster "
+               "than linearly from 1,000 to 10,000 hosts where the host objects no longer fit the CPU caches. Each timed run follows a `gc.collect()`, "
                "which also leaves the host objects out of the caches: the spread between rounds in the raw "
                "numbers is mostly that. Exact: every host is read.")
     out.append("- Engine, later instances: the filters run again only on the hosts whose state changed (the one "
