@@ -246,17 +246,17 @@ def section(data):
     out.append("")
     out.append("**What bounds each figure.**")
     out.append("")
-    out.append("- Engine, first decision (the 1-instance rows, and T(1) in every request): one pass of each "
-               "filter and weigher over every host in pure Python, each filter and weigher defined once, "
-               "for one host, and applied by its base class (a resource filter compares the room HostState "
-               "keeps current for its resource with the request's need, a filter that declares the HostState "
-               "objects it reads decides once per distinct object, a weigher declared by a HostState "
-               "attribute reads it through `operator.attrgetter`; the others are called host by host), one "
-               "pass per weigher term; HostState has slots and float figures; then the best few by "
-               "`heapq.nlargest`: under a microsecond per host. It grows linearly with the hosts, and faster "
-               "than linearly from 1,000 to 10,000 hosts where the host objects no longer fit the CPU caches. Each timed run follows a `gc.collect()`, "
-               "which also leaves the host objects out of the caches: the spread between rounds in the raw "
-               "numbers is mostly that. Exact: every host is read.")
+    out.append("- Engine, first decision (the 1-instance rows, and T(1) in every request): one pass of each filter "
+               "and weigher over every host in pure Python, each filter and weigher defined once, for one host, and "
+               "applied by its base class (a resource filter compares the room HostState keeps current for its "
+               "resource with the request's need, a filter that declares the HostState objects it reads decides once "
+               "per distinct object, a weigher declared by a HostState attribute reads it through "
+               "`operator.attrgetter`; the others are called host by host), one pass per weigher term; HostState has "
+               "slots and float figures; then the best few by `heapq.nlargest`: under a microsecond per host. It "
+               "grows linearly with the hosts, and faster than linearly from 1,000 to 10,000 hosts where the host "
+               "objects no longer fit the CPU caches. Each timed run follows a `gc.collect()`, which also leaves the "
+               "host objects out of the caches: the spread between rounds in the raw numbers is mostly that. Exact: "
+               "every host is read.")
     out.append("- Engine, later instances: the filters run again only on the hosts whose state changed (the one "
                "just chosen, and hosts holding a uuid involved); each weigher's figures are kept sorted (its "
                "min and max in O(log n)) and the hosts sorted by weight; a changed host is weighed again and "
