@@ -199,7 +199,8 @@ def section(data):
     out.append("")
     out.append("CPU time (ms, median): ")
     out.append("")
-    out.append("| hosts | instances | engine / request | engine / decision | Nova / decision | Nova first decision (wall) |")
+    out.append("| hosts | instances | engine / request | engine / decision | Nova / decision "
+               "| Nova first decision (wall) |")
     out.append("|---:|---:|---:|---:|---:|---:|")
     for r in rows:
         out.append("| %s | %s%s | %s | %s | %s | %s |" % (
