@@ -17,6 +17,7 @@ import time
 from conftest import BED_NETWORK, catalog
 from helpers import SERVER_PLAY, run_playbook, server_result, start_playbook
 from ansible_collections.novalite.compute.plugins.module_utils.compute import states
+from ansible_collections.novalite.compute.plugins.module_utils.virt.libvirt import connection
 from ansible_collections.novalite.compute.plugins.module_utils.virt.libvirt import guest
 from ansible_collections.novalite.compute.plugins.module_utils.virt.libvirt import host as libvirt_host
 from ansible_collections.novalite.compute.plugins.module_utils.virt.libvirt import instance_record
@@ -72,8 +73,11 @@ def records_named(bed, prefix):
         conn = bed.conn(index)
         try:
             for dom in conn.listAllDomains():
-                if dom.name().startswith(prefix):
-                    found.append((host["name"], instance_record.read_record(dom)))
+                try:
+                    if dom.name().startswith(prefix):
+                        found.append((host["name"], instance_record.read_record(dom)))
+                except connection.libvirt.libvirtError:
+                    pass  # undefined while we looked (a delete going on)
         finally:
             conn.close()
     return found

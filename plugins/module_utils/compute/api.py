@@ -19,7 +19,6 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
-import time
 import uuid as uuidlib
 
 from ansible_collections.novalite.compute.plugins.module_utils.compute import instance_list
@@ -32,7 +31,7 @@ from ansible_collections.novalite.compute.plugins.module_utils.compute.notificat
 from ansible_collections.novalite.compute.plugins.module_utils.compute.quota import QuotaExceeded, check_num_instances_quota, count_usage
 from ansible_collections.novalite.compute.plugins.module_utils.compute.utils import utcnow
 from ansible_collections.novalite.compute.plugins.module_utils.compute.views import diff_view, server_view
-from ansible_collections.novalite.compute.plugins.module_utils.exception import ComputeError, TaskTimeout
+from ansible_collections.novalite.compute.plugins.module_utils.exception import ComputeError, RescheduledException
 from ansible_collections.novalite.compute.plugins.module_utils.scheduler.manager import NoValidHost, select_destinations
 from ansible_collections.novalite.compute.plugins.module_utils.scheduler.request_spec import Flavor, ImageMeta, ServerGroup, build_request_spec
 from ansible_collections.novalite.compute.plugins.module_utils.virt.libvirt import locks
@@ -54,9 +53,6 @@ class ComputeAPI:
         self.check_mode = check_mode
         self.wait = wait
         self.timeout = timeout
-        # `timeout` bounds the whole task: every wait takes what is left of it (remaining()).
-        self.deadline = time.monotonic() + timeout
-        self.lease_deadline = time.time() + timeout
         self.wait_for = wait_for
         self.connect_timeout = connect_timeout
         self.open_url = open_url
@@ -72,17 +68,14 @@ class ComputeAPI:
         gather_all(self.hypervisors.values(), self.connect_timeout)
         return [hv.host_state() for hv in self.hypervisors.values()]
 
-    def remaining(self, doing):
-        """Seconds left of the task's timeout; TaskTimeout, saying what was being done, when none."""
-        left = self.deadline - time.monotonic()
-        if left <= 0:
-            raise TaskTimeout("timeout: the task's timeout of %s s ran out %s" % (self.timeout, doing))
-        return left
-
     def home_hypervisor(self):
-        """The first reachable hypervisor by name: where the fleet-wide locks of a name and of an
-        affinity group live (compute/claims.py)."""
-        return next(hv for hv in self.hypervisors.values() if hv.up)
+        """The first hypervisor by name that answers: where the fleet-wide locks of a name and of
+        an affinity group live (compute/claims.py). One that stopped answering during the run
+        hands them to the next."""
+        for hv in self.hypervisors.values():
+            if hv.up and hv.alive():
+                return hv
+        raise RescheduledException("no hypervisor answers any more to hold the name's lock")
 
     def unreachable(self):
         return dict((hv.name, hv.error) for hv in self.hypervisors.values() if not hv.up)

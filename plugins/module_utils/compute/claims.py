@@ -30,9 +30,11 @@ def instance_claim(manager, request, instance):
     conn = manager.hv.conn
     try:
         pool = manager.hv.pool()
-        with fleet_locks(manager.api, request, instance):
-            check_name_free(manager.api, instance)
-            with manager.hv.claims, locks.HostLock(pool, "claim", timeout=manager.api.remaining("before the claim")):
+        # The host's claim lock, then the fleet's: no run waits for a host's lock while it holds the
+        # fleet's, so those are held only for the checks and the define.
+        with manager.hv.claims, locks.HostLock(pool, "claim", timeout=manager.api.timeout):
+            with fleet_locks(manager.api, request, instance):
+                check_name_free(manager.api, instance)
                 facts = manager.hv.refresh_facts()
                 check_claim(manager, request, instance, facts)
                 manager._renew_lease(instance)
@@ -66,31 +68,33 @@ def instance_claim(manager, request, instance):
 @contextlib.contextmanager
 def fleet_locks(api, request, instance):
     """The locks that make a name, and a hard affinity group's host, one across the fleet: held
-    on the home hypervisor (the first reachable one by name, the same for every run over the same
-    hypervisors) around the claim, taken in one order (the group's, then the name's)."""
+    on the home hypervisor (the first one by name that answers: the same for every run over the
+    same hypervisors while it answers) inside the host's claim, in one order (the group's, then
+    the name's)."""
     home = api.home_hypervisor()
     group = request["scheduler_hints"].get("group")
     with contextlib.ExitStack() as stack:
         if group and api.catalogs["server_groups"][group]["policy"] == "affinity":
             stack.enter_context(locks.HostLock(home.pool(), "group-" + group,
-                                               timeout=api.remaining("before the group's lock")))
+                                               timeout=api.timeout))
         stack.enter_context(locks.HostLock(home.pool(), "name-" + instance["name"],
-                                           timeout=api.remaining("before the name's lock")))
+                                           timeout=api.timeout))
         yield
 
 
 def check_name_free(api, instance):
     """The name, live on every reachable hypervisor: InstanceExists when another run's server or a
     foreign domain has it (a copy of this very instance, left by an attempt that failed, does not
-    count). A host that cannot be asked fails the claim unless allow_unchecked_names."""
+    count). A host that stopped answering during the run is passed over: it was checked when the
+    run started, and a copy made there since would have needed the fleet lock."""
     for hv in api.hypervisors.values():
-        if not hv.up:
+        if not hv.up or not hv.alive():
             continue
         try:
             dom = guest.find_domain(hv.conn, instance["name"])
             record = instance_record.read_record(dom) if dom is not None else None
-        except Exception as exc:  # the host stopped answering
-            if api.allow_unchecked_names:
+        except Exception as exc:  # the host stopped answering meanwhile
+            if not hv.alive():
                 continue
             raise RescheduledException("cannot check that %s is free on %s: %s" % (instance["name"], hv.name, exc))
         if dom is None or (record is not None and record.get("uuid") == instance["uuid"]):
@@ -106,8 +110,8 @@ def live_group_hosts(api, group_name):
     """The hosts holding a member of the group now, read from every reachable hypervisor."""
     hosts = set()
     for hv in api.hypervisors.values():
-        if hv.up and any(record.get("server_group") == group_name
-                         for record in instance_record.list_records(hv.conn)):
+        if hv.up and hv.alive() and any(record.get("server_group") == group_name
+                                        for record in instance_record.list_records(hv.conn)):
             hosts.add(hv.name)
     return hosts
 

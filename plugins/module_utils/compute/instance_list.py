@@ -41,11 +41,13 @@ def settle(api, copies):
 
     - an unfinished copy whose uuid has a complete copy elsewhere was left on a host lost during
       its build, which went on elsewhere: reaped at once;
-    - an unfinished copy whose lease is live: another run builds it: waited for, within this
-      task's timeout;
+    - an unfinished copy whose lease is live: another run builds it: waited for, up to the run's
+      timeout plus states.LEASE_MARGIN (a lease lasts at most that, so a run with the same timeout
+      outwaits a run killed at any point);
     - an unfinished copy whose lease ran out: its run died: reaped;
     - two complete copies of one name are two servers: refused, naming both hosts.
     In check mode nothing is reaped (the reapable copies are left out)."""
+    deadline = time.monotonic() + api.timeout + states.LEASE_MARGIN
     copies = dict((name, list(pairs)) for name, pairs in copies.items())
     while True:
         waiting = []
@@ -69,7 +71,7 @@ def settle(api, copies):
                                        "%s (uuid %s)" % (hv.name, r.get("uuid")) for hv, r in complete)))
         if not waiting:
             return dict((name, pairs[0]) for name, pairs in copies.items() if pairs)
-        if time.monotonic() + POLL_SECONDS > api.deadline:
+        if time.monotonic() > deadline:
             name = waiting[0]
             hv, record = [(hv, r) for hv, r in copies[name] if not states.is_complete(r)][0]
             raise ComputeError("name: %s is being built by another run on %s (task_state %s; its lease runs "

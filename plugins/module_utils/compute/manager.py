@@ -7,6 +7,7 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
+import time
 
 from ansible_collections.novalite.compute.plugins.module_utils import units
 from ansible_collections.novalite.compute.plugins.module_utils.compute import claims
@@ -41,12 +42,12 @@ class ComputeManager:
     def _renew_lease(self, instance):
         """lease_until: past it, a build that has not finished is taken as abandoned
         (its run died) and the next run reaps it. Every step of a build either saves
-        the record or is itself bounded by the task's `timeout`, so a live build renews in time."""
+        the record or is itself bounded by `timeout`, so a live build renews in time."""
         instance["updated_at"] = utcnow()
         if states.is_complete(instance):
             instance["lease_until"] = None
         else:
-            instance["lease_until"] = self.api.lease_deadline + states.LEASE_MARGIN
+            instance["lease_until"] = time.time() + self.api.timeout + states.LEASE_MARGIN
 
     def build_and_run_instance(self, request, instance):
         """_build_and_run_instance: claim, build resources, spawn, active."""
@@ -129,7 +130,7 @@ class ComputeManager:
         uuid = instance["uuid"]
         base_path, _copied = imagecache.cache_image(
             conn, pool, request["image_file"], image["disk_format"], request.get("image_checksum"),
-            timeout=self.api.remaining("before the image upload"), deadline=self.api.deadline)
+            timeout=self.api.timeout)
         root_size = max(flavor["disk"] * units.Gi, request["image_size"])
         disks = []
         root = storage.create_volume(pool, uuid + ".disk", root_size, "qcow2",
@@ -162,7 +163,7 @@ class ComputeManager:
             if request.get(field + "_file"):
                 boot[field], _copied = imagecache.cache_image(
                     conn, pool, request[field + "_file"], "raw", request.get(field + "_checksum"),
-                    timeout=self.api.remaining("before the kernel upload"), deadline=self.api.deadline)
+                    timeout=self.api.timeout)
         if boot:
             boot["cmdline"] = request["image"].get("os_command_line") or "console=ttyS0"
         current = guest.find_domain(conn, instance["name"])
@@ -178,11 +179,10 @@ class ComputeManager:
         if self.power_on is not None:
             self.power_on.arrive(instance["uuid"])
             # and once every server of the request is started
-            self.power_on.wait(self.api.remaining("while the request's servers started"))
+            self.power_on.wait(self.api.timeout)
         guest.resume_domain(dom)
-        if self.api.wait and not guest.wait_for_state(dom, states.RUNNING,
-                                                      self.api.remaining("before the domain ran")):
-            raise RescheduledException("domain %s did not reach RUNNING within the task's timeout of %ss"
+        if self.api.wait and not guest.wait_for_state(dom, states.RUNNING, self.api.timeout):
+            raise RescheduledException("domain %s did not reach RUNNING within %ss"
                                        % (instance["name"], self.api.timeout))
         self._save(dom, instance, vm_state=states.ACTIVE, task_state=None,
                    power_state=guest.power_state(dom), launched_at=utcnow())

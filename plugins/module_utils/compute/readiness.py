@@ -2,7 +2,7 @@
 # GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
 """What `wait_for` waits for once a server is built: its domain running (active, the build's
 own last step), the guest's DHCP lease on every port (lease), or its SSH port answering from the
-control node (ssh, after the lease). Within the task's timeout; a server that does not get there
+control node (ssh, after the lease). Within `timeout` per server; a server that does not get there
 is reported with the tail of its console, and stays as it is (built and ACTIVE)."""
 
 from __future__ import absolute_import, division, print_function
@@ -31,10 +31,11 @@ def not_ready(api, instances):
         if instance["vm_state"] != states.ACTIVE:
             continue
         hv = api.hypervisors[instance["host"]]
+        deadline = time.monotonic() + api.timeout
         try:
-            wait_for_lease(api, hv, instance)
+            wait_for_lease(deadline, hv, instance)
             if api.wait_for == "ssh":
-                wait_for_ssh(api, instance)
+                wait_for_ssh(deadline, instance)
         except TaskTimeout as exc:
             try:
                 tail = guest.console_tail(hv.conn, hv.pool(), instance["uuid"])
@@ -45,23 +46,30 @@ def not_ready(api, instances):
     return problems
 
 
-def wait_for_lease(api, hv, instance):
+def _left(deadline, doing):
+    left = deadline - time.monotonic()
+    if left <= 0:
+        raise TaskTimeout("timeout: %s" % doing)
+    return left
+
+
+def wait_for_lease(deadline, hv, instance):
     """Until the guest holds a DHCP lease for the MAC of each of its ports."""
     for port in instance.get("ports") or ():
         net = libvirt_network.find_network(hv.conn, port["network"])
         while not any((lease.get("mac") or "").lower() == port["mac"].lower()
                       for lease in libvirt_network.leases(net)):
-            time.sleep(min(POLL_SECONDS, api.remaining("waiting for the DHCP lease of %s on %s"
-                                                       % (port["mac"], port["network"]))))
+            time.sleep(min(POLL_SECONDS, _left(deadline, "no DHCP lease of %s on %s"
+                                               % (port["mac"], port["network"]))))
 
 
-def wait_for_ssh(api, instance):
+def wait_for_ssh(deadline, instance):
     """Until port 22 of the guest's first address accepts a TCP connection from here."""
     addresses = [port["ip"] for port in instance.get("ports") or () if port.get("ip")]
     if not addresses:
         raise TaskTimeout("%s has no address to reach its SSH port at" % instance["name"])
     while True:
-        left = api.remaining("waiting for SSH on %s:%d" % (addresses[0], SSH_PORT))
+        left = _left(deadline, "SSH on %s:%d did not answer" % (addresses[0], SSH_PORT))
         try:
             socket.create_connection((addresses[0], SSH_PORT), timeout=min(2.0, left)).close()
             return

@@ -22,14 +22,13 @@ from ansible_collections.novalite.compute.plugins.module_utils.virt.libvirt.stor
 CACHED_SUFFIX = ".done"
 
 
-def cache_image(conn, instance_pool, path, fmt, checksum=None, timeout=600, deadline=None):
+def cache_image(conn, instance_pool, path, fmt, checksum=None, timeout=600):
     """The base image in the host's `_base` cache, uploaded once per host.
 
     Volumes are named by the image's sha256, so a changed file is a new base and an
     unchanged one is never copied twice. `<sha256>.done` is created after the upload
     completes: a base without it was left half-written by an uploader that died and
-    is uploaded again. An upload still running at `deadline` (time.monotonic()) is cut short.
-    Returns (volume path, copied: bool).
+    is uploaded again. Returns (volume path, copied: bool).
     """
     checksum = checksum or image_files.sha256_of(path)
     cache = base_pool(conn, instance_pool)
@@ -42,14 +41,9 @@ def cache_image(conn, instance_pool, path, fmt, checksum=None, timeout=600, dead
             delete_volume(vol)
         size = os.path.getsize(path)
         vol = create_volume(cache, name, size, "raw", None)
-
-        def progress():
-            if deadline is not None and time.monotonic() > deadline:
-                raise DriverError("the task's timeout ran out while uploading image %s" % name)
-            lock.renew_now_and_then()
         try:
             with open(path, "rb") as handle:
-                upload_volume(conn, vol, handle, progress=progress)
+                upload_volume(conn, vol, handle, progress=lock.renew_now_and_then)
             refuse_chained(vol)
             create_volume(cache, name + CACHED_SUFFIX, 0, "raw")
         except Exception:
