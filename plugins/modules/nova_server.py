@@ -141,9 +141,10 @@ options:
     default: active
   timeout:
     description:
-      - Seconds the whole task may take (1 to 86400), as M(openstack.cloud.server)'s O(timeout) - image
-        downloads and uploads, waits for locks and for other runs' builds, the builds themselves and
-        O(wait_for).
+      - Seconds (1 to 86400) that each wait may take - an image download, a lock, another run's build of
+        the same name (which is waited for up to O(timeout) plus 15 seconds, the most its lease can
+        last), a domain reaching its state, and O(wait_for) for each server. Unlike
+        M(openstack.cloud.server)'s, it does not bound the task as a whole.
     type: int
     default: 180
   flavors:
@@ -422,8 +423,7 @@ def _outcome(params, notifier, check_mode, diff):
         if params["state"] == "absent":
             result = compute_api.delete(request)
         else:
-            compute_images.prepare_request_images(request, catalogs, open_url=open_url,
-                                                  timeout=compute_api.remaining("before the image download"))
+            compute_images.prepare_request_images(request, catalogs, open_url=open_url, timeout=params["timeout"])
             result = compute_api.create(request)
     except (InvalidRequest, images.ImageError) as exc:
         return dict(failed=True, msg=str(exc))
