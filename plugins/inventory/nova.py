@@ -24,6 +24,7 @@ requirements:
   - libvirt-python
 extends_documentation_fragment:
   - constructed
+  - novalite.compute.hypervisors
 options:
   plugin:
     description: The name of this plugin.
@@ -32,9 +33,10 @@ options:
     choices: [novalite.compute.nova]
   hypervisors:
     description:
-      - The hypervisors to read, each with C(name) and C(uri), as in M(novalite.compute.nova_server).
-    type: list
-    elements: dict
+      - The hypervisors to read, as in M(novalite.compute.nova_server), checked the same way (by
+        Ansible's argument spec validator, then the collection's own checks of names, URIs, figures
+        and paths); an error names the entry, such as C(hypervisors[1]).
+      - Their O(hypervisors[].storage_pool) is O(storage_pool).
     default: [{name: localhost, uri: "qemu:///system"}]
   storage_pool:
     description: Instance storage pool of the hypervisors.
@@ -42,8 +44,6 @@ options:
     default: nova_instances
   connect_timeout:
     description: Seconds to wait for each hypervisor; an unreachable one is skipped with a warning.
-    type: int
-    default: 30
   only_active:
     description: List only servers whose status is ACTIVE.
     type: bool
@@ -65,10 +65,11 @@ from ansible.errors import AnsibleParserError
 from ansible.inventory.group import to_safe_group_name
 from ansible.plugins.inventory import BaseInventoryPlugin, Constructable
 
+from ansible_collections.novalite.compute.plugins.module_utils.argument_specs import hypervisor_options
 from ansible_collections.novalite.compute.plugins.module_utils.compute import hypervisor
 from ansible_collections.novalite.compute.plugins.module_utils.compute import views
 from ansible_collections.novalite.compute.plugins.module_utils.validation.catalogs import check_hypervisor
-from ansible_collections.novalite.compute.plugins.module_utils.validation.fields import InvalidRequest
+from ansible_collections.novalite.compute.plugins.module_utils.validation.fields import InvalidRequest, check_options
 
 
 def server_groups(server):
@@ -105,10 +106,14 @@ class InventoryModule(BaseInventoryPlugin, Constructable):
     def parse(self, inventory, loader, path, cache=True):
         super(InventoryModule, self).parse(inventory, loader, path, cache)
         self._read_config_data(path)
+        options = hypervisor_options()
+        configs = []
         try:
-            configs = [check_hypervisor("hypervisors[%d]" % index,
-                                        dict(hv, storage_pool=self.get_option("storage_pool")))
-                       for index, hv in enumerate(self.get_option("hypervisors"))]
+            for index, entry in enumerate(self.get_option("hypervisors")):
+                field = "hypervisors[%d]" % index
+                entry = check_options(field, options, entry)
+                entry["storage_pool"] = self.get_option("storage_pool")
+                configs.append(check_hypervisor(field, entry))
         except InvalidRequest as exc:
             raise AnsibleParserError("%s: %s" % (path, exc))
         hypervisors = [hypervisor.Hypervisor(config) for config in configs]

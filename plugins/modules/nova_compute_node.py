@@ -85,6 +85,7 @@ host_record:
 
 from ansible.module_utils.basic import AnsibleModule, missing_required_lib
 
+from ansible_collections.novalite.compute.plugins.module_utils.argument_specs import VIRT_TYPES
 from ansible_collections.novalite.compute.plugins.module_utils.virt.libvirt import connection
 from ansible_collections.novalite.compute.plugins.module_utils.virt.libvirt import host as libvirt_host
 from ansible_collections.novalite.compute.plugins.module_utils.virt.libvirt import storage
@@ -107,7 +108,7 @@ def main():
             uri=dict(type="str", default=connection.DEFAULT_URI),
             storage_pool=dict(type="str", default=storage.DEFAULT_POOL),
             storage_path=dict(type="path", default=storage.DEFAULT_POOL_PATH),
-            virt_type=dict(type="str", default="auto", choices=["auto", "kvm", "qemu"]),
+            virt_type=dict(type="str", default="auto", choices=list(VIRT_TYPES)),
             kvm_probe_kernel=dict(type="path"),
             kvm_probe_initrd=dict(type="path"),
             kvm_probe_marker=dict(type="str", default="NOVALITE-GUEST-BOOTED"),

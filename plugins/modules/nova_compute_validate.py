@@ -75,8 +75,8 @@ checked:
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.novalite.compute.plugins.module_utils.validation.compute_node import (
-    HOST_VARIABLES, check_compute_variables)
+from ansible_collections.novalite.compute.plugins.module_utils.argument_specs import HOST_VARIABLES
+from ansible_collections.novalite.compute.plugins.module_utils.validation.compute_node import check_compute_variables
 from ansible_collections.novalite.compute.plugins.module_utils.validation.fields import InvalidRequest, fail
 
 ROLE_VARIABLES = (

@@ -30,6 +30,8 @@ author:
   - novalite.compute developers (@novalite)
 requirements:
   - libvirt-python
+extends_documentation_fragment:
+  - novalite.compute.hypervisors
 attributes:
   check_mode:
     support: full
@@ -56,19 +58,11 @@ options:
     type: str
     choices: [auto, kvm, qemu]
     default: auto
-  hypervisors:
-    description: Several hypervisors at once, as in M(novalite.compute.nova_server).
-    type: list
-    elements: dict
   hypervisor_group:
     description:
       - Report every host of this inventory group, with O(hypervisors) built from host variables as
         M(novalite.compute.nova_server) builds them.
     type: str
-  connect_timeout:
-    description: Seconds to wait for each hypervisor's libvirt.
-    type: int
-    default: 30
 """
 
 EXAMPLES = r"""
@@ -157,6 +151,8 @@ ansible_facts:
 
 from ansible.module_utils.basic import AnsibleModule, missing_required_lib
 
+from ansible_collections.novalite.compute.plugins.module_utils.argument_specs import (
+    VIRT_TYPES, hypervisors_argument_spec)
 from ansible_collections.novalite.compute.plugins.module_utils.compute import hypervisor
 from ansible_collections.novalite.compute.plugins.module_utils.compute import resource_tracker
 from ansible_collections.novalite.compute.plugins.module_utils.virt.libvirt import connection
@@ -199,11 +195,10 @@ def argument_spec():
     spec = dict(
         uri=dict(type="str", default=connection.DEFAULT_URI),
         storage_pool=dict(type="str", default=storage.DEFAULT_POOL),
-        virt_type=dict(type="str", default="auto", choices=["auto", "kvm", "qemu"]),
-        hypervisors=dict(type="list", elements="dict"),
+        virt_type=dict(type="str", default="auto", choices=list(VIRT_TYPES)),
         hypervisor_group=dict(type="str"),
-        connect_timeout=dict(type="int", default=30),
     )
+    spec.update(hypervisors_argument_spec())
     return spec
 
 

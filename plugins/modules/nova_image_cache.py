@@ -23,6 +23,8 @@ requirements:
   - libvirt-python
 extends_documentation_fragment:
   - novalite.compute.hypervisors
+  - novalite.compute.hypervisors.inventory_group
+  - novalite.compute.images
 attributes:
   check_mode:
     support: full
@@ -36,9 +38,6 @@ options:
     type: list
     elements: str
   images:
-    description: The image catalog, as in M(novalite.compute.nova_server).
-    type: list
-    elements: dict
     required: true
 """
 
@@ -66,17 +65,19 @@ hypervisors_down:
 from ansible.module_utils.basic import AnsibleModule, missing_required_lib
 from ansible.module_utils.urls import open_url
 
+from ansible_collections.novalite.compute.plugins.module_utils.argument_specs import (
+    hypervisors_argument_spec, images_argument_spec)
 from ansible_collections.novalite.compute.plugins.module_utils.compute import images as compute_images
 from ansible_collections.novalite.compute.plugins.module_utils.virt.libvirt import connection
 from ansible_collections.novalite.compute.plugins.module_utils.virt import images as image_files
 from ansible_collections.novalite.compute.plugins.module_utils.validation.catalogs import check_catalogs
 from ansible_collections.novalite.compute.plugins.module_utils.validation.fields import InvalidRequest, fail
-from ansible_collections.novalite.compute.plugins.module_utils.common import HYPERVISORS_ARGUMENT_SPEC
 
 
 def main():
-    spec = dict(names=dict(type="list", elements="str"), images=dict(type="list", elements="dict", required=True))
-    spec.update(HYPERVISORS_ARGUMENT_SPEC)
+    spec = dict(names=dict(type="list", elements="str"))
+    spec.update(images_argument_spec(required=True))
+    spec.update(hypervisors_argument_spec(inventory_group=True))
     module = AnsibleModule(argument_spec=spec, supports_check_mode=True)
     if not connection.HAS_LIBVIRT:
         module.fail_json(msg=missing_required_lib("libvirt-python"), exception=str(connection.LIBVIRT_IMPORT_ERROR))

@@ -35,6 +35,8 @@ requirements:
   - pycdlib
 extends_documentation_fragment:
   - novalite.compute.hypervisors
+  - novalite.compute.hypervisors.inventory_group
+  - novalite.compute.images
 attributes:
   check_mode:
     support: full
@@ -65,8 +67,11 @@ options:
     description:
       - Networks to attach, in order. Each is a libvirt network that must exist on the hypervisor
         (the scheduler only considers hosts that have all of them).
-      - Items are dictionaries with C(net-name) (or C(network)) and an optional C(fixed_ip),
-        or plain network names.
+      - "Each item is either a network name, or a dictionary with the network's name as C(net-name)
+        (also accepted as C(net-id) or C(network)) and optionally C(fixed_ip) (also C(v4-fixed-ip)), an
+        IPv4 address in the network's DHCP range, for one server only; as M(openstack.cloud.server)
+        takes them. Other keys are refused. Since an item may be a string, it has no suboptions: the
+        module checks each item itself, naming it (C(nics[0].net-name))."
     type: list
     elements: raw
     default: []
@@ -97,6 +102,7 @@ options:
       - Metadata key/value pairs of the server, as Nova takes them; at most 128 items, keys of 1 to 255
         and values of at most 255 characters, with no control characters; values are strings
         (numbers and booleans are turned into strings, lists and dictionaries are refused).
+      - The keys are the user's own, so it has no suboptions.
     type: dict
     default: {}
   availability_zone:
@@ -104,8 +110,9 @@ options:
     type: str
   scheduler_hints:
     description:
-      - C(group) names a server group of O(server_groups);
-        C(same_host) and C(different_host) list server names or uuids.
+      - Nova's scheduler hints. C(group) names a server group of O(server_groups) the servers join;
+        C(same_host) and C(different_host) give servers, by name or uuid (one as a string, or a list),
+        whose hosts the servers must be on, or not be on. Other hints are refused.
     type: dict
     default: {}
   config_drive:
@@ -148,52 +155,137 @@ options:
     type: int
     default: 180
   flavors:
-    description:
-      - The flavor catalog. Each item has C(name), C(vcpus), C(ram) (MB), C(disk) (GB, 0 means the
-        image's size), C(ephemeral) (GB), C(swap) (MB) and C(extra_specs) (dict).
+    description: The flavor catalog. Names must be unique.
     type: list
     elements: dict
     default: []
+    suboptions:
+      name:
+        description: Flavor name (letters, digits, C(.), C(_) and C(-), at most 63 characters).
+        type: str
+        required: true
+      vcpus:
+        description: Virtual CPUs (1 to 1024).
+        type: int
+        required: true
+      ram:
+        description: Memory in MB (16 to 16777216).
+        type: int
+        required: true
+      disk:
+        description: Root disk in GB (0 to 65536); 0 means the image's size.
+        type: int
+        default: 0
+      ephemeral:
+        description: Ephemeral disk in GB (0 to 65536), attached unformatted.
+        type: int
+        default: 0
+      swap:
+        description: Swap disk in MB (0 to 1048576), attached unformatted.
+        type: int
+        default: 0
+      extra_specs:
+        description:
+          - Extra specs, matched against the hypervisors' aggregate metadata by
+            AggregateInstanceExtraSpecsFilter. Keys and values of at most 255 characters with no control
+            characters; values are strings (numbers and booleans are turned into strings).
+        type: dict
+        default: {}
+      id:
+        description: Accepted and not used, so that a flavor list exported from OpenStack can be given as is.
+        type: raw
   images:
-    description:
-      - The image catalog. Each item has C(name) and either C(file) (an absolute path on the control
-        node) or C(url) (downloaded once into C(~/.cache/novalite/images)), plus C(disk_format)
-        (C(qcow2), C(raw); C(aki)/C(ari) for kernel and ramdisk images), C(checksum) (sha256),
-        C(properties) (for example C(architecture), C(hypervisor_type)), C(min_ram), C(min_disk),
-        C(kernel_id) and C(ramdisk_id) (names of aki/ari images, for direct kernel boot) and
-        C(os_command_line).
-    type: list
-    elements: dict
     default: []
   keypairs:
-    description: Key pairs by name, each an OpenSSH public key.
+    description:
+      - Key pairs by name (letters, digits, C(.), C(_) and C(-), at most 63 characters), each one
+        OpenSSH public key line. The names are the keys of the dictionary, so it has no suboptions.
     type: dict
     default: {}
   server_groups:
     description:
-      - Server groups. Each item has C(name), C(policy) (C(affinity), C(anti-affinity),
-        C(soft-affinity), C(soft-anti-affinity)) and C(rules) (C(max_server_per_host) for anti-affinity).
+      - Server groups. Names must be unique.
       - Membership is recorded in each server's metadata on its hypervisor.
     type: list
     elements: dict
     default: []
+    suboptions:
+      name:
+        description: Group name (letters, digits, C(.), C(_) and C(-), at most 63 characters).
+        type: str
+        required: true
+      policy:
+        description: The group's policy, as Nova's.
+        type: str
+        required: true
+        choices: [affinity, anti-affinity, soft-affinity, soft-anti-affinity]
+      rules:
+        description: The policy's rules; only the anti-affinity policy takes one.
+        type: dict
+        suboptions:
+          max_server_per_host:
+            description: How many members of the group one host may hold (1 to 1000).
+            type: int
   project:
     description: The project (tenant) the servers belong to; quota is counted per project.
     type: str
     default: default
   quotas:
-    description: Per-project limits C(instances), C(cores) and C(ram) (MB), whole numbers; missing or -1 is unlimited.
+    description: Per-project limits, whole numbers (up to 2^40); missing, null or -1 is unlimited.
     type: dict
     default: {}
+    suboptions:
+      instances:
+        description: Servers.
+        type: int
+      cores:
+        description: vCPUs, as the flavors count them.
+        type: int
+      ram:
+        description: Memory in MB, as the flavors count it.
+        type: int
   scheduler:
-    description:
-      - Scheduler settings with Nova's option names. C(enabled_filters) (list), C(max_attempts)
-        (default 3), and weigher multipliers such as C(ram_weight_multiplier) (1.0; negative packs),
-        C(cpu_weight_multiplier), C(disk_weight_multiplier), C(num_instances_weight_multiplier),
-        C(soft_affinity_weight_multiplier), C(soft_anti_affinity_weight_multiplier),
-        C(build_failure_weight_multiplier).
+    description: Scheduler settings with Nova's option names; an option left out has Nova's default.
     type: dict
     default: {}
+    suboptions:
+      enabled_filters:
+        description:
+          - The filters, in order, by Nova's names (C(ComputeFilter), C(AvailabilityZoneFilter), C(RamFilter),
+            C(DiskFilter), C(CoreFilter), C(AggregateInstanceExtraSpecsFilter), C(ImagePropertiesFilter),
+            C(ServerGroupAntiAffinityFilter), C(ServerGroupAffinityFilter), C(SameHostFilter),
+            C(DifferentHostFilter)), each at most once. All of them when left out.
+        type: list
+        elements: str
+      max_attempts:
+        description:
+          - Hosts a server's build is tried on before it fails, the selected one and its alternates
+            (at least 1, default 3).
+        type: int
+      host_subset_size:
+        description: The server goes to a random one of this many best weighed hosts (at least 1, default 1).
+        type: int
+      ram_weight_multiplier:
+        description: Weight of free RAM (default 1.0); negative packs servers instead of spreading them.
+        type: float
+      cpu_weight_multiplier:
+        description: Weight of free vCPUs (default 1.0).
+        type: float
+      disk_weight_multiplier:
+        description: Weight of free disk (default 1.0).
+        type: float
+      num_instances_weight_multiplier:
+        description: Weight of the number of instances on the host (default 0.0); negative prefers emptier hosts.
+        type: float
+      soft_affinity_weight_multiplier:
+        description: Weight of a soft-affinity group's members on the host (default 1.0).
+        type: float
+      soft_anti_affinity_weight_multiplier:
+        description: Weight against a soft-anti-affinity group's members on the host (default 1.0).
+        type: float
+      build_failure_weight_multiplier:
+        description: Weight against the host's recent failed builds (default 1000000.0).
+        type: float
   notifications_file:
     description:
       - Append each notification (C(compute.instance.create.start) ...) as a JSON line to this file, on the
@@ -371,16 +463,19 @@ import traceback
 from ansible.module_utils.basic import AnsibleModule, missing_required_lib
 
 from ansible_collections.novalite.compute.plugins.module_utils import exception
+from ansible_collections.novalite.compute.plugins.module_utils.argument_specs import (
+    hypervisors_argument_spec, images_argument_spec)
+from ansible_collections.novalite.compute.plugins.module_utils.compute import api
+from ansible_collections.novalite.compute.plugins.module_utils.compute import images as compute_images
+from ansible_collections.novalite.compute.plugins.module_utils.compute import notifications
+from ansible_collections.novalite.compute.plugins.module_utils.compute.quota import QUOTA_RESOURCES
+from ansible_collections.novalite.compute.plugins.module_utils.scheduler.config import scheduler_config
+from ansible_collections.novalite.compute.plugins.module_utils.scheduler.request_spec import SERVER_GROUP_POLICIES
 from ansible_collections.novalite.compute.plugins.module_utils.validation.catalogs import check_catalogs
 from ansible_collections.novalite.compute.plugins.module_utils.validation.fields import (
     InvalidRequest, check_int, check_name)
 from ansible_collections.novalite.compute.plugins.module_utils.validation.server_request import (
     check_notifications_file, check_quotas, check_server_request)
-from ansible_collections.novalite.compute.plugins.module_utils.common import HYPERVISORS_ARGUMENT_SPEC
-from ansible_collections.novalite.compute.plugins.module_utils.compute import api
-from ansible_collections.novalite.compute.plugins.module_utils.compute import images as compute_images
-from ansible_collections.novalite.compute.plugins.module_utils.compute import notifications
-from ansible_collections.novalite.compute.plugins.module_utils.scheduler.config import scheduler_config
 from ansible_collections.novalite.compute.plugins.module_utils.virt import configdrive
 from ansible_collections.novalite.compute.plugins.module_utils.virt import images
 from ansible_collections.novalite.compute.plugins.module_utils.virt.libvirt import connection
@@ -413,11 +508,13 @@ def _outcome(params, notifier, check_mode, diff):
         check_int("timeout", params["timeout"], 1, 86400)
         check_int("connect_timeout", params["connect_timeout"], 1, 3600)
         check_name("project", params["project"])
-        check_quotas(params["quotas"])
+        quotas = check_quotas(params["quotas"])
         check_notifications_file("notifications_file", params["notifications_file"])
+        # The scheduler options given (Nova's defaults for the others, which are null).
+        scheduler = dict((key, value) for key, value in (params["scheduler"] or {}).items() if value is not None)
         compute_api = api.ComputeAPI(
-            catalogs, scheduler_config(params["scheduler"]), project_id=params["project"],
-            quotas=params["quotas"], notifier=notifier, check_mode=check_mode,
+            catalogs, scheduler_config(scheduler), project_id=params["project"],
+            quotas=quotas, notifier=notifier, check_mode=check_mode,
             wait=params["wait"], timeout=params["timeout"], connect_timeout=params["connect_timeout"],
             open_url=open_url, allow_unchecked_names=params["allow_unchecked_names"], wait_for=params["wait_for"])
         if params["state"] == "absent":
@@ -446,12 +543,15 @@ def argument_spec():
         state=dict(type="str", default="present", choices=["present", "absent"]),
         image=dict(type="str"),
         flavor=dict(type="str"),
+        # A network name or a dictionary (net-name, fixed_ip): no suboptions; check_nics checks them.
         nics=dict(type="list", elements="raw", default=[]),
         key_name=dict(type="str", no_log=False),
         userdata=dict(type="str", no_log=True),
         admin_password=dict(type="str", no_log=True),
         meta=dict(type="dict", default={}),
         availability_zone=dict(type="str"),
+        # Suboptions would make a string given here fail with Ansible's no_log scan's message, which
+        # names no option; check_scheduler_hints checks the keys (request_spec.SCHEDULER_HINTS).
         scheduler_hints=dict(type="dict", default={}),
         config_drive=dict(type="bool", default=True),
         min_count=dict(type="int", default=1),
@@ -459,18 +559,44 @@ def argument_spec():
         wait=dict(type="bool", default=True),
         wait_for=dict(type="str", default="active", choices=["active", "lease", "ssh"]),
         timeout=dict(type="int", default=180),
-        flavors=dict(type="list", elements="dict", default=[]),
-        images=dict(type="list", elements="dict", default=[]),
+        flavors=dict(type="list", elements="dict", default=[], options=dict(
+            name=dict(type="str", required=True),
+            vcpus=dict(type="int", required=True),
+            ram=dict(type="int", required=True),
+            disk=dict(type="int", default=0),
+            ephemeral=dict(type="int", default=0),
+            swap=dict(type="int", default=0),
+            extra_specs=dict(type="dict", default={}),
+            id=dict(type="raw"),
+        )),
+        # Key pairs by name (any names): no suboptions; check_keypairs checks them.
         keypairs=dict(type="dict", default={}, no_log=False),
-        server_groups=dict(type="list", elements="dict", default=[]),
+        server_groups=dict(type="list", elements="dict", default=[], options=dict(
+            name=dict(type="str", required=True),
+            policy=dict(type="str", required=True, choices=list(SERVER_GROUP_POLICIES)),
+            rules=dict(type="dict", options=dict(max_server_per_host=dict(type="int"))),
+        )),
         project=dict(type="str", default="default"),
-        quotas=dict(type="dict", default={}),
-        scheduler=dict(type="dict", default={}),
+        quotas=dict(type="dict", default={}, options=dict(
+            (resource, dict(type="int")) for resource in QUOTA_RESOURCES)),
+        scheduler=dict(type="dict", default={}, options=dict(
+            enabled_filters=dict(type="list", elements="str"),
+            max_attempts=dict(type="int"),
+            host_subset_size=dict(type="int"),
+            ram_weight_multiplier=dict(type="float"),
+            cpu_weight_multiplier=dict(type="float"),
+            disk_weight_multiplier=dict(type="float"),
+            num_instances_weight_multiplier=dict(type="float"),
+            soft_affinity_weight_multiplier=dict(type="float"),
+            soft_anti_affinity_weight_multiplier=dict(type="float"),
+            build_failure_weight_multiplier=dict(type="float"),
+        )),
         notifications_file=dict(type="path"),
         purge_orphans=dict(type="bool", default=False),
         allow_unchecked_names=dict(type="bool", default=False),
     )
-    spec.update(HYPERVISORS_ARGUMENT_SPEC)
+    spec.update(images_argument_spec(default=[]))
+    spec.update(hypervisors_argument_spec(inventory_group=True))
     return spec
 
 

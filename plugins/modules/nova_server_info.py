@@ -23,6 +23,7 @@ requirements:
   - libvirt-python
 extends_documentation_fragment:
   - novalite.compute.hypervisors
+  - novalite.compute.hypervisors.inventory_group
 attributes:
   check_mode:
     support: full
@@ -91,7 +92,7 @@ from ansible.module_utils.basic import AnsibleModule, missing_required_lib
 
 from ansible_collections.novalite.compute.plugins.module_utils.validation.catalogs import check_catalogs
 from ansible_collections.novalite.compute.plugins.module_utils.validation.fields import InvalidRequest, check_int
-from ansible_collections.novalite.compute.plugins.module_utils.common import HYPERVISORS_ARGUMENT_SPEC
+from ansible_collections.novalite.compute.plugins.module_utils.argument_specs import hypervisors_argument_spec
 from ansible_collections.novalite.compute.plugins.module_utils.compute import hypervisor
 from ansible_collections.novalite.compute.plugins.module_utils.compute import instance_list
 from ansible_collections.novalite.compute.plugins.module_utils.virt.libvirt import connection
@@ -107,7 +108,7 @@ def argument_spec():
         server_group=dict(type="str"),
         project=dict(type="str"),
     )
-    spec.update(HYPERVISORS_ARGUMENT_SPEC)
+    spec.update(hypervisors_argument_spec(inventory_group=True))
     return spec
 
 

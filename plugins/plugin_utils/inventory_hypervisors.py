@@ -18,7 +18,7 @@ __metaclass__ = type
 from urllib.parse import quote, urlencode
 
 # HOST_VARIABLES: hypervisor option -> host variable (shared with the nova_compute role's checks)
-from ansible_collections.novalite.compute.plugins.module_utils.validation.compute_node import HOST_VARIABLES
+from ansible_collections.novalite.compute.plugins.module_utils.argument_specs import HOST_VARIABLES
 
 
 def libvirt_uri(name, hostvars):

@@ -11,8 +11,11 @@ import hashlib
 import json
 import os
 
+from ansible.module_utils.common.arg_spec import ArgumentSpecValidator
+
 from conftest import catalog
 from helpers import PYTHON, run_playbook_file
+from ansible_collections.novalite.compute.plugins.modules import nova_server
 from ansible_collections.novalite.compute.plugins.module_utils.virt.libvirt import guest
 from ansible_collections.novalite.compute.plugins.module_utils.virt.libvirt import network as libvirt_network
 from ansible_collections.novalite.compute.plugins.module_utils.virt.libvirt import storage
@@ -75,7 +78,8 @@ def server_cases(hv, tiny_image, tmp):
         ("image-url-option-host", image_url("http://-oProxyCommand=reboot/tiny.qcow2"), "images[2].url:"),
         ("image-url-file-dotdot", image_url("file:///srv/../etc/shadow"), "images[2].url:"),
         ("image-checksum-newline", image_url("http://127.0.0.1:9/x", checksum="a" * 64 + "\n"), "images[2].checksum:"),
-        ("image-format", image(disk_format="vmdk; reboot"), "images[2].disk_format:"),
+        ("image-format", image(disk_format="vmdk; reboot"),
+         "value of disk_format must be one of: qcow2, raw, aki, ari, got: vmdk; reboot found in images"),
         ("flavor-ram-negative", flavor(ram=-192), "flavors[0].ram:"),
         ("flavor-ram-huge", flavor(ram=10 ** 12), "flavors[0].ram:"),
         ("flavor-disk-negative", flavor(disk=-1), "flavors[0].disk:"),
@@ -86,7 +90,9 @@ def server_cases(hv, tiny_image, tmp):
         ("flavor-extra-spec-control", flavor(extra_specs={"hw:cpu": "a\x1b[2J"}), "flavors[0].extra_specs.hw:cpu:"),
         ("keypair-not-a-key", {"keypairs": {"ops": "ssh-ed25519 AAAA x\ncommand=\"reboot\" ssh-rsa AAAA"}},
          "keypairs.ops:"),
-        ("server-group-policy", {"server_groups": [{"name": "g", "policy": "random"}]}, "server_groups[0].policy:"),
+        ("server-group-policy", {"server_groups": [{"name": "g", "policy": "random"}]},
+         "value of policy must be one of: affinity, anti-affinity, soft-affinity, soft-anti-affinity, "
+         "got: random found in server_groups"),
         # counts, sizes and times
         ("min-count-negative", {"min_count": -4}, "min_count:"),
         ("min-count-zero", {"min_count": 0}, "min_count:"),
@@ -144,8 +150,10 @@ def server_cases(hv, tiny_image, tmp):
         ("reserved-negative", hypervisor(reserved_host_memory_mb=-512), "hypervisors[0].reserved_host_memory_mb:"),
         ("hypervisor-name-xml", hypervisor(name="<local/>"), "hypervisors[0].name:"),
         ("hypervisor-zone-shell", hypervisor(availability_zone="az1 && reboot"), "hypervisors[0].availability_zone:"),
-        ("hypervisor-virt-type", hypervisor(virt_type="xen"), "hypervisors[0].virt_type:"),
-        ("hypervisor-unknown-key", hypervisor(command="reboot"), "hypervisors[0]:"),
+        ("hypervisor-virt-type", hypervisor(virt_type="xen"),
+         "value of virt_type must be one of: auto, kvm, qemu, got: xen found in hypervisors"),
+        ("hypervisor-unknown-key", hypervisor(command="reboot"),
+         "Unsupported parameters for (novalite.compute.nova_server) module: hypervisors.command"),
         # hypervisors from the inventory: the message names the host variable too (checked below)
         ("inventory-ratio", inventory("inv_ratio"), "hypervisors[0].cpu_allocation_ratio:"),
         ("inventory-reserved", inventory("inv_reserved"), "hypervisors[0].reserved_host_memory_mb:"),
@@ -155,7 +163,8 @@ def server_cases(hv, tiny_image, tmp):
         # the rest of the request
         ("project-shell", {"project": "team; reboot"}, "project:"),
         ("quota-negative", {"quotas": {"instances": -5}}, "quotas.instances:"),
-        ("quota-unknown", {"quotas": {"floating_ips": 1}}, "quotas.floating_ips:"),
+        ("quota-unknown", {"quotas": {"floating_ips": 1}},
+         "Unsupported parameters for (novalite.compute.nova_server) module: quotas.floating_ips"),
         ("scheduler-filter", {"scheduler": {"enabled_filters": ["EvilFilter"]}}, "scheduler:"),
         ("scheduler-attempts", {"scheduler": {"max_attempts": -1}}, "scheduler:"),
         ("notifications-dotdot", {"notifications_file": str(tmp) + "/../notes.jsonl"}, "notifications_file:"),
@@ -221,10 +230,14 @@ def test_hostile_server_inputs_are_refused_before_anything_is_built(conn, local_
     cases = server_cases(hv, tiny_image, tmp_path)
     assert len(cases) >= 40 and len(set(c[0] for c in cases)) == len(cases)
     base = good_args(hv, tiny_image)
-    # The base request is good, so each refusal below is its override's doing.
-    catalogs = check_catalogs(base["flavors"], base["images"], base["hypervisors"],
-                              base["server_groups"], base["keypairs"])
-    check_server_request(base, catalogs)
+    # The base request is good, so each refusal below is its override's doing: nova_server's
+    # argument spec takes it, and so do the checks of the catalogs and the request.
+    validated = ArgumentSpecValidator(nova_server.argument_spec()).validate(base)
+    assert validated.error_messages == []
+    params = validated.validated_parameters
+    catalogs = check_catalogs(params["flavors"], params["images"], params["hypervisors"],
+                              params["server_groups"], params["keypairs"])
+    check_server_request(params, catalogs)
     networks_before = sorted(n.name() for n in conn.listAllNetworks() if hv.tag in n.name())
 
     arguments = {}

@@ -12,27 +12,14 @@ import ipaddress
 import os
 import re
 
-from ansible_collections.novalite.compute.plugins.module_utils.validation.catalogs import (
-    VIRT_TYPES, check_hypervisor)
+from ansible_collections.novalite.compute.plugins.module_utils.argument_specs import (
+    HOST_VARIABLES, VIRT_TYPES, hypervisor_options)
+from ansible_collections.novalite.compute.plugins.module_utils.validation.catalogs import check_hypervisor
 from ansible_collections.novalite.compute.plugins.module_utils.validation.fields import (
-    check_bool, check_int, check_name, check_text, fail, is_control, plain_absolute)
+    check_int, check_name, check_options, check_text, fail, is_control, plain_absolute)
 from ansible_collections.novalite.compute.plugins.module_utils.validation.uri import URI_VALUE_RE
+from ansible_collections.novalite.compute.plugins.module_utils.virt.libvirt.connection import DEFAULT_URI
 
-# hypervisor option -> the inventory (host) variable it comes from
-HOST_VARIABLES = {
-    "availability_zone": "nova_availability_zone",
-    "aggregates": "nova_aggregates",
-    "cpu_allocation_ratio": "nova_cpu_allocation_ratio",
-    "ram_allocation_ratio": "nova_ram_allocation_ratio",
-    "disk_allocation_ratio": "nova_disk_allocation_ratio",
-    "reserved_host_memory_mb": "nova_reserved_host_memory_mb",
-    "reserved_host_disk_mb": "nova_reserved_host_disk_mb",
-    "reserved_host_cpus": "nova_reserved_host_cpus",
-    "enabled": "nova_enabled",
-    "virt_type": "nova_virt_type",
-    "storage_pool": "nova_compute_storage_pool",
-    "storage_path": "nova_compute_storage_path",
-}
 BRIDGE_RE = re.compile(r"^[A-Za-z0-9_-]{1,15}\Z")
 PACKAGE_RE = re.compile(r"^[a-z0-9][a-z0-9+.-]+(?::[a-z0-9-]+)?(?:=[A-Za-z0-9.+~:-]+)?\Z")
 POSIX_ACCOUNT_RE = re.compile(r"^(?:[a-z_][a-z0-9_-]{0,31}|\+[0-9]{1,10})\Z")
@@ -122,7 +109,8 @@ def check_compute_variables(variables, is_file=os.path.isfile):
         if key in var and (not isinstance(var[key], str) or not POSIX_ACCOUNT_RE.match(var[key])):
             fail(key, "%r is not a user or group name (or +UID)" % (var[key],))
     if "nova_compute_no_cgroups" in var:
-        check_bool("nova_compute_no_cgroups", var["nova_compute_no_cgroups"])
+        check_options("nova_compute_no_cgroups", {"nova_compute_no_cgroups": dict(type="bool")},
+                      {"nova_compute_no_cgroups": var["nova_compute_no_cgroups"]})
     networks = _check_list("nova_compute_networks", var.get("nova_compute_networks", []))
     seen = []
     for index, network in enumerate(networks):
@@ -130,7 +118,8 @@ def check_compute_variables(variables, is_file=os.path.isfile):
         checked = check_network(field, network)
         for other_index, other in seen:
             if checked["name"] == other["name"]:
-                fail(field + ".name", "%r is also the name of nova_compute_networks[%d]" % (checked["name"], other_index))
+                fail(field + ".name", "%r is also the name of nova_compute_networks[%d]"
+                     % (checked["name"], other_index))
             if checked["bridge"] and checked["bridge"] == other["bridge"]:
                 fail(field + ".bridge", "%r is also the bridge of nova_compute_networks[%d]"
                      % (checked["bridge"], other_index))
@@ -144,16 +133,16 @@ def check_compute_variables(variables, is_file=os.path.isfile):
         check_text(field, key, 16384, allow_empty=False)
         if not AUTHORIZED_KEY_RE.search(key):
             fail(field, "is not an OpenSSH public key line")
-    # The host variables nova_server reads from the inventory, named as the inventory names them.
-    hv = {"name": "compute", "uri": "qemu:///system"}
+    # The host variables nova_server reads from the inventory, named as the inventory names them:
+    # each one through its suboption's spec (the error names the variable), then the entry.
+    options = hypervisor_options()
+    hv = {"name": "compute", "uri": var.get("nova_libvirt_uri") or DEFAULT_URI}
     for option, variable in HOST_VARIABLES.items():
         if variable in var:
-            hv[option] = var[variable]
+            hv[option] = check_options(variable, {option: options[option]}, {option: var[variable]})[option]
     field_names = dict((option, variable) for option, variable in HOST_VARIABLES.items())
     field_names["uri"] = "nova_libvirt_uri"
-    if var.get("nova_libvirt_uri"):
-        hv["uri"] = var["nova_libvirt_uri"]
-    check_hypervisor("hypervisor", hv, field_names)
+    check_hypervisor("hypervisor", check_options("hypervisor", options, hv), field_names)
     known_hosts = var.get("nova_libvirt_known_hosts")
     if known_hosts and (not isinstance(known_hosts, str) or not plain_absolute(known_hosts)
                         or not URI_VALUE_RE.match(known_hosts)):

@@ -1,7 +1,8 @@
 # -*- coding: utf-8 -*-
 # GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
-"""The checks of single fields the others build on: names, whole numbers, ratios, text, booleans
-and paths. Pure functions; each error names the field it is about (InvalidRequest)."""
+"""The checks the others build on: names, whole numbers, ratios, text and paths, and entries
+checked against their argument spec by ansible's own validator. Pure functions; each error
+names the field it is about (InvalidRequest)."""
 
 from __future__ import absolute_import, division, print_function
 
@@ -10,6 +11,9 @@ __metaclass__ = type
 import math
 import os
 import re
+
+from ansible.module_utils.common.arg_spec import ArgumentSpecValidator
+from ansible.module_utils.errors import NoLogError, UnsupportedError
 
 # \Z, not $: $ also matches before a trailing newline.
 NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,62}\Z")
@@ -86,16 +90,22 @@ def check_text(field, value, maximum=MAX_TEXT_LENGTH, allow_empty=True):
     return value
 
 
-def check_bool(field, value):
-    """true/false, also as the strings an INI inventory gives (yes, no, on, off, 1, 0)."""
-    if isinstance(value, bool):
-        return value
-    text = str(value).strip().lower() if isinstance(value, (str, int)) else None
-    if text in ("true", "yes", "on", "1", "y"):
-        return True
-    if text in ("false", "no", "off", "0", "n"):
-        return False
-    fail(field, "%r must be true or false" % (value,))
+def check_options(field, options, value):
+    """`value`, a dictionary, checked against the argument spec `options` by ansible's
+    ArgumentSpecValidator, the validator AnsibleModule applies to suboptions: types converted,
+    defaults set, required and unknown keys and choices checked. For entries that do not come
+    through AnsibleModule (the nova inventory plugin's hypervisors, the nova_compute role's host
+    variables). Returns the validated dictionary; the error, the first as AnsibleModule reports
+    it, names `field`."""
+    if not isinstance(value, dict):
+        fail(field, "must be a dictionary")
+    result = ArgumentSpecValidator(options).validate(value)
+    # A value that is no dictionary also fails the no_log scan; the type error says more.
+    errors = [error for error in result.errors.errors if not isinstance(error, NoLogError)] or result.errors.errors
+    if errors:
+        unsupported = isinstance(errors[0], UnsupportedError)
+        fail(field, ("unsupported parameters: " if unsupported else "") + errors[0].msg)
+    return result.validated_parameters
 
 
 def plain_absolute(value):

@@ -2,7 +2,14 @@
 # GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
 """Step 1 of the flow, servers.Controller.create: the nova_server request checked against the
 catalogs before anything is touched (names, counts, nics, metadata, user data, scheduler hints),
-and the quotas and notifications file it comes with."""
+and the quotas and notifications file it comes with.
+
+The parameters come as nova_server's argument spec made them (AnsibleModule has converted the
+types, set the defaults and refused unknown suboptions and choices); what is checked here is
+what a spec cannot say: names, ranges and sizes, references into the catalogs, a name's length
+with max_count, fixed IPs with one server only, and the shapes a spec cannot give (nics items
+that are a name or a dictionary, metadata of any keys, scheduler hints that are a name or a
+list)."""
 
 from __future__ import absolute_import, division, print_function
 
@@ -14,6 +21,7 @@ import os
 from ansible_collections.novalite.compute.plugins.module_utils.validation.fields import (
     MAX_NAME_LENGTH, MAX_TEXT_LENGTH, NAME_RE, check_int, check_name, check_text, fail, is_control,
     plain_absolute, text_problem)
+from ansible_collections.novalite.compute.plugins.module_utils.scheduler.request_spec import SCHEDULER_HINTS
 
 MAX_COUNT = 1000
 # Nova's MAX_USERDATA_SIZE: the API takes user data base64-encoded and refuses more than
@@ -22,12 +30,11 @@ MAX_COUNT = 1000
 MAX_USER_DATA = 65535
 MAX_USER_DATA_RAW = MAX_USER_DATA // 4 * 3
 MAX_META_ITEMS = 128
-QUOTA_RESOURCES = ("instances", "cores", "ram")
-SCHEDULER_HINTS = ("same_host", "different_host", "group")
 
 
 def check_nics(nics):
-    """[{network, fixed_ip}] from openstack.cloud-style nics entries."""
+    """[{network, fixed_ip}] from openstack.cloud-style nics entries: a network name, or a
+    dictionary with net-name (or net-id, network) and fixed_ip (or v4-fixed-ip)."""
     result = []
     for index, nic in enumerate(nics or []):
         field = "nics[%d]" % index
@@ -53,8 +60,6 @@ def check_nics(nics):
 def check_meta(meta):
     """Server metadata as Nova takes it: at most 128 items, keys of 1 to 255 and values of at
     most 255 characters, no control characters, values scalar."""
-    if not isinstance(meta, dict):
-        fail("meta", "must be a dictionary")
     if len(meta) > MAX_META_ITEMS:
         fail("meta", "has %d items, more than %d" % (len(meta), MAX_META_ITEMS))
     checked = {}
@@ -74,8 +79,6 @@ def check_userdata(field, value):
     repeats the data: it may hold secrets."""
     if value is None:
         return None
-    if not isinstance(value, str):
-        fail(field, "must be a string")
     try:
         size = len(value.encode("utf-8"))
     except UnicodeError:
@@ -88,16 +91,12 @@ def check_userdata(field, value):
 
 
 def check_quotas(quotas):
-    """Per-project limits: instances, cores, ram; -1 or null is unlimited."""
-    if not isinstance(quotas, dict):
-        fail("quotas", "must be a dictionary")
+    """Per-project limits (compute.quota.QUOTA_RESOURCES, the suboptions of quotas): -1 or null
+    is unlimited. Returns the limits set."""
     checked = {}
-    for key, value in quotas.items():
-        if key not in QUOTA_RESOURCES:
-            fail("quotas.%s" % key, "is not a known quota (known: %s)" % ", ".join(QUOTA_RESOURCES))
-        if value is None:
-            continue
-        checked[key] = check_int("quotas.%s" % key, value, -1, 1 << 40)
+    for key, value in (quotas or {}).items():
+        if value is not None:
+            checked[key] = check_int("quotas.%s" % key, value, -1, 1 << 40)
     return checked
 
 
@@ -105,7 +104,7 @@ def check_notifications_file(field, value):
     """A plain absolute path to a file in an existing directory (notifications are appended)."""
     if value is None:
         return None
-    if not isinstance(value, str) or not plain_absolute(value) or any(is_control(ch) for ch in value):
+    if not plain_absolute(value) or any(is_control(ch) for ch in value):
         fail(field, "%r is not a plain absolute path (no '..')" % (value,))
     if os.path.isdir(value):
         fail(field, "%r is a directory" % value)
@@ -114,27 +113,52 @@ def check_notifications_file(field, value):
     return value
 
 
+def check_scheduler_hints(hints, server_groups):
+    """Nova's hints (request_spec.SCHEDULER_HINTS): servers by name or uuid, one or a list, for
+    same_host and different_host; a server group of the catalog for group."""
+    for key in hints:
+        if not isinstance(key, str) or key not in SCHEDULER_HINTS:
+            fail("scheduler_hints.%s" % key, "is not a known hint (known: %s)" % ", ".join(SCHEDULER_HINTS))
+    checked = {}
+    for key in ("same_host", "different_host"):
+        if key in hints:
+            values = hints[key]
+            values = [values] if isinstance(values, str) else values
+            if not isinstance(values, list) or not values:
+                fail("scheduler_hints.%s" % key, "must be a server name or uuid, or a list of them")
+            checked[key] = [check_text("scheduler_hints.%s" % key, v, 63, allow_empty=False) for v in values]
+            for value in checked[key]:
+                if not NAME_RE.match(value):
+                    fail("scheduler_hints.%s" % key, "%r is not a server name or uuid" % value)
+    if "group" in hints:
+        group = check_name("scheduler_hints.group", hints["group"])
+        if group not in server_groups:
+            fail("scheduler_hints.group", "%r is not in the server_groups catalog" % (group,))
+        checked["group"] = group
+    return checked
+
+
 def check_server_request(params, catalogs):
     """The nova_server arguments checked against the catalogs; returns the request."""
-    name = check_name("name", params.get("name"))
-    min_count = check_int("min_count", params.get("min_count", 1), 1, MAX_COUNT)
-    max_count = check_int("max_count", params.get("max_count", min_count) or min_count, 1, MAX_COUNT)
+    name = check_name("name", params["name"])
+    min_count = check_int("min_count", params["min_count"], 1, MAX_COUNT)
+    max_count = check_int("max_count", params["max_count"] or min_count, 1, MAX_COUNT)
     if min_count > max_count:
         fail("min_count", "%d is greater than max_count %d" % (min_count, max_count))
     if max_count > 1 and len("%s-%d" % (name, max_count)) > MAX_NAME_LENGTH:
         fail("name", "%r with max_count %d gives names up to %r, longer than %d characters"
              % (name, max_count, "%s-%d" % (name, max_count), MAX_NAME_LENGTH))
     request = {"name": name, "min_count": min_count, "max_count": max_count,
-               "purge_orphans": bool(params.get("purge_orphans"))}
-    if params.get("state", "present") == "absent":
+               "purge_orphans": params["purge_orphans"]}
+    if params["state"] == "absent":
         return request
     if request["purge_orphans"]:
         fail("purge_orphans", "only applies with state=absent")
-    flavor = params.get("flavor")
+    flavor = params["flavor"]
     if flavor not in catalogs["flavors"]:
         fail("flavor", "%r is not in the flavors catalog (known: %s)"
              % (flavor, ", ".join(sorted(catalogs["flavors"])) or "none"))
-    image = params.get("image")
+    image = params["image"]
     if image not in catalogs["images"]:
         fail("image", "%r is not in the images catalog (known: %s)"
              % (image, ", ".join(sorted(catalogs["images"])) or "none"))
@@ -142,47 +166,20 @@ def check_server_request(params, catalogs):
         fail("image", "%r is a kernel or ramdisk image, not a bootable one" % image)
     request.update(flavor=catalogs["flavors"][flavor], image=catalogs["images"][image])
     zones = sorted(set(hv["availability_zone"] for hv in catalogs["hypervisors"].values()))
-    zone = params.get("availability_zone")
+    zone = params["availability_zone"]
     if zone is not None and zone not in zones:
         fail("availability_zone", "%r is not the zone of any hypervisor (zones: %s)" % (zone, ", ".join(zones)))
     request["availability_zone"] = zone
-    key_name = params.get("key_name")
+    key_name = params["key_name"]
     if key_name is not None and key_name not in catalogs["keypairs"]:
         fail("key_name", "%r is not in the keypairs catalog" % (key_name,))
     request["key_name"] = key_name
-    meta = params.get("meta")
-    request["meta"] = check_meta({} if meta is None else meta)
-    request["userdata"] = check_userdata("userdata", params.get("userdata"))
-    hints = params.get("scheduler_hints") or {}
-    if not isinstance(hints, dict):
-        fail("scheduler_hints", "must be a dictionary")
-    for key in hints:
-        if not isinstance(key, str) or key not in SCHEDULER_HINTS:
-            fail("scheduler_hints.%s" % key, "is not a known hint (known: %s)" % ", ".join(SCHEDULER_HINTS))
-    checked_hints = {}
-    for key in ("same_host", "different_host"):
-        if key in hints:
-            values = hints[key]
-            values = [values] if isinstance(values, str) else values
-            if not isinstance(values, list) or not values:
-                fail("scheduler_hints.%s" % key, "must be a server name or uuid, or a list of them")
-            checked_hints[key] = [check_text("scheduler_hints.%s" % key, v, 63, allow_empty=False)
-                                  for v in values]
-            for value in checked_hints[key]:
-                if not NAME_RE.match(value):
-                    fail("scheduler_hints.%s" % key, "%r is not a server name or uuid" % value)
-    if "group" in hints:
-        group = check_name("scheduler_hints.group", hints["group"])
-        if group not in catalogs["server_groups"]:
-            fail("scheduler_hints.group", "%r is not in the server_groups catalog" % (group,))
-        checked_hints["group"] = group
-    request["scheduler_hints"] = checked_hints
-    request["nics"] = check_nics(params.get("nics"))
+    request["meta"] = check_meta(params["meta"] or {})
+    request["userdata"] = check_userdata("userdata", params["userdata"])
+    request["scheduler_hints"] = check_scheduler_hints(params["scheduler_hints"] or {}, catalogs["server_groups"])
+    request["nics"] = check_nics(params["nics"])
     if max_count > 1 and any(nic["fixed_ip"] for nic in request["nics"]):
         fail("nics", "fixed_ip cannot be used when creating more than one server")
-    request["config_drive"] = bool(params.get("config_drive", True))
-    admin_password = params.get("admin_password")
-    if admin_password is not None and not isinstance(admin_password, str):
-        fail("admin_password", "must be a string")
-    request["admin_password"] = admin_password
+    request["config_drive"] = params["config_drive"]
+    request["admin_password"] = params["admin_password"]
     return request

@@ -3,7 +3,9 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
+from ansible_collections.novalite.compute.plugins.module_utils.argument_specs import hypervisor_options
 from ansible_collections.novalite.compute.plugins.module_utils.validation.catalogs import check_hypervisor
+from ansible_collections.novalite.compute.plugins.module_utils.validation.fields import check_options
 from ansible_collections.novalite.compute.plugins.module_utils.validation.uri import check_uri
 from ansible_collections.novalite.compute.plugins.plugin_utils.inventory_hypervisors import (
     hypervisors_from_inventory, libvirt_uri)
@@ -44,5 +46,6 @@ def test_host_variables_become_hypervisor_settings():
                       "enabled": False, "aggregates": [{"name": "ssd", "metadata": {"ssd": "true"}}],
                       "ram_allocation_ratio": 1.5}
     assert hvs[1] == {"name": "c2", "uri": "qemu+ssh://root@192.0.2.2/system"}
-    checked = check_hypervisor("hypervisors[0]", hvs[0])
+    # As the inventory plugin checks them: the hypervisor spec (check_options), then the engine.
+    checked = check_hypervisor("hypervisors[0]", check_options("hypervisors[0]", hypervisor_options(), hvs[0]))
     assert checked["reserved_host_memory_mb"] == 512 and checked["cpu_allocation_ratio"] == 4.0

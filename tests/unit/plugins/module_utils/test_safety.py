@@ -21,10 +21,11 @@ from ansible_collections.novalite.compute.plugins.module_utils.virt.libvirt impo
 from ansible_collections.novalite.compute.plugins.module_utils.virt.libvirt import network as libvirt_network
 from ansible_collections.novalite.compute.plugins.module_utils.virt.libvirt import storage
 from ansible_collections.novalite.compute.plugins.module_utils.virt import configdrive as config_drive
-from ansible_collections.novalite.compute.plugins.module_utils.validation.catalogs import check_catalogs
 from ansible_collections.novalite.compute.plugins.module_utils.validation.server_request import check_server_request
 from ansible_collections.novalite.compute.plugins.module_utils.scheduler.config import SchedulerConfig
 from ansible_collections.novalite.compute.plugins.modules import nova_server
+from ansible_collections.novalite.compute.tests.unit.plugins.module_utils.nova_server_args import (
+    checked_catalogs, validated)
 
 PLUGINS = os.path.join(os.path.dirname(os.path.abspath(api.__file__)), os.pardir, os.pardir)
 DOC_CONSTANTS = ("DOCUMENTATION", "EXAMPLES", "RETURN")
@@ -208,13 +209,13 @@ def test_secret_options_are_no_log():
 def test_secrets_only_reach_the_config_drive(tmp_path):
     image = tmp_path / "img.qcow2"
     image.write_bytes(b"QFI\xfb" + b"\0" * 60)
-    catalogs = check_catalogs([{"name": "m1", "vcpus": 1, "ram": 128, "disk": 1}],
-                              [{"name": "img", "file": str(image)}],
-                              [{"name": "h1", "uri": "qemu:///system"}])
+    catalogs = checked_catalogs(flavors=[{"name": "m1", "vcpus": 1, "ram": 128, "disk": 1}],
+                                images=[{"name": "img", "file": str(image)}],
+                                hypervisors=[{"name": "h1", "uri": "qemu:///system"}])
     password, token = "pw-5ecret-0001", "token-5ecret-0002"
     params = {"name": "web1", "image": "img", "flavor": "m1", "min_count": 1, "nics": [], "meta": {"a": "b"},
               "scheduler_hints": {}, "admin_password": password, "userdata": "#!/bin/sh\necho %s\n" % token}
-    request = check_server_request(params, catalogs)
+    request = check_server_request(validated(params), catalogs)
     compute_api = api.ComputeAPI(catalogs, SchedulerConfig())
     instance = compute_api._provision_instances(request, ["web1"], 1)[0]
     instance["host"] = "h1"

@@ -5,10 +5,13 @@ __metaclass__ = type
 
 import pytest
 
-from ansible_collections.novalite.compute.plugins.module_utils.validation.catalogs import check_catalogs
+from ansible_collections.novalite.compute.plugins.modules import nova_server
+from ansible_collections.novalite.compute.plugins.module_utils.scheduler.config import scheduler_config
 from ansible_collections.novalite.compute.plugins.module_utils.validation.fields import InvalidRequest
 from ansible_collections.novalite.compute.plugins.module_utils.validation.server_request import check_server_request
 from ansible_collections.novalite.compute.plugins.module_utils.validation.uri import check_uri
+from ansible_collections.novalite.compute.tests.unit.plugins.module_utils.nova_server_args import (
+    checked_catalogs, spec_errors, validated)
 
 
 @pytest.fixture
@@ -27,14 +30,15 @@ def catalogs(image_file, **extra):
         keypairs={"ops": "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIE2 ops@x"},
     )
     data.update(extra)
-    return check_catalogs(**data)
+    return checked_catalogs(**data)
 
 
 def request(**params):
+    """nova_server's parameters, as its argument spec hands them to the engine."""
     base = {"name": "web1", "image": "tiny", "flavor": "m1.tiny", "min_count": 1, "max_count": None,
             "nics": [], "meta": {}, "scheduler_hints": {}, "state": "present"}
     base.update(params)
-    return base
+    return validated(base)
 
 
 def test_good_request(image_file):
@@ -69,10 +73,9 @@ BAD_REQUESTS = [
     ("availability_zone", dict(availability_zone="az9")),
     ("key_name", dict(key_name="nokey")),
     ("meta.k", dict(meta={"k": "v" * 256})),
-    ("meta", dict(meta="notadict")),
     ("userdata", dict(userdata="x" * 70000)),
-    ("scheduler_hints.bogus", dict(scheduler_hints={"bogus": 1})),
     ("scheduler_hints.group", dict(scheduler_hints={"group": "nogroup"})),
+    ("scheduler_hints.bogus", dict(scheduler_hints={"bogus": 1})),
     ("scheduler_hints.same_host", dict(scheduler_hints={"same_host": ["a<b>"]})),
     ("scheduler_hints.same_host", dict(scheduler_hints={"same_host": []})),
     ("nics[0].net-name", dict(nics=[{"net-name": "bad net"}])),
@@ -93,14 +96,12 @@ BAD_CATALOGS = [
     ("flavors[0].vcpus", dict(flavors=[{"name": "f", "vcpus": -1, "ram": 128}])),
     ("flavors[0].ram", dict(flavors=[{"name": "f", "vcpus": 1, "ram": 10 ** 12}])),
     ("flavors[0].name", dict(flavors=[{"name": "f<x>", "vcpus": 1, "ram": 128}])),
-    ("flavors[0].disk", dict(flavors=[{"name": "f", "vcpus": 1, "ram": 128, "disk": "big"}])),
+    ("flavors[0].disk", dict(flavors=[{"name": "f", "vcpus": 1, "ram": 128, "disk": 10 ** 6}])),
     ("flavors[1].name", dict(flavors=[{"name": "f", "vcpus": 1, "ram": 128}, {"name": "f", "vcpus": 1, "ram": 128}])),
     ("images[0].file", dict(images=[{"name": "i", "file": "/var/../etc/shadow"}])),
     ("images[0].file", dict(images=[{"name": "i", "file": "relative.qcow2"}])),
     ("images[0].file", dict(images=[{"name": "i", "file": "/nonexistent/x.qcow2"}])),
-    ("images[0]", dict(images=[{"name": "i"}])),
     ("images[0].url", dict(images=[{"name": "i", "url": "ftp://x/y"}])),
-    ("images[0].disk_format", dict(images=[{"name": "i", "url": "http://127.0.0.1/x", "disk_format": "vmdk"}])),
     ("images.i.kernel_id", dict(images=[{"name": "i", "url": "http://127.0.0.1/x", "kernel_id": "k"}])),
     ("hypervisors[0].uri", dict(hypervisors=[{"name": "h", "uri": "qemu+ssh://root@h/system;reboot"}])),
     ("hypervisors[0].uri", dict(hypervisors=[{"name": "h", "uri": "http://h/system"}])),
@@ -113,9 +114,7 @@ BAD_CATALOGS = [
                                                                "cpu_allocation_ratio": -2}])),
     ("hypervisors[0].storage_path", dict(hypervisors=[{"name": "h", "uri": "qemu:///system",
                                                        "storage_path": "/var/lib/../../etc"}])),
-    ("hypervisors[0].virt_type", dict(hypervisors=[{"name": "h", "uri": "qemu:///system", "virt_type": "xen"}])),
     ("hypervisors", dict(hypervisors=[])),
-    ("server_groups[0].policy", dict(server_groups=[{"name": "g", "policy": "random"}])),
     ("server_groups[0].rules", dict(server_groups=[{"name": "g", "policy": "affinity",
                                                     "rules": {"max_server_per_host": 2}}])),
     ("keypairs.k", dict(keypairs={"k": "not a key"})),
@@ -127,6 +126,26 @@ def test_bad_catalog_names_field(image_file, field, params):
     with pytest.raises(InvalidRequest) as err:
         catalogs(image_file, **params)
     assert str(err.value).startswith(field + ":"), str(err.value)
+
+
+# Wrong types, unknown keys, missing keys and choices: nova_server's argument spec refuses them
+# (AnsibleModule, before the module's own code runs); its message names the option and suboption.
+SPEC_REFUSALS = [
+    (dict(meta="notadict"), ["argument 'meta' is of type"]),
+    (dict(flavors=[{"name": "f", "vcpus": 1, "ram": 128, "disk": "big"}]), ["'disk'", "'flavors'"]),
+    (dict(images=[{"name": "i"}]), ["one of the following is required: file, url", "images"]),
+    (dict(images=[{"name": "i", "url": "http://127.0.0.1/x", "disk_format": "vmdk"}]),
+     ["value of disk_format must be one of", "images"]),
+    (dict(hypervisors=[{"name": "h", "uri": "qemu:///system", "virt_type": "xen"}]),
+     ["value of virt_type must be one of", "hypervisors"]),
+    (dict(server_groups=[{"name": "g", "policy": "random"}]), ["value of policy must be one of", "server_groups"]),
+]
+
+
+@pytest.mark.parametrize("params,named", SPEC_REFUSALS)
+def test_spec_refuses_and_names_the_field(params, named):
+    errors = spec_errors(dict(params, name="web1"))
+    assert errors and all(name in errors[0] for name in named), errors
 
 
 def test_kernel_ramdisk_references(image_file):
@@ -146,11 +165,20 @@ def test_ssh_uri_with_key_and_known_hosts():
 
 
 def test_absent_needs_only_a_name(image_file):
-    req = check_server_request({"name": "web1", "state": "absent"}, catalogs(image_file))
+    req = check_server_request(validated({"name": "web1", "state": "absent"}), catalogs(image_file))
     assert req == {"name": "web1", "min_count": 1, "max_count": 1, "purge_orphans": False}
 
 
 def test_purge_orphans_only_with_absent(image_file):
     with pytest.raises(InvalidRequest, match="^purge_orphans: only applies with state=absent"):
-        check_server_request({"name": "web1", "state": "present", "flavor": "m1.tiny", "image": "cirros",
-                              "purge_orphans": True}, catalogs(image_file))
+        check_server_request(validated({"name": "web1", "state": "present", "flavor": "m1.tiny", "image": "cirros",
+                                        "purge_orphans": True}), catalogs(image_file))
+
+
+def test_scheduler_suboptions_are_the_schedulers_options():
+    """Every weight multiplier the spec takes is a weigher's, and every weigher's is in the spec."""
+    options = nova_server.argument_spec()["scheduler"]["options"]
+    multipliers = set(options) - {"enabled_filters", "max_attempts", "host_subset_size"}
+    config = scheduler_config(dict((name, 2.0) for name in multipliers))
+    assert set(weigher.option for weigher in config.weighers) == multipliers
+    assert scheduler_config({"max_attempts": 2, "host_subset_size": 1, "enabled_filters": ["RamFilter"]})

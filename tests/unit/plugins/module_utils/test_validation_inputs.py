@@ -8,14 +8,17 @@ import base64
 
 import pytest
 
-from ansible_collections.novalite.compute.plugins.module_utils.validation.catalogs import check_catalogs
+from ansible_collections.novalite.compute.plugins.module_utils.argument_specs import hypervisor_options
+from ansible_collections.novalite.compute.plugins.module_utils.validation.catalogs import check_hypervisor
 from ansible_collections.novalite.compute.plugins.module_utils.validation.compute_node import check_compute_variables
 from ansible_collections.novalite.compute.plugins.module_utils.validation.fields import (
-    InvalidRequest, check_bool, check_storage_path)
+    InvalidRequest, check_options, check_ratio, check_storage_path)
 from ansible_collections.novalite.compute.plugins.module_utils.validation.server_request import (
     MAX_USER_DATA_RAW, check_notifications_file, check_quotas, check_server_request)
 from ansible_collections.novalite.compute.plugins.module_utils.validation.uri import check_image_url, check_uri
 from ansible_collections.novalite.compute.plugins.plugin_utils.inventory_hypervisors import libvirt_uri
+from ansible_collections.novalite.compute.tests.unit.plugins.module_utils.nova_server_args import (
+    checked_catalogs, spec_errors, validated)
 
 
 @pytest.fixture
@@ -34,14 +37,15 @@ def catalogs(image_file, **extra):
         keypairs={"ops": "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIE2 ops@x"},
     )
     data.update(extra)
-    return check_catalogs(**data)
+    return checked_catalogs(**data)
 
 
 def request(**params):
+    """nova_server's parameters, as its argument spec hands them to the engine."""
     base = {"name": "web1", "image": "tiny", "flavor": "m1.tiny", "min_count": 1, "max_count": None,
             "nics": [], "meta": {}, "scheduler_hints": {}, "state": "present"}
     base.update(params)
-    return base
+    return validated(base)
 
 
 def refused(field, func, *args, **kwargs):
@@ -67,8 +71,6 @@ BAD_REQUESTS = [
     ("scheduler_hints.group", dict(scheduler_hints={"group": ["g"]})),
     ("scheduler_hints.group", dict(scheduler_hints={"group": "g<x>"})),
     ("userdata", dict(userdata="x" * (MAX_USER_DATA_RAW + 1))),
-    ("userdata", dict(userdata=["not", "text"])),
-    ("admin_password", dict(admin_password=12345)),
 ]
 
 
@@ -127,8 +129,6 @@ BAD_CATALOGS = [
                                                                "cpu_allocation_ratio": "nan"}])),
     ("hypervisors[0].ram_allocation_ratio", dict(hypervisors=[{"name": "h", "uri": "qemu:///system",
                                                                "ram_allocation_ratio": "inf"}])),
-    ("hypervisors[0].disk_allocation_ratio", dict(hypervisors=[{"name": "h", "uri": "qemu:///system",
-                                                                "disk_allocation_ratio": True}])),
     ("hypervisors[0].reserved_host_memory_mb", dict(hypervisors=[{"name": "h", "uri": "qemu:///system",
                                                                   "reserved_host_memory_mb": -1}])),
     ("hypervisors[0].storage_path", dict(hypervisors=[{"name": "h", "uri": "qemu:///system", "storage_path": "/"}])),
@@ -141,8 +141,6 @@ BAD_CATALOGS = [
                                                        "storage_path": "/var/lib/x\n"}])),
     ("hypervisors[0].storage_path", dict(hypervisors=[{"name": "h", "uri": "qemu:///system",
                                                        "storage_path": "/var/lib/./x"}])),
-    ("hypervisors[0].enabled", dict(hypervisors=[{"name": "h", "uri": "qemu:///system", "enabled": "maybe"}])),
-    ("hypervisors[0].aggregates", dict(hypervisors=[{"name": "h", "uri": "qemu:///system", "aggregates": "ssd"}])),
     ("hypervisors[0].aggregates[0].metadata", dict(hypervisors=[{"name": "h", "uri": "qemu:///system",
                                                                  "aggregates": [{"name": "a", "metadata": {"k\n": "v"}}]}])),
     ("keypairs.k", dict(keypairs={"k": "ssh-ed25519 AAAA x\ncommand=\"reboot\" ssh-rsa AAAA"})),
@@ -166,25 +164,72 @@ def test_good_uris_and_paths():
     assert check_image_url("u", "file:///srv/images/a.qcow2") == "file:///srv/images/a.qcow2"
 
 
+# Wrong types, unknown keys and shapes: nova_server's argument spec refuses them (AnsibleModule,
+# before the module's own code runs), naming the option and suboption.
+SPEC_REFUSALS = [
+    (dict(hypervisors=[{"name": "h", "uri": "qemu:///system", "enabled": "maybe"}]), ["'enabled'", "'hypervisors'"]),
+    (dict(hypervisors=[{"name": "h", "uri": "qemu:///system", "command": "reboot"}]), ["hypervisors.command"]),
+    (dict(hypervisors=[{"name": "h"}]), ["missing required arguments: uri", "hypervisors"]),
+    (dict(quotas={"cores": "lots"}), ["'cores'", "'quotas'"]),
+    (dict(quotas={"ram": 1.5}), ["'ram'", "'quotas'"]),
+    (dict(quotas={"floating_ips": 1}), ["quotas.floating_ips"]),
+    (dict(scheduler_hints="garbage"), ["argument 'scheduler_hints' is of type"]),
+    (dict(scheduler={"weight_of_evil": 1}), ["scheduler.weight_of_evil"]),
+    (dict(server_groups=[{"name": "g", "policy": "anti-affinity", "rules": {"max_servers": 2}}]),
+     ["server_groups.rules.max_servers"]),
+    (dict(flavors=[{"name": "f", "vcpus": 1}]), ["missing required arguments: ram", "flavors"]),
+]
+
+
+@pytest.mark.parametrize("params,named", SPEC_REFUSALS)
+def test_spec_refuses_and_names_the_field(params, named):
+    errors = spec_errors(dict(params, name="web1"))
+    assert errors and all(name in errors[0] for name in named), errors
+
+
+@pytest.mark.parametrize("params,named", [
+    (dict(hypervisors=[{"name": "h", "uri": "qemu:///system", "aggregates": "ssd"}]), "'aggregates'"),
+    (dict(quotas=["instances"]), "argument 'quotas' is of type"),
+    (dict(flavors=["m1.tiny"]), "'flavors'"),
+])
+def test_spec_refuses_a_string_for_a_dictionary(params, named):
+    """A string where suboptions expect a dictionary: refused, but the first message, the one
+    AnsibleModule reports, is that of Ansible's no_log scan and names no option; the type
+    error after it does."""
+    errors = spec_errors(dict(params, name="web1"))
+    assert errors[0] == "dictionary requested, could not parse JSON or key=value", errors
+    assert any(named in error for error in errors[1:]), errors
+
+
+def test_spec_conversions_reach_the_engine_as_their_type(image_file):
+    """What Ansible's types convert, rather than refuse: str options take the text of any value
+    (user data, the admin password), float options take booleans as 1.0 and 0.0 (the engine's
+    own check_ratio refuses booleans, but the spec hands it the float)."""
+    params = request(userdata=["not", "text"], admin_password=12345)
+    req = check_server_request(params, catalogs(image_file))
+    assert (req["userdata"], req["admin_password"]) == ("['not', 'text']", "12345")
+    refused("ratio", check_ratio, "ratio", True)
+    cats = catalogs(image_file, hypervisors=[{"name": "h", "uri": "qemu:///system", "disk_allocation_ratio": True}])
+    assert cats["hypervisors"]["h"]["disk_allocation_ratio"] == 1.0
+
+
 @pytest.mark.parametrize("value,expected", [(True, True), ("false", False), ("yes", True), ("0", False),
                                             ("On", True), (0, False)])
 def test_inventory_booleans(value, expected):
-    assert check_bool("enabled", value) is expected
+    """The booleans an INI inventory gives, as the hypervisor spec takes them (the inventory
+    plugin and the nova_compute role's checks run it with check_options)."""
+    entry = {"name": "h", "uri": "qemu:///system", "enabled": value}
+    entry = check_options("hypervisors[0]", hypervisor_options(), entry)
+    assert check_hypervisor("hypervisors[0]", entry)["enabled"] is expected
 
 
-@pytest.mark.parametrize("field,quotas", [
-    ("quotas.instances", {"instances": -5}),
-    ("quotas.cores", {"cores": "lots"}),
-    ("quotas.ram", {"ram": 1.5}),
-    ("quotas.floating_ips", {"floating_ips": 1}),
-    ("quotas", ["instances"]),
-])
-def test_bad_quotas(field, quotas):
-    refused(field, check_quotas, quotas)
+def test_bad_quotas():
+    refused("quotas.instances", check_quotas, validated({"name": "web1", "quotas": {"instances": -5}})["quotas"])
 
 
 def test_quotas_accept_unlimited():
-    assert check_quotas({"instances": -1, "cores": None, "ram": 4096}) == {"instances": -1, "ram": 4096}
+    quotas = validated({"name": "web1", "quotas": {"instances": -1, "cores": None, "ram": 4096}})["quotas"]
+    assert check_quotas(quotas) == {"instances": -1, "ram": 4096}
 
 
 def test_notifications_file(tmp_path):
