@@ -5,7 +5,7 @@ parallel.
 
 Figures: the `ansible-playbook` wall clock of one `nova_host_facts` task (3 hosts from the
 inventory group; 100 from its `hypervisors` option), and the engine alone in this process
-(compute.gather_all: connect and read each host's facts, all hosts in parallel), plus the
+(hypervisor.gather_all: connect and read each host's facts, all hosts in parallel), plus the
 same 3 and 100 gathered one after another, to show what the parallelism buys.
 
     host_facts.py [--runs 5] [--uris 100]
@@ -17,8 +17,10 @@ import sys
 import time
 
 import common
-from ansible_collections.novalite.compute.plugins.module_utils import compute
+from ansible_collections.novalite.compute.plugins.module_utils.compute import hypervisor
+from ansible_collections.novalite.compute.plugins.module_utils.argument_specs import hypervisor_options
 from ansible_collections.novalite.compute.plugins.module_utils.validation import catalogs as validation
+from ansible_collections.novalite.compute.plugins.module_utils.validation.fields import check_options
 
 PLAY = """- hosts: localhost
   gather_facts: false
@@ -50,13 +52,15 @@ def play(variables):
 
 def engine(configs, sequential=False):
     """(seconds, hosts up, errors) for gathering `configs` in this process."""
-    hypervisors = [compute.Hypervisor(validation.check_hypervisor("h", dict(c))) for c in configs]
+    options = hypervisor_options()
+    hypervisors = [hypervisor.Hypervisor(validation.check_hypervisor("h", check_options("h", options, dict(c))))
+                   for c in configs]
     start = time.monotonic()
     if sequential:
         for hv in hypervisors:
             hv.gather()
     else:
-        compute.gather_all(hypervisors, 60)
+        hypervisor.gather_all(hypervisors, 60)
     wall = time.monotonic() - start
     for hv in hypervisors:
         if hv.conn is not None:
@@ -117,7 +121,7 @@ def render(data):
         "`benchmarks/host_facts.py`: one `nova_host_facts` task in `ansible-playbook` (3 hosts from the "
         "`nova_compute` group; %d from its `hypervisors` option: names `hv001`… over the three bed URIs in "
         "turn, each entry its own libvirt connection over SSH), and the engine alone in the benchmark's "
-        "process (`compute.gather_all`: connect and read each host's facts, in parallel threads)." % n,
+        "process (`hypervisor.gather_all`: connect and read each host's facts, in parallel threads)." % n,
         "",
         "| figure | median (min–max, n) | hosts up (per run) |",
         "|---|---|---|",
