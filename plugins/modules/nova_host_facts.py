@@ -129,6 +129,12 @@ ansible_facts:
           description: The novalite instances on the host with their records.
           type: list
           elements: dict
+        servers:
+          description:
+            - The same instances shaped as M(novalite.compute.nova_server) and
+              M(novalite.compute.nova_server_info) return a server.
+          type: list
+          elements: dict
         orphans:
           description:
             - What the host holds that belongs to no complete instance, each with its C(type)
@@ -159,8 +165,10 @@ from ansible_collections.novalite.compute.plugins.module_utils.virt.libvirt impo
 from ansible_collections.novalite.compute.plugins.module_utils.virt.libvirt import host as libvirt_host
 from ansible_collections.novalite.compute.plugins.module_utils.virt.libvirt import orphans
 from ansible_collections.novalite.compute.plugins.module_utils.virt.libvirt import storage
-from ansible_collections.novalite.compute.plugins.module_utils.validation.catalogs import check_hypervisor
-from ansible_collections.novalite.compute.plugins.module_utils.validation.fields import InvalidRequest, check_name
+from ansible_collections.novalite.compute.plugins.module_utils.compute import views
+from ansible_collections.novalite.compute.plugins.module_utils.validation.catalogs import check_catalogs
+from ansible_collections.novalite.compute.plugins.module_utils.validation.fields import (
+    InvalidRequest, check_int, check_name)
 from ansible_collections.novalite.compute.plugins.module_utils.validation.uri import check_uri
 
 
@@ -168,9 +176,10 @@ def run(params):
     """The module's result for these parameters; a failure has failed=True and msg.
     (It only reads: check mode changes nothing, and there is no diff.)"""
     try:
+        check_int("connect_timeout", params["connect_timeout"], 1, 3600)
         if params["hypervisors"] is not None:
-            hypervisors = [hypervisor.Hypervisor(check_hypervisor("hypervisors[%d]" % i, hv))
-                           for i, hv in enumerate(params["hypervisors"])]
+            catalogs = check_catalogs([], [], params["hypervisors"])
+            hypervisors = [hypervisor.Hypervisor(config) for config in catalogs["hypervisors"].values()]
             hypervisor.gather_all(hypervisors, params["connect_timeout"])
             hosts = {}
             for hv in hypervisors:
@@ -179,12 +188,14 @@ def run(params):
                                       capacity=resource_tracker.capacity(hv))
                 if hv.up:
                     hosts[hv.name]["orphans"] = orphans.find_orphans(hv.conn, hv.config["storage_pool"])
+                    hosts[hv.name]["servers"] = [views.server_view(record, hv) for record in hv.facts["instances"]]
             return dict(changed=False, ansible_facts={"nova_hosts": hosts})
         check_uri("uri", params["uri"])
         check_name("storage_pool", params["storage_pool"])
         conn = connection.connect(params["uri"])
         facts = libvirt_host.host_facts(conn, params["storage_pool"], params["virt_type"])
         facts["orphans"] = orphans.find_orphans(conn, params["storage_pool"])
+        facts["servers"] = [views.server_view(record) for record in facts["instances"]]
     except (InvalidRequest, connection.DriverError) as exc:
         return dict(failed=True, msg=str(exc))
     return dict(changed=False, ansible_facts={"nova_host": facts})

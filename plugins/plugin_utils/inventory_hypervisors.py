@@ -15,10 +15,30 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
+import ipaddress
+import os
 from urllib.parse import quote, urlencode
 
 # HOST_VARIABLES: hypervisor option -> host variable (shared with the nova_compute role's checks)
 from ansible_collections.novalite.compute.plugins.module_utils.argument_specs import HOST_VARIABLES
+
+
+def local_path(path):
+    """A path of the control node as ssh takes it: ~ expanded, relative to the current directory."""
+    return os.path.abspath(os.path.expanduser(str(path)))
+
+
+def uri_host(address):
+    """ansible_host as the host part of a URI and nothing else: an IPv6 address in brackets,
+    anything else percent-quoted (so '/', '?' or '&' in it cannot add a path or URI options;
+    the URI check then refuses what is not a host name or address)."""
+    address = str(address)
+    try:
+        if ipaddress.ip_address(address).version == 6:
+            return "[%s]" % address
+    except ValueError:
+        pass
+    return quote(address, safe="")
 
 
 def libvirt_uri(name, hostvars):
@@ -32,13 +52,13 @@ def libvirt_uri(name, hostvars):
     scheme = "qemu+ssh"
     keyfile = hostvars.get("ansible_ssh_private_key_file") or hostvars.get("ansible_private_key_file")
     if keyfile:
-        params["keyfile"] = keyfile
+        params["keyfile"] = local_path(keyfile)
     if hostvars.get("nova_libvirt_known_hosts"):
         scheme = "qemu+libssh2"
-        params["known_hosts"] = hostvars["nova_libvirt_known_hosts"]
+        params["known_hosts"] = local_path(hostvars["nova_libvirt_known_hosts"])
         params["sshauth"] = "privkey" if params.get("keyfile") else "agent,privkey"
     port = hostvars.get("ansible_port")
-    netloc = "%s@%s" % (quote(str(user), safe=""), address)
+    netloc = "%s@%s" % (quote(str(user), safe=""), uri_host(address))
     if port and int(port) != 22:
         netloc += ":%d" % int(port)
     uri = "%s://%s/system" % (scheme, netloc)

@@ -15,6 +15,7 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 import re
+from urllib.parse import urlsplit
 
 from ansible_collections.novalite.compute.plugins.module_utils.validation.fields import (
     check_int, check_name, check_path, check_ratio, check_storage_path, check_text, fail)
@@ -105,6 +106,12 @@ def check_hypervisor(field, hv, field_names=None):
     return checked
 
 
+def _machine(uri):
+    """What a libvirt URI reaches: its host (and port) and driver path, whatever the transport."""
+    parts = urlsplit(uri)
+    return ((parts.hostname or "localhost").lower().rstrip("."), parts.port, parts.path)
+
+
 def check_server_group(field, group):
     rules = {}
     limit = (group["rules"] or {}).get("max_server_per_host")
@@ -148,6 +155,13 @@ def check_catalogs(flavors, images, hypervisors, server_groups=None, keypairs=No
     }
     if not catalogs["hypervisors"]:
         fail("hypervisors", "must name at least one hypervisor")
+    machines = {}
+    for index, hv in enumerate(catalogs["hypervisors"].values()):
+        machine = _machine(hv["uri"])
+        if machine in machines:
+            fail("hypervisors[%d].uri" % index, "reaches the same libvirt as hypervisors[%d] (%s); one machine would "
+                 "be counted twice" % (machines[machine], hv["uri"]))
+        machines[machine] = index
     for name, image in catalogs["images"].items():
         for key in ("kernel_id", "ramdisk_id"):
             if image.get(key) and image[key] not in catalogs["images"]:

@@ -26,7 +26,13 @@ class InvalidRequest(ValueError):
     """Bad input; the message starts with the field it is about."""
 
 
+# A refusal quotes what it refuses: at most this many characters of it.
+MAX_MESSAGE = 400
+
+
 def fail(field, message):
+    if len(message) > MAX_MESSAGE:
+        message = message[:MAX_MESSAGE] + "... (%d characters more)" % (len(message) - MAX_MESSAGE)
     raise InvalidRequest("%s: %s" % (field, message))
 
 

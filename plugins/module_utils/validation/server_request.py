@@ -113,6 +113,9 @@ def check_notifications_file(field, value):
     return value
 
 
+MAX_HINT_SERVERS = 1000
+
+
 def check_scheduler_hints(hints, server_groups):
     """Nova's hints (request_spec.SCHEDULER_HINTS): servers by name or uuid, one or a list, for
     same_host and different_host; a server group of the catalog for group."""
@@ -126,6 +129,8 @@ def check_scheduler_hints(hints, server_groups):
             values = [values] if isinstance(values, str) else values
             if not isinstance(values, list) or not values:
                 fail("scheduler_hints.%s" % key, "must be a server name or uuid, or a list of them")
+            if len(values) > MAX_HINT_SERVERS:
+                fail("scheduler_hints.%s" % key, "names %d servers; at most %d" % (len(values), MAX_HINT_SERVERS))
             checked[key] = [check_text("scheduler_hints.%s" % key, v, 63, allow_empty=False) for v in values]
             for value in checked[key]:
                 if not NAME_RE.match(value):
