@@ -2,8 +2,12 @@
 # GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
 """The argument specs several plugins share, defined once, each with the doc fragment that
 documents it: the hypervisor entries (novalite.compute.hypervisors, and .inventory_group for
-the modules that take their hypervisors from an inventory group) and the image catalog
-(novalite.compute.images).
+the modules that take their hypervisors from an inventory group), and the options every module
+of the action group novalite.compute.nova accepts (group_argument_spec, doc fragment
+novalite.compute.nova): the catalogs (flavors, images, keypairs, server groups), quotas, the
+scheduler's settings and the notifications file, so that module_defaults for
+group/novalite.compute.nova may carry them. A module that does not use one says so in its
+DOCUMENTATION.
 
 AnsibleModule validates them for the modules. Hypervisor entries that come another way (the
 nova inventory plugin's, the nova_compute role's host variables) are validated with the same
@@ -15,6 +19,8 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
+from ansible_collections.novalite.compute.plugins.module_utils.compute.quota import QUOTA_RESOURCES
+from ansible_collections.novalite.compute.plugins.module_utils.scheduler.request_spec import SERVER_GROUP_POLICIES
 from ansible_collections.novalite.compute.plugins.module_utils.virt import images
 from ansible_collections.novalite.compute.plugins.module_utils.virt.libvirt import connection
 from ansible_collections.novalite.compute.plugins.module_utils.virt.libvirt import storage
@@ -101,3 +107,53 @@ def images_argument_spec(**settings):
     )
     option.update(settings)
     return dict(images=option)
+
+
+# The options of the action group novalite.compute.nova (meta/runtime.yml) beyond hypervisors,
+# connect_timeout and hypervisor_group: every module of the group accepts them.
+GROUP_OPTIONS = ("flavors", "images", "keypairs", "server_groups", "quotas", "scheduler", "notifications_file")
+
+
+def group_argument_spec(inventory_group=True, images=None):
+    """The options every module of the action group novalite.compute.nova accepts (doc fragments
+    novalite.compute.nova and novalite.compute.hypervisors): GROUP_OPTIONS, hypervisors and
+    connect_timeout (with inventory_group, also hypervisor_group and the local default, as in
+    hypervisors_argument_spec). `images`: the module's own settings of the image catalog
+    (default: an empty catalog)."""
+    spec = dict(
+        flavors=dict(type="list", elements="dict", default=[], options=dict(
+            name=dict(type="str", required=True),
+            vcpus=dict(type="int", required=True),
+            ram=dict(type="int", required=True),
+            disk=dict(type="int", default=0),
+            ephemeral=dict(type="int", default=0),
+            swap=dict(type="int", default=0),
+            extra_specs=dict(type="dict", default={}),
+            id=dict(type="raw"),
+        )),
+        # Key pairs by name (any names): no suboptions; check_keypairs checks them.
+        keypairs=dict(type="dict", default={}, no_log=False),
+        server_groups=dict(type="list", elements="dict", default=[], options=dict(
+            name=dict(type="str", required=True),
+            policy=dict(type="str", required=True, choices=list(SERVER_GROUP_POLICIES)),
+            rules=dict(type="dict", options=dict(max_server_per_host=dict(type="int"))),
+        )),
+        quotas=dict(type="dict", default={}, options=dict(
+            (resource, dict(type="int")) for resource in QUOTA_RESOURCES)),
+        scheduler=dict(type="dict", default={}, options=dict(
+            enabled_filters=dict(type="list", elements="str"),
+            max_attempts=dict(type="int"),
+            host_subset_size=dict(type="int"),
+            ram_weight_multiplier=dict(type="float"),
+            cpu_weight_multiplier=dict(type="float"),
+            disk_weight_multiplier=dict(type="float"),
+            num_instances_weight_multiplier=dict(type="float"),
+            soft_affinity_weight_multiplier=dict(type="float"),
+            soft_anti_affinity_weight_multiplier=dict(type="float"),
+            build_failure_weight_multiplier=dict(type="float"),
+        )),
+        notifications_file=dict(type="path"),
+    )
+    spec.update(images_argument_spec(**(images or {"default": []})))
+    spec.update(hypervisors_argument_spec(inventory_group=inventory_group))
+    return spec

@@ -32,6 +32,7 @@ requirements:
   - libvirt-python
 extends_documentation_fragment:
   - novalite.compute.hypervisors
+  - novalite.compute.nova
 attributes:
   check_mode:
     support: full
@@ -63,6 +64,28 @@ options:
       - Report every host of this inventory group, with O(hypervisors) built from host variables as
         M(novalite.compute.nova_server) builds them.
     type: str
+  flavors:
+    description:
+      - Not used by this module; accepted as an option of the action group C(novalite.compute.nova), so that C(module_defaults) for C(group/novalite.compute.nova) can carry it (M(novalite.compute.nova_server) uses it).
+  images:
+    description:
+      - Not used by this module; accepted as an option of the action group C(novalite.compute.nova), so that C(module_defaults) for C(group/novalite.compute.nova) can carry it (M(novalite.compute.nova_server) uses it).
+    default: []
+  keypairs:
+    description:
+      - Not used by this module; accepted as an option of the action group C(novalite.compute.nova), so that C(module_defaults) for C(group/novalite.compute.nova) can carry it (M(novalite.compute.nova_server) uses it).
+  server_groups:
+    description:
+      - Not used by this module; accepted as an option of the action group C(novalite.compute.nova), so that C(module_defaults) for C(group/novalite.compute.nova) can carry it (M(novalite.compute.nova_server) uses it).
+  quotas:
+    description:
+      - Not used by this module; accepted as an option of the action group C(novalite.compute.nova), so that C(module_defaults) for C(group/novalite.compute.nova) can carry it (M(novalite.compute.nova_server) uses it).
+  scheduler:
+    description:
+      - Not used by this module; accepted as an option of the action group C(novalite.compute.nova), so that C(module_defaults) for C(group/novalite.compute.nova) can carry it (M(novalite.compute.nova_server) uses it).
+  notifications_file:
+    description:
+      - Not used by this module; accepted as an option of the action group C(novalite.compute.nova), so that C(module_defaults) for C(group/novalite.compute.nova) can carry it (M(novalite.compute.nova_server) uses it).
 """
 
 EXAMPLES = r"""
@@ -158,7 +181,7 @@ ansible_facts:
 from ansible.module_utils.basic import AnsibleModule, missing_required_lib
 
 from ansible_collections.novalite.compute.plugins.module_utils.argument_specs import (
-    VIRT_TYPES, hypervisors_argument_spec)
+    VIRT_TYPES, group_argument_spec)
 from ansible_collections.novalite.compute.plugins.module_utils.compute import hypervisor
 from ansible_collections.novalite.compute.plugins.module_utils.compute import resource_tracker
 from ansible_collections.novalite.compute.plugins.module_utils.virt.libvirt import connection
@@ -209,7 +232,7 @@ def argument_spec():
         virt_type=dict(type="str", default="auto", choices=list(VIRT_TYPES)),
         hypervisor_group=dict(type="str"),
     )
-    spec.update(hypervisors_argument_spec())
+    spec.update(group_argument_spec(inventory_group=False))
     return spec
 
 

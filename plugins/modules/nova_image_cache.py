@@ -24,7 +24,7 @@ requirements:
 extends_documentation_fragment:
   - novalite.compute.hypervisors
   - novalite.compute.hypervisors.inventory_group
-  - novalite.compute.images
+  - novalite.compute.nova
 attributes:
   check_mode:
     support: full
@@ -39,6 +39,24 @@ options:
     elements: str
   images:
     required: true
+  flavors:
+    description:
+      - Not used by this module; accepted as an option of the action group C(novalite.compute.nova), so that C(module_defaults) for C(group/novalite.compute.nova) can carry it (M(novalite.compute.nova_server) uses it).
+  keypairs:
+    description:
+      - Not used by this module; accepted as an option of the action group C(novalite.compute.nova), so that C(module_defaults) for C(group/novalite.compute.nova) can carry it (M(novalite.compute.nova_server) uses it).
+  server_groups:
+    description:
+      - Not used by this module; accepted as an option of the action group C(novalite.compute.nova), so that C(module_defaults) for C(group/novalite.compute.nova) can carry it (M(novalite.compute.nova_server) uses it).
+  quotas:
+    description:
+      - Not used by this module; accepted as an option of the action group C(novalite.compute.nova), so that C(module_defaults) for C(group/novalite.compute.nova) can carry it (M(novalite.compute.nova_server) uses it).
+  scheduler:
+    description:
+      - Not used by this module; accepted as an option of the action group C(novalite.compute.nova), so that C(module_defaults) for C(group/novalite.compute.nova) can carry it (M(novalite.compute.nova_server) uses it).
+  notifications_file:
+    description:
+      - Not used by this module; accepted as an option of the action group C(novalite.compute.nova), so that C(module_defaults) for C(group/novalite.compute.nova) can carry it (M(novalite.compute.nova_server) uses it).
 """
 
 EXAMPLES = r"""
@@ -65,8 +83,7 @@ hypervisors_down:
 from ansible.module_utils.basic import AnsibleModule, missing_required_lib
 from ansible.module_utils.urls import open_url
 
-from ansible_collections.novalite.compute.plugins.module_utils.argument_specs import (
-    hypervisors_argument_spec, images_argument_spec)
+from ansible_collections.novalite.compute.plugins.module_utils.argument_specs import group_argument_spec
 from ansible_collections.novalite.compute.plugins.module_utils.compute import images as compute_images
 from ansible_collections.novalite.compute.plugins.module_utils.virt.libvirt import connection
 from ansible_collections.novalite.compute.plugins.module_utils.virt import images as image_files
@@ -76,8 +93,7 @@ from ansible_collections.novalite.compute.plugins.module_utils.validation.fields
 
 def main():
     spec = dict(names=dict(type="list", elements="str"))
-    spec.update(images_argument_spec(required=True))
-    spec.update(hypervisors_argument_spec(inventory_group=True))
+    spec.update(group_argument_spec(images={"required": True}))
     module = AnsibleModule(argument_spec=spec, supports_check_mode=True)
     if not connection.HAS_LIBVIRT:
         module.fail_json(msg=missing_required_lib("libvirt-python"), exception=str(connection.LIBVIRT_IMPORT_ERROR))

@@ -36,7 +36,7 @@ requirements:
 extends_documentation_fragment:
   - novalite.compute.hypervisors
   - novalite.compute.hypervisors.inventory_group
-  - novalite.compute.images
+  - novalite.compute.nova
 attributes:
   check_mode:
     support: full
@@ -154,143 +154,12 @@ options:
         M(openstack.cloud.server)'s, it does not bound the task as a whole.
     type: int
     default: 180
-  flavors:
-    description: The flavor catalog. Names must be unique.
-    type: list
-    elements: dict
-    default: []
-    suboptions:
-      name:
-        description: Flavor name (letters, digits, C(.), C(_) and C(-), at most 63 characters).
-        type: str
-        required: true
-      vcpus:
-        description: Virtual CPUs (1 to 1024).
-        type: int
-        required: true
-      ram:
-        description: Memory in MB (16 to 16777216).
-        type: int
-        required: true
-      disk:
-        description: Root disk in GB (0 to 65536); 0 means the image's size.
-        type: int
-        default: 0
-      ephemeral:
-        description: Ephemeral disk in GB (0 to 65536), attached unformatted.
-        type: int
-        default: 0
-      swap:
-        description: Swap disk in MB (0 to 1048576), attached unformatted.
-        type: int
-        default: 0
-      extra_specs:
-        description:
-          - Extra specs, matched against the hypervisors' aggregate metadata by
-            AggregateInstanceExtraSpecsFilter. Keys and values of at most 255 characters with no control
-            characters; values are strings (numbers and booleans are turned into strings).
-        type: dict
-        default: {}
-      id:
-        description: Accepted and not used, so that a flavor list exported from OpenStack can be given as is.
-        type: raw
   images:
     default: []
-  keypairs:
-    description:
-      - Key pairs by name (letters, digits, C(.), C(_) and C(-), at most 63 characters), each one
-        OpenSSH public key line. The names are the keys of the dictionary, so it has no suboptions.
-    type: dict
-    default: {}
-  server_groups:
-    description:
-      - Server groups. Names must be unique.
-      - Membership is recorded in each server's metadata on its hypervisor.
-    type: list
-    elements: dict
-    default: []
-    suboptions:
-      name:
-        description: Group name (letters, digits, C(.), C(_) and C(-), at most 63 characters).
-        type: str
-        required: true
-      policy:
-        description: The group's policy, as Nova's.
-        type: str
-        required: true
-        choices: [affinity, anti-affinity, soft-affinity, soft-anti-affinity]
-      rules:
-        description: The policy's rules; only the anti-affinity policy takes one.
-        type: dict
-        suboptions:
-          max_server_per_host:
-            description: How many members of the group one host may hold (1 to 1000).
-            type: int
   project:
     description: The project (tenant) the servers belong to; quota is counted per project.
     type: str
     default: default
-  quotas:
-    description: Per-project limits, whole numbers (up to 2^40); missing, null or -1 is unlimited.
-    type: dict
-    default: {}
-    suboptions:
-      instances:
-        description: Servers.
-        type: int
-      cores:
-        description: vCPUs, as the flavors count them.
-        type: int
-      ram:
-        description: Memory in MB, as the flavors count it.
-        type: int
-  scheduler:
-    description: Scheduler settings with Nova's option names; an option left out has Nova's default.
-    type: dict
-    default: {}
-    suboptions:
-      enabled_filters:
-        description:
-          - The filters, in order, by Nova's names (C(ComputeFilter), C(AvailabilityZoneFilter), C(RamFilter),
-            C(DiskFilter), C(CoreFilter), C(AggregateInstanceExtraSpecsFilter), C(ImagePropertiesFilter),
-            C(ServerGroupAntiAffinityFilter), C(ServerGroupAffinityFilter), C(SameHostFilter),
-            C(DifferentHostFilter)), each at most once. All of them when left out.
-        type: list
-        elements: str
-      max_attempts:
-        description:
-          - Hosts a server's build is tried on before it fails, the selected one and its alternates
-            (at least 1, default 3).
-        type: int
-      host_subset_size:
-        description: The server goes to a random one of this many best weighed hosts (at least 1, default 1).
-        type: int
-      ram_weight_multiplier:
-        description: Weight of free RAM (default 1.0); negative packs servers instead of spreading them.
-        type: float
-      cpu_weight_multiplier:
-        description: Weight of free vCPUs (default 1.0).
-        type: float
-      disk_weight_multiplier:
-        description: Weight of free disk (default 1.0).
-        type: float
-      num_instances_weight_multiplier:
-        description: Weight of the number of instances on the host (default 0.0); negative prefers emptier hosts.
-        type: float
-      soft_affinity_weight_multiplier:
-        description: Weight of a soft-affinity group's members on the host (default 1.0).
-        type: float
-      soft_anti_affinity_weight_multiplier:
-        description: Weight against a soft-anti-affinity group's members on the host (default 1.0).
-        type: float
-      build_failure_weight_multiplier:
-        description: Weight against the host's recent failed builds (default 1000000.0).
-        type: float
-  notifications_file:
-    description:
-      - Append each notification (C(compute.instance.create.start) ...) as a JSON line to this file, on the
-        control node. An absolute path with no C(..) component, in an existing directory.
-    type: path
   purge_orphans:
     description:
       - With O(state=absent), also remove from every reachable hypervisor what belongs to no
@@ -463,14 +332,11 @@ import traceback
 from ansible.module_utils.basic import AnsibleModule, missing_required_lib
 
 from ansible_collections.novalite.compute.plugins.module_utils import exception
-from ansible_collections.novalite.compute.plugins.module_utils.argument_specs import (
-    hypervisors_argument_spec, images_argument_spec)
+from ansible_collections.novalite.compute.plugins.module_utils.argument_specs import group_argument_spec
 from ansible_collections.novalite.compute.plugins.module_utils.compute import api
 from ansible_collections.novalite.compute.plugins.module_utils.compute import images as compute_images
 from ansible_collections.novalite.compute.plugins.module_utils.compute import notifications
-from ansible_collections.novalite.compute.plugins.module_utils.compute.quota import QUOTA_RESOURCES
 from ansible_collections.novalite.compute.plugins.module_utils.scheduler.config import scheduler_config
-from ansible_collections.novalite.compute.plugins.module_utils.scheduler.request_spec import SERVER_GROUP_POLICIES
 from ansible_collections.novalite.compute.plugins.module_utils.validation.catalogs import check_catalogs
 from ansible_collections.novalite.compute.plugins.module_utils.validation.fields import (
     InvalidRequest, check_int, check_name)
@@ -559,44 +425,11 @@ def argument_spec():
         wait=dict(type="bool", default=True),
         wait_for=dict(type="str", default="active", choices=["active", "lease", "ssh"]),
         timeout=dict(type="int", default=180),
-        flavors=dict(type="list", elements="dict", default=[], options=dict(
-            name=dict(type="str", required=True),
-            vcpus=dict(type="int", required=True),
-            ram=dict(type="int", required=True),
-            disk=dict(type="int", default=0),
-            ephemeral=dict(type="int", default=0),
-            swap=dict(type="int", default=0),
-            extra_specs=dict(type="dict", default={}),
-            id=dict(type="raw"),
-        )),
-        # Key pairs by name (any names): no suboptions; check_keypairs checks them.
-        keypairs=dict(type="dict", default={}, no_log=False),
-        server_groups=dict(type="list", elements="dict", default=[], options=dict(
-            name=dict(type="str", required=True),
-            policy=dict(type="str", required=True, choices=list(SERVER_GROUP_POLICIES)),
-            rules=dict(type="dict", options=dict(max_server_per_host=dict(type="int"))),
-        )),
         project=dict(type="str", default="default"),
-        quotas=dict(type="dict", default={}, options=dict(
-            (resource, dict(type="int")) for resource in QUOTA_RESOURCES)),
-        scheduler=dict(type="dict", default={}, options=dict(
-            enabled_filters=dict(type="list", elements="str"),
-            max_attempts=dict(type="int"),
-            host_subset_size=dict(type="int"),
-            ram_weight_multiplier=dict(type="float"),
-            cpu_weight_multiplier=dict(type="float"),
-            disk_weight_multiplier=dict(type="float"),
-            num_instances_weight_multiplier=dict(type="float"),
-            soft_affinity_weight_multiplier=dict(type="float"),
-            soft_anti_affinity_weight_multiplier=dict(type="float"),
-            build_failure_weight_multiplier=dict(type="float"),
-        )),
-        notifications_file=dict(type="path"),
         purge_orphans=dict(type="bool", default=False),
         allow_unchecked_names=dict(type="bool", default=False),
     )
-    spec.update(images_argument_spec(default=[]))
-    spec.update(hypervisors_argument_spec(inventory_group=True))
+    spec.update(group_argument_spec())
     return spec
 
 

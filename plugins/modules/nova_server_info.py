@@ -24,6 +24,7 @@ requirements:
 extends_documentation_fragment:
   - novalite.compute.hypervisors
   - novalite.compute.hypervisors.inventory_group
+  - novalite.compute.nova
 attributes:
   check_mode:
     support: full
@@ -53,6 +54,28 @@ options:
   project:
     description: Only the servers of this project.
     type: str
+  flavors:
+    description:
+      - Not used by this module; accepted as an option of the action group C(novalite.compute.nova), so that C(module_defaults) for C(group/novalite.compute.nova) can carry it (M(novalite.compute.nova_server) uses it).
+  images:
+    description:
+      - Not used by this module; accepted as an option of the action group C(novalite.compute.nova), so that C(module_defaults) for C(group/novalite.compute.nova) can carry it (M(novalite.compute.nova_server) uses it).
+    default: []
+  keypairs:
+    description:
+      - Not used by this module; accepted as an option of the action group C(novalite.compute.nova), so that C(module_defaults) for C(group/novalite.compute.nova) can carry it (M(novalite.compute.nova_server) uses it).
+  server_groups:
+    description:
+      - Not used by this module; accepted as an option of the action group C(novalite.compute.nova), so that C(module_defaults) for C(group/novalite.compute.nova) can carry it (M(novalite.compute.nova_server) uses it).
+  quotas:
+    description:
+      - Not used by this module; accepted as an option of the action group C(novalite.compute.nova), so that C(module_defaults) for C(group/novalite.compute.nova) can carry it (M(novalite.compute.nova_server) uses it).
+  scheduler:
+    description:
+      - Not used by this module; accepted as an option of the action group C(novalite.compute.nova), so that C(module_defaults) for C(group/novalite.compute.nova) can carry it (M(novalite.compute.nova_server) uses it).
+  notifications_file:
+    description:
+      - Not used by this module; accepted as an option of the action group C(novalite.compute.nova), so that C(module_defaults) for C(group/novalite.compute.nova) can carry it (M(novalite.compute.nova_server) uses it).
 """
 
 EXAMPLES = r"""
@@ -92,7 +115,7 @@ from ansible.module_utils.basic import AnsibleModule, missing_required_lib
 
 from ansible_collections.novalite.compute.plugins.module_utils.validation.catalogs import check_catalogs
 from ansible_collections.novalite.compute.plugins.module_utils.validation.fields import InvalidRequest, check_int
-from ansible_collections.novalite.compute.plugins.module_utils.argument_specs import hypervisors_argument_spec
+from ansible_collections.novalite.compute.plugins.module_utils.argument_specs import group_argument_spec
 from ansible_collections.novalite.compute.plugins.module_utils.compute import hypervisor
 from ansible_collections.novalite.compute.plugins.module_utils.compute import instance_list
 from ansible_collections.novalite.compute.plugins.module_utils.virt.libvirt import connection
@@ -108,7 +131,7 @@ def argument_spec():
         server_group=dict(type="str"),
         project=dict(type="str"),
     )
-    spec.update(hypervisors_argument_spec(inventory_group=True))
+    spec.update(group_argument_spec())
     return spec
 
 
