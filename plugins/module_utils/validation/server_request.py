@@ -30,12 +30,27 @@ MAX_COUNT = 1000
 MAX_USER_DATA = 65535
 MAX_USER_DATA_RAW = MAX_USER_DATA // 4 * 3
 MAX_META_ITEMS = 128
+# Nova's API sets no count of networks (Neutron's port quota does); each NIC here takes a PCI
+# slot of the guest's root bus (32, some taken by the machine's own devices).
+MAX_NICS = 28
+# Nova's adminPass has no maxLength; here a password is at most this many characters.
+MAX_ADMIN_PASSWORD = 255
+
+
+def text_size(value):
+    """The UTF-8 size of a text, without encoding it when it is ASCII (str.isascii costs nothing
+    in CPython: the string knows it)."""
+    if value.isascii():
+        return len(value)
+    return len(value.encode("utf-8"))
 
 
 def check_nics(nics):
     """[{network, fixed_ip}] from openstack.cloud-style nics entries: a network name, or a
     dictionary with net-name (or net-id, network) and fixed_ip (or v4-fixed-ip)."""
     result = []
+    if len(nics or []) > MAX_NICS:
+        fail("nics", "has %d items, more than %d" % (len(nics), MAX_NICS))
     for index, nic in enumerate(nics or []):
         field = "nics[%d]" % index
         if isinstance(nic, str):
@@ -57,20 +72,21 @@ def check_nics(nics):
     return result
 
 
-def check_meta(meta):
+def check_meta(meta, field="meta"):
     """Server metadata as Nova takes it: at most 128 items, keys of 1 to 255 and values of at
-    most 255 characters, no control characters, values scalar."""
+    most 255 characters, no control characters, values scalar. `field`: the option's name as
+    given (metadata, or its alias meta)."""
     if len(meta) > MAX_META_ITEMS:
-        fail("meta", "has %d items, more than %d" % (len(meta), MAX_META_ITEMS))
+        fail(field, "has %d items, more than %d" % (len(meta), MAX_META_ITEMS))
     checked = {}
     for key, value in meta.items():
         key = str(key)
         problem = text_problem(key, MAX_TEXT_LENGTH, allow_empty=False)
         if problem:
-            fail("meta", "key %r %s" % (key[:40] + ("..." if len(key) > 40 else ""), problem))
+            fail(field, "key %r %s" % (key[:40] + ("..." if len(key) > 40 else ""), problem))
         if value is None or isinstance(value, (dict, list)):
-            fail("meta.%s" % key, "must be a string, not %s" % type(value).__name__)
-        checked[key] = check_text("meta.%s" % key, str(value))
+            fail("%s.%s" % (field, key), "must be a string, not %s" % type(value).__name__)
+        checked[key] = check_text("%s.%s" % (field, key), str(value))
     return checked
 
 
@@ -80,13 +96,24 @@ def check_userdata(field, value):
     if value is None:
         return None
     try:
-        size = len(value.encode("utf-8"))
+        size = text_size(value)
     except UnicodeError:
         fail(field, "is not valid UTF-8 text")
     encoded = 4 * ((size + 2) // 3)
     if encoded > MAX_USER_DATA:
         fail(field, "is %d bytes, %d once base64-encoded, more than Nova's limit of %d base64-encoded bytes "
                     "(%d bytes of data)" % (size, encoded, MAX_USER_DATA, MAX_USER_DATA_RAW))
+    return value
+
+
+def check_admin_password(field, value):
+    """At most MAX_ADMIN_PASSWORD characters, no control characters; never quoted."""
+    if value is None:
+        return None
+    if len(value) > MAX_ADMIN_PASSWORD:
+        fail(field, "is %d characters long, more than the maximum of %d" % (len(value), MAX_ADMIN_PASSWORD))
+    if any(is_control(ch) for ch in value):
+        fail(field, "contains control characters")
     return value
 
 
@@ -179,12 +206,20 @@ def check_server_request(params, catalogs):
     if key_name is not None and key_name not in catalogs["keypairs"]:
         fail("key_name", "%r is not in the keypairs catalog" % (key_name,))
     request["key_name"] = key_name
-    request["meta"] = check_meta(params["meta"] or {})
-    request["userdata"] = check_userdata("userdata", params["userdata"])
+    # An option given by its alias is named so (AnsibleModule keeps the alias beside the option).
+    request["meta"] = check_meta(params["metadata"] or {}, "meta" if "meta" in params else "metadata")
+    request["userdata"] = check_userdata("user_data" if "user_data" in params else "userdata", params["userdata"])
     request["scheduler_hints"] = check_scheduler_hints(params["scheduler_hints"] or {}, catalogs["server_groups"])
-    request["nics"] = check_nics(params["nics"])
+    request["network"] = params.get("network")
+    if request["network"] is not None:
+        # openstack.cloud.server's network: one network, a simpler nics.
+        if params["nics"]:
+            fail("network", "give either network or nics, not both")
+        request["nics"] = [{"network": check_name("network", request["network"]), "fixed_ip": None}]
+    else:
+        request["nics"] = check_nics(params["nics"])
     if max_count > 1 and any(nic["fixed_ip"] for nic in request["nics"]):
         fail("nics", "fixed_ip cannot be used when creating more than one server")
     request["config_drive"] = params["config_drive"]
-    request["admin_password"] = params["admin_password"]
+    request["admin_password"] = check_admin_password("admin_password", params["admin_password"])
     return request

@@ -14,7 +14,7 @@ from ansible_collections.novalite.compute.plugins.module_utils.validation.comput
 from ansible_collections.novalite.compute.plugins.module_utils.validation.fields import (
     InvalidRequest, check_options, check_ratio, check_storage_path)
 from ansible_collections.novalite.compute.plugins.module_utils.validation.server_request import (
-    MAX_USER_DATA_RAW, check_notifications_file, check_quotas, check_server_request)
+    MAX_ADMIN_PASSWORD, MAX_NICS, MAX_USER_DATA_RAW, check_notifications_file, check_quotas, check_server_request)
 from ansible_collections.novalite.compute.plugins.module_utils.validation.uri import check_image_url, check_uri
 from ansible_collections.novalite.compute.plugins.plugin_utils.inventory_hypervisors import libvirt_uri
 from ansible_collections.novalite.compute.tests.unit.plugins.module_utils.nova_server_args import (
@@ -71,6 +71,10 @@ BAD_REQUESTS = [
     ("scheduler_hints.group", dict(scheduler_hints={"group": ["g"]})),
     ("scheduler_hints.group", dict(scheduler_hints={"group": "g<x>"})),
     ("userdata", dict(userdata="x" * (MAX_USER_DATA_RAW + 1))),
+    ("nics", dict(nics=["net"] * (MAX_NICS + 1))),
+    ("nics", dict(nics=["net"] * 1000000)),
+    ("admin_password", dict(admin_password="p" * (MAX_ADMIN_PASSWORD + 1))),
+    ("admin_password", dict(admin_password="pass\nword")),
 ]
 
 
@@ -89,6 +93,15 @@ def test_userdata_limit_is_novas_base64_limit(image_file):
     assert "s3cr3t" not in message and "65535" in message
     # multi-byte text counts in bytes
     refused("userdata", check_server_request, request(userdata="é" * (MAX_USER_DATA_RAW // 2 + 1)), cats)
+
+
+def test_bounds_at_their_limit_are_taken_and_never_quote_a_password(image_file):
+    cats = catalogs(image_file)
+    req = check_server_request(request(nics=["net%d" % i for i in range(MAX_NICS)],
+                                       admin_password="p" * MAX_ADMIN_PASSWORD), cats)
+    assert len(req["nics"]) == MAX_NICS and len(req["admin_password"]) == MAX_ADMIN_PASSWORD
+    message = refused("admin_password", check_server_request, request(admin_password="s3cr3t" * 100), cats)
+    assert "s3cr3t" not in message and "600 characters" in message
 
 
 def test_meta_scalars_become_strings(image_file):
