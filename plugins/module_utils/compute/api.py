@@ -113,8 +113,7 @@ class ComputeAPI:
         instances = self._provision_instances(request, missing, min_count)
         if not self.check_mode:
             self._prepare_pools()
-        spec, selections, placement = self._schedule(request, instances, min_count)
-        instances = instances[:len(selections)]
+        spec, selections, placement = self._schedule(request, instances)
         result["placement"] = placement
         changed_before, result["changed"] = result["changed"], True
         plans = dict((instance["name"], {"selected": selection.host, "alternates": list(selection.alternates),
@@ -264,7 +263,7 @@ class ComputeAPI:
             })
         return instances
 
-    def _request_spec(self, request, num_instances, min_count):
+    def _request_spec(self, request, num_instances):
         """conductor: scheduler_utils.build_request_spec."""
         image = request["image"]
         group = None
@@ -277,16 +276,16 @@ class ComputeAPI:
             flavor=Flavor.from_dict(request["flavor"]),
             image=ImageMeta(image["name"], properties=image["properties"], min_ram=image["min_ram"],
                             min_disk=image["min_disk"]),
-            num_instances=num_instances, min_count=min_count,
+            num_instances=num_instances,
             availability_zone=request.get("availability_zone"), scheduler_hints=hints,
             instance_group=group, project_id=self.project_id)
 
-    def _schedule(self, request, instances, min_count):
+    def _schedule(self, request, instances):
         """scheduler_client.select_destinations over the hosts that have the networks."""
         if not any(hv.up for hv in self.hypervisors.values()):
             raise ComputeError("hypervisors: none could be reached: %s" % "; ".join(
                 "%s: %s" % item for item in sorted(self.unreachable().items())))
-        spec = self._request_spec(request, len(instances), min_count)
+        spec = self._request_spec(request, len(instances))
         wanted = set(nic["network"] for nic in request["nics"])
         if wanted and not any(wanted <= set(hv.networks) for hv in self.hypervisors.values() if hv.up):
             for index, nic in enumerate(request["nics"]):

@@ -11,6 +11,8 @@ import contextlib
 
 from ansible_collections.novalite.compute.plugins.module_utils.exception import (
     InstanceExists, RescheduledByPolicyException, RescheduledException)
+from ansible_collections.novalite.compute.plugins.module_utils.placement import allocation_candidates
+from ansible_collections.novalite.compute.plugins.module_utils.placement.inventory import resources_from_flavor
 from ansible_collections.novalite.compute.plugins.module_utils.scheduler.filters import registry as filters
 from ansible_collections.novalite.compute.plugins.module_utils.scheduler.host_state import HostState
 from ansible_collections.novalite.compute.plugins.module_utils.virt.libvirt import guest
@@ -117,9 +119,9 @@ def live_group_hosts(api, group_name):
 
 
 def check_claim(manager, request, instance, facts):
-    """The resource and server-group filters, on the host's live usage."""
+    """Placement's capacity check and the server-group filters, on the host's live usage."""
     state = HostState.from_facts(facts, dict(manager.hv.config, up=True, failed_builds=0))
-    spec = manager.api._request_spec(request, 1, 1)
+    spec = manager.api._request_spec(request, 1)
     group = spec.instance_group
     if group is not None:
         if group.policy == "affinity":  # under the group's fleet lock: placements elsewhere, live
@@ -130,10 +132,12 @@ def check_claim(manager, request, instance, facts):
         if any(r.get("server_group") == group.name for r in facts["instances"]):
             hosts.add(manager.hv.name)
         group.hosts = sorted(hosts)
-    for filter_cls in (filters.CoreFilter, filters.RamFilter, filters.DiskFilter):
-        if not filter_cls().host_passes(state, spec):
-            raise RescheduledException("claim on %s refused by %s: the host's live usage leaves no room"
-                                       % (manager.hv.name, filter_cls.__name__))
+    resources = resources_from_flavor(spec.flavor)
+    short = allocation_candidates.missing(state.rooms, resources)
+    if short:
+        raise RescheduledException("claim on %s refused by placement: the host's live usage leaves no room "
+                                   "for %s" % (manager.hv.name, ", ".join("%s %d" % (rc, resources[rc])
+                                                                          for rc in short)))
     for filter_cls in (filters.ServerGroupAntiAffinityFilter, filters.ServerGroupAffinityFilter):
         if not filter_cls().host_passes(state, spec):
             raise RescheduledByPolicyException("claim on %s refused by %s: the members now on the hosts "

@@ -7,20 +7,21 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
+from ansible_collections.novalite.compute.plugins.module_utils.placement.inventory import DISK_GB, MEMORY_MB, VCPU
 from ansible_collections.novalite.compute.plugins.module_utils.virt.libvirt import host as libvirt_host
 
 
 def capacity(hv):
-    """Per resource, what a host has allocated (reserved included, as Nova counts it) against
-    its limit (total x allocation ratio), for reports."""
+    """Per resource, placement's view of a host for reports: what its instances have
+    allocated (used) against its capacity (limit: (total - reserved) x allocation ratio)."""
     if not hv.up:
         return None
     state = hv.host_state()
-    return {
-        "vcpus": {"used": state.vcpus_used, "limit": state.limits["vcpu"]},
-        "memory_mb": {"used": state.memory_mb_used, "limit": state.limits["memory_mb"]},
-        "disk_gb": {"used": state.disk_mb_used / 1024.0, "limit": state.limits["disk_gb"]},
-    }
+    report = {}
+    for key, rc in (("vcpus", VCPU), ("memory_mb", MEMORY_MB), ("disk_gb", DISK_GB)):
+        inventory = state.inventories.get(rc)
+        report[key] = {"used": state.usages[rc], "limit": inventory.capacity if inventory is not None else 0.0}
+    return report
 
 
 def record_build(hv, failed):

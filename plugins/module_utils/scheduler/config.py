@@ -21,6 +21,9 @@ class SchedulerConfig:
         if isinstance(enabled_filters, str) or not isinstance(enabled_filters, (list, tuple)):
             raise ValueError("enabled_filters: must be a list of filter names")
         for name in enabled_filters:
+            if name in filters_mod.REMOVED_FILTERS:
+                raise ValueError("enabled_filters: %s was %s; leave it out"
+                                 % (name, filters_mod.REMOVED_FILTERS[name]))
             if name not in filters_mod.ALL_FILTERS:
                 raise ValueError("enabled_filters: unknown filter %r (known: %s)"
                                  % (name, ", ".join(sorted(filters_mod.ALL_FILTERS))))

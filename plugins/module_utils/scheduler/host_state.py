@@ -12,7 +12,13 @@ __metaclass__ = type
 
 from operator import attrgetter
 
+from ansible_collections.novalite.compute.plugins.module_utils.placement import allocation_candidates
+from ansible_collections.novalite.compute.plugins.module_utils.placement.inventory import (
+    DISK_GB, MEMORY_MB, VCPU, compute_node_inventories, resources_from_flavor)
 from ansible_collections.novalite.compute.plugins.module_utils.scheduler.request_spec import Flavor, Instance
+
+# The HostState attribute holding the node's room in each resource class.
+ROOM_OF = {VCPU: "vcpu_room", MEMORY_MB: "memory_mb_room", DISK_GB: "disk_gb_room"}
 
 # Nova's defaults for the per-hypervisor settings.
 CONFIG_DEFAULTS = {
@@ -105,47 +111,52 @@ def _supported_instances(cpu_arch, virt_type):
 
 
 class HostState:
-    """What the scheduler knows of one compute node.
+    """What the scheduler knows of one compute node: placement's view and Nova's.
 
-    Usage follows Nova's resource tracker, where *_used include the reserved
-    amounts (facts report instance usage only):
+    Placement's view (what decides whether an instance fits, placement/):
+
+      inventories          {VCPU, MEMORY_MB, DISK_GB: Inventory} as the libvirt
+                           driver reports them (total, reserved, allocation ratio)
+      usages               {class: used}, the instances' allocations (facts.vcpus_used,
+                           memory_mb_used, local_gb_used; reserved not included)
+      vcpu_room, memory_mb_room, disk_gb_room
+                           the largest amount of each class that fits,
+                           min(total, (total - reserved) * ratio - used)
+
+    Nova's figures (what the weighers read), as the resource tracker makes them,
+    where *_used include the reserved amounts:
 
       vcpus_used           = facts.vcpus_used + reserved_host_cpus
       free_ram_mb          = memory_mb - reserved_host_memory_mb - facts.memory_mb_used
       free_disk_mb         = local_gb * 1024 - reserved_host_disk_mb - facts.local_gb_used * 1024
+      free_vcpus           = vcpus * cpu_allocation_ratio - vcpus_used (CPUWeigher's figure)
       total_usable_ram_mb  = memory_mb;  total_usable_disk_gb = local_gb;  vcpus_total = vcpus
-      limits               = {memory_mb: memory_mb * ram_allocation_ratio,
-                              disk_gb: local_gb * disk_allocation_ratio,
-                              vcpu: vcpus * cpu_allocation_ratio}
 
-    so a filter admits a request when used + requested <= total * ratio
-    (used including reserved). A down host (facts None) has all figures 0.
+    A down host (facts None) has all figures 0. consume_from_request changes both views
+    the way Nova does within one request: the claim adds the flavor's resources to the
+    usages; HostState.consume_from_request takes RAM, root and ephemeral disk (not swap)
+    and vCPUs from Nova's figures.
 
-    Derived figures, kept current by consume_instance (the way usage changes):
+    metadata_keys is the keys of the aggregates' metadata (a frozenset). Hosts with
+    equal aggregates, metadata_keys, supported_instances, availability_zone or
+    hypervisor_version share one object for it, so a filter that reads only those
+    decides once per distinct object.
 
-      ram_room_mb, disk_room_mb, vcpu_room  the largest request RamFilter,
-                           DiskFilter and CoreFilter admit (their rooms)
-      free_vcpus           vcpus_total * cpu_allocation_ratio - vcpus_used
-      metadata_keys        the keys of the aggregates' metadata (a frozenset)
-
-    Hosts with equal aggregates, metadata_keys, supported_instances,
-    availability_zone or hypervisor_version share one object for it, so a
-    filter that reads only those decides once per distinct object.
-
-    The free figures and the rooms are floats (exact for any integer up to
-    2**53): the filters and weighers then compare and divide float by float,
-    which CPython does faster than int by float.
+    The free figures and the rooms are floats (exact for any integer up to 2**53):
+    the filters and weighers then compare and divide float by float, which CPython
+    does faster than int by float.
     """
 
     # Slots: the scheduler reads a few figures of every host in each pass;
     # the hot ones come first.
-    __slots__ = ("host", "enabled", "up", "ram_room_mb", "disk_room_mb", "vcpu_room", "supported_instances",
+    __slots__ = ("host", "enabled", "up", "memory_mb_room", "disk_gb_room", "vcpu_room", "supported_instances",
                  "metadata_keys", "free_ram_mb", "free_vcpus", "free_disk_mb", "failed_builds", "instances",
                  "num_instances", "_group_counts", "aggregates", "availability_zone", "hypervisor_version",
                  "nodename", "hypervisor_type", "virt_type", "cpu_arch", "cpu_allocation_ratio",
                  "ram_allocation_ratio", "disk_allocation_ratio", "reserved_host_memory_mb",
                  "reserved_host_disk_mb", "reserved_host_cpus", "vcpus_total", "vcpus_used",
-                 "total_usable_ram_mb", "memory_mb_used", "total_usable_disk_gb", "disk_mb_used", "limits")
+                 "total_usable_ram_mb", "memory_mb_used", "total_usable_disk_gb", "disk_mb_used",
+                 "inventories", "usages")
 
     def __init__(self, host, nodename=None, hypervisor_type=None, hypervisor_version=0, virt_type=None,
                  cpu_arch=None, vcpus=0, vcpus_used=0, memory_mb=0, memory_mb_used=0, local_gb=0,
@@ -183,15 +194,16 @@ class HostState:
         self.total_usable_disk_gb = int(local_gb)
         self.disk_mb_used = int(local_gb_used) * 1024 + self.reserved_host_disk_mb
         self.free_disk_mb = float(self.total_usable_disk_gb * 1024 - self.disk_mb_used)
-        self.limits = {
-            "memory_mb": self.total_usable_ram_mb * self.ram_allocation_ratio,
-            "disk_gb": self.total_usable_disk_gb * self.disk_allocation_ratio,
-            "vcpu": self.vcpus_total * self.cpu_allocation_ratio,
-        }
+        self.free_vcpus = self.vcpus_total * self.cpu_allocation_ratio - self.vcpus_used
+        self.inventories = compute_node_inventories(
+            self.vcpus_total, self.total_usable_ram_mb, self.total_usable_disk_gb, self.reserved_host_cpus,
+            self.reserved_host_memory_mb, self.reserved_host_disk_mb, self.cpu_allocation_ratio,
+            self.ram_allocation_ratio, self.disk_allocation_ratio)
+        self.usages = {VCPU: int(vcpus_used), MEMORY_MB: int(memory_mb_used), DISK_GB: int(local_gb_used)}
+        self._update_rooms()
         if supported_instances is None:
             supported_instances = _supported_instances(cpu_arch, virt_type)
         self.supported_instances = _shared_triplets(supported_instances)
-        self._update_rooms()
 
         self.instances = {}
         self._group_counts = {}
@@ -206,7 +218,8 @@ class HostState:
         """Build from nova_host_facts' dict and the hypervisor's settings.
 
         Missing settings take Nova's defaults (CONFIG_DEFAULTS); unknown keys
-        are ignored. facts None (host unreachable) gives a down host.
+        are ignored. facts None (host unreachable) gives a down host, with no
+        figures and unbounded rooms.
         """
         conf = dict(CONFIG_DEFAULTS)
         conf.update((k, v) for k, v in (config or {}).items() if v is not None)
@@ -216,8 +229,12 @@ class HostState:
             raise ValueError("name: the config names no host and there are no facts")
         kwargs = dict((key, conf[key]) for key in CONFIG_DEFAULTS)
         if facts is None:
+            # Placement keeps the last inventory of a host that stopped answering, which
+            # its missing facts cannot tell: it passes placement, and ComputeFilter names it.
             kwargs["up"] = False
-            return cls(host, **kwargs)
+            state = cls(host, **kwargs)
+            state.vcpu_room = state.memory_mb_room = state.disk_gb_room = float("inf")
+            return state
         return cls(
             host,
             nodename=facts.get("hypervisor_hostname"),
@@ -245,19 +262,20 @@ class HostState:
         return dict((key, getattr(self, key)) for key in RESERVED_OPTIONS)
 
     def _update_rooms(self):
-        """The derived figures of the usage (the class docstring lists them).
+        """The rooms of placement's view, from the inventories and usages."""
+        inventories, usages = self.inventories, self.usages
+        self.vcpu_room = allocation_candidates.room(inventories.get(VCPU), usages[VCPU])
+        self.memory_mb_room = allocation_candidates.room(inventories.get(MEMORY_MB), usages[MEMORY_MB])
+        self.disk_gb_room = allocation_candidates.room(inventories.get(DISK_GB), usages[DISK_GB])
 
-        RamFilter admits a request when total >= requested and
-        total * ratio - used >= requested, that is when requested <= the
-        smaller of the two: its room. Likewise DiskFilter and CoreFilter
-        (no vCPU count: Nova's fail-safe admits any request)."""
-        ram = self.total_usable_ram_mb
-        self.ram_room_mb = float(min(ram, ram * self.ram_allocation_ratio - (ram - self.free_ram_mb)))
-        disk = self.total_usable_disk_gb * 1024
-        self.disk_room_mb = float(min(disk, disk * self.disk_allocation_ratio - (disk - self.free_disk_mb)))
-        vcpus = self.vcpus_total
-        self.free_vcpus = vcpus * self.cpu_allocation_ratio - self.vcpus_used
-        self.vcpu_room = float(min(vcpus, self.free_vcpus)) if vcpus else float("inf")
+    @property
+    def rooms(self):
+        """{resource class: room}."""
+        return dict((rc, getattr(self, attribute)) for rc, attribute in ROOM_OF.items())
+
+    def fits(self, resources):
+        """Placement's check: the resources ({class: amount}) fit on this node now."""
+        return allocation_candidates.fits(self.rooms, resources)
 
     @property
     def instance_names(self):
@@ -298,9 +316,11 @@ class HostState:
                 self._group_counts[instance.server_group] = self._group_counts.get(instance.server_group, 0) + 1
 
     def consume_instance(self, instance_or_flavor, server_group=None):
-        """Account an instance (or a bare flavor) placed here, as the resource
-        tracker would: vcpus, RAM, disk (root + ephemeral + swap), num_instances,
-        and the instance itself (so group and same/different-host checks see it)."""
+        """Account an instance (or a bare flavor) placed here within a request, as Nova
+        does: placement's usages grow by the flavor's resources (the claim); vCPUs, RAM,
+        root and ephemeral disk (not swap: HostState.consume_from_request leaves it out)
+        come off Nova's figures; num_instances and the instance itself (so group and
+        same/different-host checks see it)."""
         if isinstance(instance_or_flavor, Flavor):
             instance = Instance("(scheduled-%d)" % len(self.instances), None, instance_or_flavor,
                                 server_group=server_group, host=self.host)
@@ -310,12 +330,17 @@ class HostState:
                 instance = Instance(instance.uuid, instance.name, instance.flavor, instance.vm_state,
                                     instance.task_state, server_group, instance.project_id, instance.host)
         flavor = instance.flavor
+        self.usages = dict(self.usages)
+        for rc, amount in resources_from_flavor(flavor).items():
+            self.usages[rc] += amount
+        self._update_rooms()
+        disk_mb = (flavor.disk + flavor.ephemeral) * 1024
         self.vcpus_used += flavor.vcpus
+        self.free_vcpus -= flavor.vcpus
         self.memory_mb_used += flavor.ram
         self.free_ram_mb -= flavor.ram
-        self.disk_mb_used += flavor.total_disk_mb
-        self.free_disk_mb -= flavor.total_disk_mb
-        self._update_rooms()
+        self.disk_mb_used += disk_mb
+        self.free_disk_mb -= disk_mb
         self._add_instance(instance)
         return instance
 
@@ -333,7 +358,6 @@ class HostState:
             setattr(new, name, value)
         new.instances = dict(self.instances)
         new._group_counts = dict(self._group_counts)
-        new.limits = dict(self.limits)
         return new
 
     def __repr__(self):

@@ -1,18 +1,26 @@
 # -*- coding: utf-8 -*-
 # GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
-"""The filter scheduler: nova.scheduler.manager.SchedulerManager.select_destinations.
+"""The scheduler: nova.scheduler.manager.SchedulerManager.select_destinations (Nova 34, with placement).
 
-For each instance of the request: filter the hosts, weigh the survivors, take
-the best (or a random one of the best host_subset_size), consume its resources
-and add it to the server group, so the next instance sees the placement.
-As in Nova, the filters with run_filter_once_per_request only run for the
-first instance, and each instance starts from the hosts that passed for the
-previous one (the resource and group verdicts only ever get stricter).
+Once per request, placement gives the candidates: the hosts with room for one
+instance (placement/). Then for each instance, as SchedulerManager._schedule does:
+filter the hosts, weigh them, take the best (or a random one of the best
+host_subset_size) and claim it; a host an earlier instance of the request filled
+stays a candidate, filtered and weighed like the others, and is only passed over
+when its claim fails (placement has no room left), the claim going to the next
+host in weight order. The claimed host consumes the instance and the server group
+gains it, so the next instance sees the placement. If an instance cannot be
+claimed anywhere, the whole request fails (NoValidHost): min_count only bounds
+what quota may cut, as in Nova. Alternates come last: the hosts sorted once more,
+the first max_attempts - 1 that no instance was claimed on, the same for every
+instance (SchedulerManager._get_alternate_hosts).
 
-The outcome is that of running every filter and weigher over every surviving
-host for every instance, but the later instances cost little: only the hosts
-whose state changed are filtered again (see filters/base.py) and weighed
-again (see weighing.HostWeights).
+As in Nova, the filters with run_filter_once_per_request only run for the first
+instance, and each instance starts from the hosts that passed for the previous one.
+The outcome is that of running every filter and weigher over every surviving host
+for every instance, but the later instances cost little: only the hosts whose state
+changed are filtered again (see filters/base.py) and weighed again (see
+weighing.HostWeights).
 """
 
 from __future__ import absolute_import, division, print_function
@@ -22,12 +30,16 @@ __metaclass__ = type
 import random
 from operator import attrgetter
 
+from ansible_collections.novalite.compute.plugins.module_utils.placement import allocation_candidates
+from ansible_collections.novalite.compute.plugins.module_utils.placement.inventory import resources_from_flavor
 from ansible_collections.novalite.compute.plugins.module_utils.scheduler.config import SchedulerConfig
+from ansible_collections.novalite.compute.plugins.module_utils.scheduler.host_state import ROOM_OF
 from ansible_collections.novalite.compute.plugins.module_utils.scheduler.request_spec import RequestSpec, ServerGroup
 from ansible_collections.novalite.compute.plugins.module_utils.scheduler.weighing import HostWeights
 
 MAX_NAMES_IN_MESSAGE = 5
 WEIGHED_IN_RESULT = 5
+PLACEMENT = "placement"
 
 
 class Selection:
@@ -62,13 +74,12 @@ class SchedulingResult:
 
 
 class NoValidHost(Exception):
-    """Fewer than min_count instances could be placed. report: as filter_report."""
+    """Not every instance of the request could be placed. report: as filter_report."""
 
-    def __init__(self, report, num_hosts, placed, min_count, num_instances):
+    def __init__(self, report, num_hosts, placed, num_instances):
         self.report = report
         self.num_hosts = num_hosts
         self.placed = placed
-        self.min_count = min_count
         self.num_instances = num_instances
         super(NoValidHost, self).__init__(self._message())
 
@@ -82,7 +93,7 @@ class NoValidHost(Exception):
             if len(names) > MAX_NAMES_IN_MESSAGE:
                 shown += " and %d more" % (len(names) - MAX_NAMES_IN_MESSAGE)
             parts.append("%s eliminated %d (%s: %s)" % (entry["filter"], len(names), entry["reason"], shown))
-        parts.append("placed %d of min_count %d" % (self.placed, self.min_count))
+        parts.append("placed %d of %d" % (self.placed, self.num_instances))
         return "No valid host was found. There are not enough hosts available: " + "; ".join(parts)
 
 
@@ -187,8 +198,31 @@ def _holders(hosts, uuids):
     return holders
 
 
+def _placement_reason(resources):
+    return "no room in placement for %s" % ", ".join("%s %d" % item for item in resources.items())
+
+
+def _claim(weights, needs, full, pick):
+    """The claim (SchedulerManager._schedule): the hosts best first, the picked one
+    first of all; the first with room in placement. (position, weight), or None when no
+    candidate has room. full: {position: True} of the hosts found without room (they
+    never regain it within the request), added to in the order found."""
+    count = max(pick + 1, 8)
+    while True:
+        best = weights.best(count)
+        for position, weight in [best[pick]] + best[:pick] + best[pick + 1:]:
+            if position in full:
+                continue
+            if allocation_candidates.fits_host(weights.hosts[position], needs):
+                return position, weight
+            full[position] = True
+        if len(best) < count:
+            return None
+        count *= 4
+
+
 def select_destinations(host_states, spec, config=None, rng=None):
-    """Place up to spec.num_instances instances; NoValidHost below spec.min_count.
+    """Place every instance of spec.num_instances, or raise NoValidHost.
 
     Never changes host_states or spec (copies are consumed). Deterministic for
     host_subset_size 1 (ties go to the lower host name); with a larger subset
@@ -212,18 +246,23 @@ def select_destinations(host_states, spec, config=None, rng=None):
     if group is not None:
         group = work.instance_group = _PlacedGroup(_group_with_hosts(group, hosts))
     uuids = work.instance_uuids or ["(instance-%d)" % i for i in range(work.num_instances)]
+    resources = resources_from_flavor(work.flavor)
+    needs = allocation_candidates.needs(resources, ROOM_OF)
 
-    names = list(config.enabled_filters)
+    names = [PLACEMENT] + list(config.enabled_filters)
     reasons = dict((f.name, f.reason(work)) for f in config.filters)
+    reasons[PLACEMENT] = _placement_reason(resources)
     if work.ignore_hosts:
-        names.insert(0, "ignore_hosts")
+        names.insert(1, "ignore_hosts")
         reasons["ignore_hosts"] = "in the request's ignore_hosts"
     report = _FilterReport(names, reasons)
-    candidates = hosts
+    # Placement's allocation candidates, once per request.
+    candidates, rejected = allocation_candidates.partition(hosts, needs)
+    report.record(PLACEMENT, 0, len(hosts), rejected)
     if work.ignore_hosts:
         ignored = set(work.ignore_hosts)
-        candidates = [h for h in hosts if h.host not in ignored]
-        report.record("ignore_hosts", 0, len(hosts), [h for h in hosts if h.host in ignored])
+        report.record("ignore_hosts", 0, len(candidates), [h for h in candidates if h.host in ignored])
+        candidates = [h for h in candidates if h.host not in ignored]
     per_instance = [f for f in config.filters if not f.run_filter_once_per_request]
     group_host_filters = [f for f in per_instance if f.reads_group_hosts(work)]
 
@@ -231,43 +270,53 @@ def select_destinations(host_states, spec, config=None, rng=None):
     candidates = _run_filters(config.filters, candidates, work, report, 0)
     weights = HostWeights(candidates, work, config.weighers)
     holders = _holders(candidates, uuids) if work.num_instances > 1 else {}
-    selections = []
+    claimed = []        # (position, weight) per instance
     first_weighed = []
     copied = set()
-    chosen = None
+    full = {}
     group_changed = False
-    for index in range(work.num_instances):
+    for index in range(work.num_instances + 1):
         if index > 0:
-            work.instance_uuid = uuids[index]
             # Who may be judged or weighed differently now: the host just
-            # chosen, hosts holding the member just added or the instance now
+            # claimed, hosts holding the member just added or the instance now
             # placed; for the filters, every host if the group's hosts changed
-            # and a filter reads them.
+            # and a filter reads them. After the last instance, once more for
+            # the alternates (the instance_uuid stays the last one's, as in Nova).
+            chosen = claimed[-1][0]
             changed = set([chosen])
             changed.update(holders.get(uuids[index - 1], ()))
-            changed.update(holders.get(uuids[index], ()))
+            if index < work.num_instances:
+                work.instance_uuid = uuids[index]
+                changed.update(holders.get(uuids[index], ()))
+            elif index == 1 or config.max_attempts == 1:
+                break       # one instance, or no alternates: nothing is sorted again
             if group_changed:
                 positions = [p for p, alive in enumerate(weights.alive) if alive]
             else:
                 positions = sorted(p for p in changed if weights.alive[p])
             _recheck(weights, positions, changed, per_instance, work, report, index)
-        if not len(weights):
+        if index == work.num_instances or not len(weights):
             break
         pick = 0
         if config.host_subset_size > 1:
             pick = rng.randrange(min(config.host_subset_size, len(weights)))
-        best = weights.best(max(pick + 1, config.max_attempts, WEIGHED_IN_RESULT if index == 0 else 0))
         if index == 0:
-            first_weighed = [(weights.hosts[p].host, w) for p, w in best[:WEIGHED_IN_RESULT]]
-        chosen, weight = best[pick]
-        alternates = [weights.hosts[p].host for position, (p, _w) in enumerate(best) if position != pick]
-        host = weights.hosts[chosen]
-        selections.append(Selection(host.host, alternates[:config.max_attempts - 1], weight, uuids[index]))
-        if chosen not in copied:
+            first_weighed = [(weights.hosts[p].host, w) for p, w in weights.best(WEIGHED_IN_RESULT)]
+        known_full = len(full)
+        claim = _claim(weights, needs, full, pick)
+        if len(full) > known_full:
+            report.record(PLACEMENT, index, len(weights),
+                          [weights.hosts[p] for p in list(full)[known_full:]])
+        if claim is None:
+            break
+        claimed.append(claim)
+        position = claim[0]
+        host = weights.hosts[position]
+        if position not in copied:
             # Copy on write: the caller's HostState is never consumed.
             host = host.copy()
-            weights.replace(chosen, host)
-            copied.add(chosen)
+            weights.replace(position, host)
+            copied.add(position)
         host.consume_from_request(work, uuids[index])
         group_changed = False
         if group is not None:
@@ -276,6 +325,13 @@ def select_destinations(host_states, spec, config=None, rng=None):
                 group_changed = bool(group_host_filters)
             group.add_member(uuids[index])
 
-    if len(selections) < work.min_count:
-        raise NoValidHost(report.as_list(), len(hosts), len(selections), work.min_count, work.num_instances)
+    if len(claimed) < work.num_instances:
+        raise NoValidHost(report.as_list(), len(hosts), len(claimed), work.num_instances)
+    taken = set(position for position, _weight in claimed)
+    alternates = []
+    if config.max_attempts > 1:
+        alternates = [weights.hosts[p].host for p, _w in weights.best(len(taken) + config.max_attempts - 1)
+                      if p not in taken][:config.max_attempts - 1]
+    selections = [Selection(weights.hosts[position].host, alternates, weight, uuid)
+                  for (position, weight), uuid in zip(claimed, uuids)]
     return SchedulingResult(selections, report.as_list(), first_weighed)

@@ -232,13 +232,12 @@ class RequestSpec:
     instance_uuid is the instance being placed right now (set by the scheduler).
     """
 
-    def __init__(self, flavor, image, num_instances=1, min_count=1, availability_zone=None,
+    def __init__(self, flavor, image, num_instances=1, availability_zone=None,
                  scheduler_hints=None, instance_group=None, project_id="default",
                  instance_uuids=None, ignore_hosts=None):
         self.flavor = flavor
         self.image = image
         self.num_instances = num_instances
-        self.min_count = min_count
         self.availability_zone = availability_zone
         self.scheduler_hints = dict(scheduler_hints or {})
         self.instance_group = instance_group
@@ -278,8 +277,8 @@ class RequestSpec:
 
     def copy(self):
         """A copy the scheduler may change (the group is copied too)."""
-        spec = RequestSpec(self.flavor, self.image, self.num_instances, self.min_count,
-                           self.availability_zone, self.scheduler_hints,
+        spec = RequestSpec(self.flavor, self.image, self.num_instances, self.availability_zone,
+                           self.scheduler_hints,
                            self.instance_group.copy() if self.instance_group is not None else None,
                            self.project_id, self.instance_uuids, self.ignore_hosts)
         spec.instance_uuid = self.instance_uuid
@@ -294,10 +293,6 @@ class RequestSpec:
         _check_int("flavor.vcpus", self.flavor.vcpus, 1)
         _check_int("flavor.ram", self.flavor.ram, 1)
         _check_int("num_instances", self.num_instances, 1)
-        _check_int("min_count", self.min_count, 1)
-        if self.min_count > self.num_instances:
-            raise ValueError("min_count: %d is greater than num_instances %d"
-                             % (self.min_count, self.num_instances))
         # nova.compute.api._validate_flavor_image_nostatus
         if self.image.min_ram and self.flavor.ram < self.image.min_ram:
             raise ValueError("flavor.ram: %d MB is below the image's min_ram %d MB"
@@ -342,7 +337,7 @@ class RequestSpec:
             self.instance_group)
 
 
-def build_request_spec(flavor, image, num_instances=1, min_count=1, availability_zone=None,
+def build_request_spec(flavor, image, num_instances=1, availability_zone=None,
                        scheduler_hints=None, instance_group=None, project_id="default",
                        instance_uuids=None, ignore_hosts=None):
     """A validated RequestSpec; ValueError names the bad field.
@@ -361,7 +356,7 @@ def build_request_spec(flavor, image, num_instances=1, min_count=1, availability
             raise ValueError("image: %s" % exc)
     if scheduler_hints is not None and not isinstance(scheduler_hints, dict):
         raise ValueError("scheduler_hints: must be a dictionary")
-    spec = RequestSpec(flavor, image, num_instances=num_instances, min_count=min_count,
+    spec = RequestSpec(flavor, image, num_instances=num_instances,
                        availability_zone=availability_zone, scheduler_hints=scheduler_hints,
                        instance_group=instance_group, project_id=project_id,
                        instance_uuids=instance_uuids, ignore_hosts=ignore_hosts)

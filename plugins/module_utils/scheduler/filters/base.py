@@ -4,22 +4,18 @@
 way a filter is applied to many hosts, derived from host_passes.
 
 A filter defines host_passes(host_state, spec_obj) only. partition() applies it to
-every host; it may be quicker than calling host_passes on each host in two ways,
-both derived from the same definition:
-
-- host_inputs(spec_obj): the filter names the HostState attributes its verdict
-  reads; hosts holding the same (or equal) objects there get one verdict
-  (HostState shares equal values, so most hosts share a handful).
-- ResourceFilter: a filter declared by a room (a HostState attribute) and what the
-  request needs of it; both host_passes and partition follow from the two.
+every host; it may be quicker than calling host_passes on each host, derived from the
+same definition: host_inputs(spec_obj) names the HostState attributes the verdict
+reads, and hosts holding the same (or equal) objects there get one verdict
+(HostState shares equal values, so most hosts share a handful).
 """
 
 from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
-from itertools import compress, repeat
-from operator import attrgetter, le, not_
+from itertools import compress
+from operator import attrgetter, not_
 
 
 class BaseHostFilter:
@@ -93,26 +89,6 @@ class BaseHostFilter:
             return split(hosts, verdicts)
         rejected = [hosts[position] for position in others if not verdicts[position]]
         return (list(compress(hosts, verdicts)), rejected) if rejected else (hosts, [])
-
-
-class ResourceFilter(BaseHostFilter):
-    """A host passes when its room (the HostState attribute `room`: the largest request
-    the host admits, which HostState keeps current) is at least requested(spec_obj)."""
-
-    room = None
-
-    def requested(self, spec_obj):
-        raise NotImplementedError
-
-    def host_passes(self, host_state, spec_obj):
-        return getattr(host_state, self.room) >= self.requested(spec_obj)
-
-    def partition(self, hosts, spec_obj):
-        room = attrgetter(self.room)
-        needed = float(self.requested(spec_obj))    # float against float: quicker, and exact
-        if not hosts or min(map(room, hosts)) >= needed:
-            return hosts, []
-        return split(hosts, list(map(le, repeat(needed), map(room, hosts))))
 
 
 def split(hosts, verdicts):

@@ -12,21 +12,16 @@ from ansible_collections.novalite.compute.plugins.module_utils.scheduler.filters
 from ansible_collections.novalite.compute.plugins.module_utils.scheduler.filters.availability_zone_filter import (
     AvailabilityZoneFilter)
 from ansible_collections.novalite.compute.plugins.module_utils.scheduler.filters.compute_filter import ComputeFilter
-from ansible_collections.novalite.compute.plugins.module_utils.scheduler.filters.core_filter import CoreFilter
-from ansible_collections.novalite.compute.plugins.module_utils.scheduler.filters.disk_filter import DiskFilter
 from ansible_collections.novalite.compute.plugins.module_utils.scheduler.filters.image_props_filter import (
     ImagePropertiesFilter)
-from ansible_collections.novalite.compute.plugins.module_utils.scheduler.filters.ram_filter import RamFilter
 
 AggregateInstanceExtraSpecsFilter = aggregate_instance_extra_specs.AggregateInstanceExtraSpecsFilter
 
-# enabled_filters' default, in the order the filters run.
+# enabled_filters' default, in the order the filters run (Nova 34's, with the filters
+# this collection has; placement's capacity check runs before them, always).
 DEFAULT_FILTERS = [
     "ComputeFilter",
     "AvailabilityZoneFilter",
-    "RamFilter",
-    "DiskFilter",
-    "CoreFilter",
     "AggregateInstanceExtraSpecsFilter",
     "ImagePropertiesFilter",
     "ServerGroupAntiAffinityFilter",
@@ -36,6 +31,10 @@ DEFAULT_FILTERS = [
 ]
 
 ALL_FILTERS = dict((cls.name, cls) for cls in (
-    ComputeFilter, AvailabilityZoneFilter, RamFilter, DiskFilter, CoreFilter,
+    ComputeFilter, AvailabilityZoneFilter,
     AggregateInstanceExtraSpecsFilter, ImagePropertiesFilter, ServerGroupAntiAffinityFilter,
     ServerGroupAffinityFilter, SameHostFilter, DifferentHostFilter))
+
+# Filters Nova removed once placement did their work: named, they are refused with this.
+REMOVED_FILTERS = dict((name, "removed from Nova in Train (20.0.0): placement's capacity check, which "
+                              "always runs, does its work") for name in ("RamFilter", "DiskFilter", "CoreFilter"))

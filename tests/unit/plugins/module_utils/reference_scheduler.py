@@ -1,10 +1,13 @@
 # GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
 """The straightforward scheduler loop, kept as the oracle for scheduler.select_destinations.
 
-For every instance: run the filters over the surviving hosts one host at a time
-(host_passes), weigh all survivors from scratch (normalising each weigher over
-them), take the best, consume it. This is the code select_destinations had before
-it became incremental; test_scheduler_equivalence.py checks that both agree
+Nova 34's SchedulerManager._schedule written plainly: placement's candidates (its
+rule written out: used + amount <= (total - reserved) * ratio and amount <= max_unit,
+for every class asked), then for every instance: run the filters over the surviving
+hosts one host at a time (host_passes), weigh all survivors from scratch (normalising
+each weigher over them), claim the first host in that order (the picked one first)
+with room in placement, consume it; all instances or NoValidHost; alternates from
+the hosts sorted once more. test_scheduler_equivalence.py checks that both agree
 exactly (selections, alternates, weights, filter report, NoValidHost).
 """
 
@@ -14,6 +17,7 @@ __metaclass__ = type
 
 import random
 
+from ansible_collections.novalite.compute.plugins.module_utils.placement.inventory import resources_from_flavor
 from ansible_collections.novalite.compute.plugins.module_utils.scheduler.config import SchedulerConfig
 from ansible_collections.novalite.compute.plugins.module_utils.scheduler.manager import (
     NoValidHost, SchedulingResult, Selection, _FilterReport, _group_with_hosts)
@@ -69,6 +73,17 @@ def weigh_hosts(hosts, spec_obj, weighers=None):
     return [(hosts[i], totals[i]) for i in order]
 
 
+def has_room(host, resources):
+    """Placement's capacity check, as placement writes it."""
+    for rc, amount in resources.items():
+        inventory = host.inventories.get(rc)
+        if inventory is None or amount > inventory.max_unit:
+            return False
+        if host.usages[rc] + amount > (inventory.total - inventory.reserved) * inventory.allocation_ratio:
+            return False
+    return True
+
+
 def select_destinations(host_states, spec, config=None, rng=None):
     config = config or SchedulerConfig()
     hosts = sorted(host_states, key=lambda h: h.host)
@@ -82,43 +97,61 @@ def select_destinations(host_states, spec, config=None, rng=None):
     if work.instance_group is not None:
         work.instance_group = _group_with_hosts(work.instance_group, hosts)
     uuids = work.instance_uuids or ["(instance-%d)" % i for i in range(work.num_instances)]
+    resources = resources_from_flavor(work.flavor)
 
-    names = list(config.enabled_filters)
+    names = ["placement"] + list(config.enabled_filters)
     reasons = dict((f.name, f.reason(work)) for f in config.filters)
+    reasons["placement"] = "no room in placement for %s" % ", ".join("%s %d" % i for i in resources.items())
     if work.ignore_hosts:
-        names.insert(0, "ignore_hosts")
+        names.insert(1, "ignore_hosts")
         reasons["ignore_hosts"] = "in the request's ignore_hosts"
     report = _FilterReport(names, reasons)
+    candidates = [h for h in hosts if has_room(h, resources)]
+    report.record("placement", 0, len(hosts), [h for h in hosts if not has_room(h, resources)])
     if work.ignore_hosts:
         ignored = set(work.ignore_hosts)
-        passed = [h for h in hosts if h.host not in ignored]
-        report.record("ignore_hosts", 0, len(hosts), [h for h in hosts if h.host in ignored])
-        candidates = passed
-    else:
-        candidates = hosts
+        report.record("ignore_hosts", 0, len(candidates), [h for h in candidates if h.host in ignored])
+        candidates = [h for h in candidates if h.host not in ignored]
     per_instance = [f for f in config.filters if not f.run_filter_once_per_request]
 
-    selections = []
+    claimed = []
     first_weighed = []
+    weighed = []
     copied = set()
-    for index in range(work.num_instances):
-        work.instance_uuid = uuids[index]
+    reported_full = set()
+    for index in range(work.num_instances + 1):
+        if index == work.num_instances and (index == 1 or config.max_attempts == 1):
+            break
+        if index < work.num_instances:
+            work.instance_uuid = uuids[index]
         for host_filter in (config.filters if index == 0 else per_instance):
             passed = [h for h in candidates if host_filter.host_passes(h, work)]
             report.record(host_filter.name, index, len(candidates),
                           [h for h in candidates if not host_filter.host_passes(h, work)])
             candidates = passed
-        if not candidates:
-            break
         weighed = weigh_hosts(candidates, work, config.weighers)
+        if index == work.num_instances or not candidates:
+            break
         if index == 0:
             first_weighed = [(h.host, w) for h, w in weighed[:WEIGHED_IN_RESULT]]
         pick = 0
         if config.host_subset_size > 1:
             pick = rng.randrange(min(config.host_subset_size, len(weighed)))
-        chosen, weight = weighed[pick]
-        alternates = [h.host for position, (h, _w) in enumerate(weighed) if position != pick]
-        selections.append(Selection(chosen.host, alternates[:config.max_attempts - 1], weight, uuids[index]))
+        claim = None
+        newly_full = []
+        for host, weight in [weighed[pick]] + weighed[:pick] + weighed[pick + 1:]:
+            if has_room(host, resources):
+                claim = (host, weight)
+                break
+            if host.host not in reported_full:
+                newly_full.append(host)
+                reported_full.add(host.host)
+        if newly_full:
+            report.record("placement", index, len(candidates), newly_full)
+        if claim is None:
+            break
+        chosen, weight = claim
+        claimed.append((chosen.host, weight))
         if chosen.host not in copied:
             position = candidates.index(chosen)
             chosen = chosen.copy()
@@ -131,6 +164,9 @@ def select_destinations(host_states, spec, config=None, rng=None):
                 group.hosts.append(chosen.host)
             group.members.append(uuids[index])
 
-    if len(selections) < work.min_count:
-        raise NoValidHost(report.as_list(), len(hosts), len(selections), work.min_count, work.num_instances)
+    if len(claimed) < work.num_instances:
+        raise NoValidHost(report.as_list(), len(hosts), len(claimed), work.num_instances)
+    taken = set(host for host, _weight in claimed)
+    alternates = [h.host for h, _w in weighed if h.host not in taken][:config.max_attempts - 1]
+    selections = [Selection(host, alternates, weight, uuid) for (host, weight), uuid in zip(claimed, uuids)]
     return SchedulingResult(selections, report.as_list(), first_weighed)

@@ -37,58 +37,6 @@ def passes(filter_cls, host_state, spec_obj):
     return filter_cls().host_passes(host_state, spec_obj)
 
 
-# ---------------------------------------------------------------- RamFilter
-def test_ram_filter_boundary():
-    hs = host()  # 4096 - 512 reserved = 3584 free
-    assert passes(f.RamFilter, hs, spec(ram=3584))
-    assert not passes(f.RamFilter, hs, spec(ram=3585))
-
-
-def test_ram_filter_counts_used_memory():
-    hs = host(facts={"memory_mb_used": 3000})
-    assert passes(f.RamFilter, hs, spec(ram=584))
-    assert not passes(f.RamFilter, hs, spec(ram=585))
-
-
-def test_ram_filter_overcommit_ratio():
-    hs = host(facts={"memory_mb_used": 3584}, ram_allocation_ratio=1.5)
-    assert passes(f.RamFilter, hs, spec(ram=2048))  # 6144 - 4096 used (incl. reserved)
-    assert not passes(f.RamFilter, hs, spec(ram=2049))
-
-
-def test_ram_filter_no_overcommit_against_itself():
-    hs = host(ram_allocation_ratio=10.0)
-    assert not passes(f.RamFilter, hs, spec(ram=4097))
-
-
-# --------------------------------------------------------------- DiskFilter
-def test_disk_filter_counts_root_ephemeral_and_swap():
-    hs = host(facts={"local_gb_used": 5})  # 15 GB free
-    assert passes(f.DiskFilter, hs, spec(disk=10, ephemeral=5))
-    assert not passes(f.DiskFilter, hs, spec(disk=10, ephemeral=5, swap=1))
-    assert passes(f.DiskFilter, hs, spec(disk=10, ephemeral=4, swap=1024))
-
-
-def test_disk_filter_reserved_and_ratio():
-    assert not passes(f.DiskFilter, host(reserved_host_disk_mb=1), spec(disk=20))
-    hs = host(facts={"local_gb_used": 20}, disk_allocation_ratio=2.0)
-    assert passes(f.DiskFilter, hs, spec(disk=20))
-    assert not passes(f.DiskFilter, hs, spec(disk=21, swap=0))
-
-
-# --------------------------------------------------------------- CoreFilter
-def test_core_filter_ratio():
-    hs = host(facts={"vcpus_used": 14})  # 4 * 4.0 = 16
-    assert passes(f.CoreFilter, hs, spec(vcpus=2))
-    assert not passes(f.CoreFilter, hs, spec(vcpus=3))
-    assert not passes(f.CoreFilter, host(facts={"vcpus_used": 14}, reserved_host_cpus=1), spec(vcpus=2))
-
-
-def test_core_filter_no_overcommit_against_itself_and_fail_safe():
-    assert not passes(f.CoreFilter, host(), spec(vcpus=5))
-    assert passes(f.CoreFilter, host(facts={"vcpus": 0}), spec(vcpus=64))
-
-
 # ------------------------------------------------------------ ComputeFilter
 def test_compute_filter():
     assert passes(f.ComputeFilter, host(), spec())
@@ -246,8 +194,7 @@ def test_different_host_filter():
 # -------------------------------------------------------------- registry
 def test_registry_and_per_request_flags():
     assert f.DEFAULT_FILTERS == [
-        "ComputeFilter", "AvailabilityZoneFilter", "RamFilter", "DiskFilter", "CoreFilter",
-        "AggregateInstanceExtraSpecsFilter", "ImagePropertiesFilter", "ServerGroupAntiAffinityFilter",
+        "ComputeFilter", "AvailabilityZoneFilter", "AggregateInstanceExtraSpecsFilter", "ImagePropertiesFilter", "ServerGroupAntiAffinityFilter",
         "ServerGroupAffinityFilter", "SameHostFilter", "DifferentHostFilter"]
     assert sorted(f.ALL_FILTERS) == sorted(f.DEFAULT_FILTERS)
     once = sorted(name for name, cls in f.ALL_FILTERS.items() if cls.run_filter_once_per_request)
@@ -259,8 +206,8 @@ def test_registry_and_per_request_flags():
 
 def test_filters_do_not_change_the_host():
     hs = host("h1", [record("u1", "a", group="g")])
-    before = (dict(hs.limits), hs.free_ram_mb, hs.vcpus_used, dict(hs.instances))
+    before = (dict(hs.usages), hs.free_ram_mb, hs.vcpus_used, dict(hs.instances))
     s = spec(instance_group=ServerGroup("g", "anti-affinity"), scheduler_hints={"same_host": ["a"]})
     for cls in f.ALL_FILTERS.values():
         cls().filter_all([hs], s)
-    assert before == (hs.limits, hs.free_ram_mb, hs.vcpus_used, hs.instances)
+    assert before == (hs.usages, hs.free_ram_mb, hs.vcpus_used, hs.instances)

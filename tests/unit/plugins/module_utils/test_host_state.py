@@ -37,7 +37,8 @@ def test_nova_defaults_and_formulas():
     assert hs.total_usable_disk_gb == 100
     assert (hs.vcpus_total, hs.vcpus_used) == (8, 3)
     assert hs.free_vcpus == 8 * 4.0 - 3
-    assert hs.limits == {"memory_mb": 16384.0, "disk_gb": 100.0, "vcpu": 32.0}
+    assert dict((rc, (i.total, i.reserved, i.capacity)) for rc, i in hs.inventories.items()) == {
+        "VCPU": (8, 0, 32.0), "MEMORY_MB": (16384, 512, 15872.0), "DISK_GB": (100, 0, 100.0)}
 
 
 def test_config_overrides_and_reserved_amounts():
@@ -50,7 +51,8 @@ def test_config_overrides_and_reserved_amounts():
     assert hs.free_ram_mb == 16384 - 1024 - 2048
     assert hs.free_disk_mb == 100 * 1024 - 2048 - 10 * 1024
     assert hs.vcpus_used == 3 + 2
-    assert hs.limits == {"memory_mb": 16384 * 1.5, "disk_gb": 200.0, "vcpu": 16.0}
+    assert dict((rc, (i.total, i.reserved, i.capacity)) for rc, i in hs.inventories.items()) == {
+        "VCPU": (8, 2, 12.0), "MEMORY_MB": (16384, 1024, 15360 * 1.5), "DISK_GB": (100, 2, 196.0)}
     assert not hs.enabled and hs.failed_builds == 3
     assert hs.aggregates[0].name == "ssd" and hs.aggregates[0].metadata == {"disk": "ssd"}
 
@@ -108,7 +110,8 @@ def test_consume_from_request_updates_usage():
     before = (hs.free_ram_mb, hs.free_disk_mb, hs.vcpus_used, hs.num_instances)
     inst = hs.consume_from_request(spec, "new-uuid", "web3")
     assert hs.free_ram_mb == before[0] - 1024
-    assert hs.free_disk_mb == before[1] - (15 * 1024 + 512)
+    assert hs.free_disk_mb == before[1] - 15 * 1024       # Nova's consumption leaves swap out
+    assert hs.usages["DISK_GB"] == 10 + 15 + 1              # placement's allocation rounds it up
     assert hs.vcpus_used == before[2] + 2
     assert hs.num_instances == before[3] + 1
     assert hs.instances["new-uuid"] is inst and inst.server_group == "g" and inst.name == "web3"
@@ -139,26 +142,26 @@ def test_copy_is_independent():
 
 
 def rooms(hs):
-    return (hs.ram_room_mb, hs.disk_room_mb, hs.vcpu_room, hs.free_vcpus)
+    return (hs.memory_mb_room, hs.disk_gb_room, hs.vcpu_room, hs.free_vcpus)
 
 
-def test_rooms_are_the_largest_requests_the_resource_filters_admit_and_follow_consumption():
+def test_rooms_are_the_largest_amounts_placement_admits_and_follow_consumption():
     hs = HostState.from_facts(facts(), {"name": "h1", "ram_allocation_ratio": 1.5, "disk_allocation_ratio": 0.5,
                                         "cpu_allocation_ratio": 2.0})
-    # RAM: 16384 * 1.5 - (512 + 2048) exceeds the total, so the total bounds it;
-    # disk: 102400 * 0.5 - 10240 is below the total; vCPUs: 8 * 2.0 - 3 exceeds 8.
-    assert rooms(hs) == (16384, 102400 * 0.5 - 10240, 8, 13.0)
+    # RAM: (16384 - 512) * 1.5 - 2048 exceeds the total, so the total bounds it;
+    # disk: 100 * 0.5 - 10 is below the total; vCPUs: 8 * 2.0 - 3 exceeds 8.
+    assert rooms(hs) == (16384, 40.0, 8, 13.0)
     hs.consume_instance(Flavor("f", 6, 15000, 30))
-    assert rooms(hs) == (16384 * 1.5 - (512 + 2048 + 15000), 102400 * 0.5 - 40960, 7.0, 7.0)
+    assert rooms(hs) == ((16384 - 512) * 1.5 - (2048 + 15000), 10.0, 7.0, 7.0)
     copy = hs.copy()
     copy.consume_instance(Flavor("f", 1, 1000, 1))
-    assert rooms(copy) == (16384 * 1.5 - (512 + 2048 + 16000), 102400 * 0.5 - 41984, 6.0, 6.0)
-    assert rooms(hs)[0] == 16384 * 1.5 - (512 + 2048 + 15000)
+    assert rooms(copy) == ((16384 - 512) * 1.5 - (2048 + 16000), 9.0, 6.0, 6.0)
+    assert rooms(hs)[0] == (16384 - 512) * 1.5 - (2048 + 15000)
 
 
-def test_no_vcpu_count_admits_any_vcpu_request():
+def test_no_vcpu_count_is_no_vcpu_inventory():
     hs = HostState("h1", vcpus=0)
-    assert hs.vcpu_room == float("inf")
+    assert hs.vcpu_room == float("-inf") and "VCPU" not in hs.inventories
 
 
 def test_hosts_with_the_same_aggregate_keys_share_one_set():

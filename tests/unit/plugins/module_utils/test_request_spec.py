@@ -74,7 +74,7 @@ def test_build_request_spec_valid_and_normalised():
     group = ServerGroup("g", "affinity")
     spec = build_request_spec({"name": "f", "vcpus": 2, "ram": 1024, "disk": 5, "swap": 128},
                               ImageMeta("img", min_ram=512, min_disk=5),
-                              num_instances=3, min_count=2, availability_zone="az1",
+                              num_instances=3, availability_zone="az1",
                               scheduler_hints={"same_host": "web1", "group": "g"}, instance_group=group,
                               project_id="p", instance_uuids=["a", "b", "c"], ignore_hosts="h9")
     assert isinstance(spec.flavor, Flavor)
@@ -86,8 +86,6 @@ def test_build_request_spec_valid_and_normalised():
 
 @pytest.mark.parametrize("field,kw", [
     ("num_instances", {"num_instances": 0}),
-    ("min_count", {"min_count": 0}),
-    ("min_count", {"num_instances": 2, "min_count": 3}),
     ("num_instances", {"num_instances": "2"}),
     ("scheduler_hints.cidr", {"scheduler_hints": {"cidr": "/24"}}),
     ("scheduler_hints.same_host", {"scheduler_hints": {"same_host": [""]}}),

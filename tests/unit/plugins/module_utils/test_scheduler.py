@@ -34,9 +34,8 @@ def record(uuid, name, group=None):
             "flavor": {"name": "f", "vcpus": 1, "ram": 512, "disk": 1}}
 
 
-def spec(ram=1024, num=1, min_count=1, **kw):
-    return build_request_spec(Flavor("m1", 1, ram, 1), ImageMeta("img"), num_instances=num, min_count=min_count,
-                              **kw)
+def spec(ram=1024, num=1, **kw):
+    return build_request_spec(Flavor("m1", 1, ram, 1), ImageMeta("img"), num_instances=num, **kw)
 
 
 def placed(result):
@@ -55,11 +54,11 @@ def test_config_defaults_and_validation():
     assert (config.max_attempts, config.host_subset_size) == (3, 1)
     assert [x.name for x in config.filters] == filters.DEFAULT_FILTERS
     with pytest.raises(ValueError, match="'NUMATopologyFilter'"):
-        SchedulerConfig(enabled_filters=["RamFilter", "NUMATopologyFilter"])
+        SchedulerConfig(enabled_filters=["ComputeFilter", "NUMATopologyFilter"])
     with pytest.raises(ValueError, match="enabled_filters"):
-        SchedulerConfig(enabled_filters="RamFilter")
+        SchedulerConfig(enabled_filters="ComputeFilter")
     with pytest.raises(ValueError, match="twice"):
-        SchedulerConfig(enabled_filters=["RamFilter", "RamFilter"])
+        SchedulerConfig(enabled_filters=["ComputeFilter", "ComputeFilter"])
     with pytest.raises(ValueError, match="max_attempts"):
         SchedulerConfig(max_attempts=0)
     with pytest.raises(ValueError, match="host_subset_size"):
@@ -105,8 +104,8 @@ def test_ignore_hosts():
     hosts = [host("h1"), host("h2", mem_used=1000)]
     result = select_destinations(hosts, spec(ignore_hosts=["h1"]))
     assert placed(result) == ["h2"]
-    assert result.filter_report[0]["filter"] == "ignore_hosts"
-    assert result.filter_report[0]["eliminated"] == ["h1"]
+    assert [e["filter"] for e in result.filter_report[:2]] == ["placement", "ignore_hosts"]
+    assert result.filter_report[1]["eliminated"] == ["h1"]
 
 
 # ------------------------------------------------- multi-instance requests
@@ -114,9 +113,8 @@ def test_anti_affinity_spreads_a_request_over_three_hosts():
     hosts = [host("h1"), host("h2"), host("h3"), host("h4", mem_used=2000)]
     result = select_destinations(hosts, spec(num=3, instance_group=ServerGroup("g", "anti-affinity")))
     assert placed(result) == ["h1", "h2", "h3"]
-    # alternates of later instances exclude hosts the group already uses
-    assert result.selections[1].alternates == ["h3", "h4"]
-    assert result.selections[2].alternates == ["h4"]
+    # alternates, as Nova's: the hosts no instance took, the same for every instance
+    assert [s.alternates for s in result.selections] == [["h4"]] * 3
 
 
 def test_anti_affinity_sees_existing_members():
@@ -129,13 +127,11 @@ def test_anti_affinity_not_enough_hosts_is_all_or_nothing():
     hosts = [host("h1"), host("h2")]
     group = ServerGroup("g", "anti-affinity")
     with pytest.raises(NoValidHost) as info:
-        select_destinations(hosts, spec(num=3, min_count=3, instance_group=group))
-    assert "placed 2 of min_count 3" in str(info.value)
+        select_destinations(hosts, spec(num=3, instance_group=group))
+    assert "placed 2 of 3" in str(info.value)
     assert "ServerGroupAntiAffinityFilter eliminated 2" in str(info.value)
     assert info.value.placed == 2
     assert group.hosts == [] and group.members == []
-    # with min_count 2 the two that fit are placed
-    assert placed(select_destinations(hosts, spec(num=3, min_count=2, instance_group=group))) == ["h1", "h2"]
 
 
 def test_anti_affinity_max_server_per_host():
@@ -180,14 +176,49 @@ def test_resources_are_consumed_between_instances():
     # with the default weighers, h1's used vCPU and disk tip the tie after the first instance
     assert placed(select_destinations(hosts, spec(ram=1024, num=4))) == ["h1", "h2", "h1", "h2"]
     one = [host("h1")]
-    assert placed(select_destinations(one, spec(ram=1500, num=3, min_count=1))) == ["h1", "h1"]
-    with pytest.raises(NoValidHost) as info:
-        select_destinations(one, spec(ram=1500, num=3, min_count=3))
+    assert placed(select_destinations(one, spec(ram=1500, num=2))) == ["h1", "h1"]
+    with pytest.raises(NoValidHost) as info:        # the whole request or nothing, as in Nova
+        select_destinations(one, spec(ram=1500, num=3))
     message = str(info.value)
-    assert "RamFilter eliminated 1 (less than 1500 MB RAM usable: h1)" in message
-    assert "placed 2 of min_count 3" in message
-    (ram,) = [e for e in info.value.report if e["filter"] == "RamFilter"]
-    assert (ram["eliminated"], ram["eliminated_later"], ram["eliminated_total"]) == ([], ["h1"], 1)
+    assert "placement eliminated 1 (no room in placement for VCPU 1, MEMORY_MB 1500, DISK_GB 1: h1)" in message
+    assert "placed 2 of 3" in message
+    (entry,) = [e for e in info.value.report if e["filter"] == "placement"]
+    assert (entry["eliminated"], entry["eliminated_later"], entry["eliminated_total"]) == ([], ["h1"], 1)
+
+
+def test_a_host_filled_by_the_request_is_still_weighed():
+    """Nova weighs every candidate placement gave for the request, including hosts an earlier
+    instance filled, and passes over them only when the claim fails: the normalisation then
+    counts them. Hosts a, b, c, two instances: both put the first on a; for the second Nova
+    picks b (a, full, still holds the low end of the free RAM), where dropping a would pick c."""
+    config = SchedulerConfig(weight_multipliers={"cpu_weight_multiplier": 1.5, "disk_weight_multiplier": 0,
+                                                 "num_instances_weight_multiplier": 0})
+
+    def node(name, vcpus, memory_mb):
+        return HostState(name, cpu_arch="x86_64", vcpus=vcpus, memory_mb=memory_mb, local_gb=100,
+                         reserved_host_memory_mb=0, cpu_allocation_ratio=1.0)
+    # free RAM 1100, 3000, 2000 and free vCPUs 41, 4, 8; the first instance takes a's room
+    hosts = [node("a", 41, 1100), node("b", 4, 3000), node("c", 8, 2000)]
+    result = select_destinations(hosts, build_request_spec(Flavor("m", 1, 1000, 1), ImageMeta("img"),
+                                                           num_instances=2), config)
+    # a (100 MB, 40 vCPUs left) still widens both ranges: b 1.0 + 0.0 beats
+    # c 0.655 + 1.5 * 0.111; over b and c alone c (0.0 + 1.5) would beat b (1.0)
+    assert placed(result) == ["a", "b"]
+    (entry,) = [e for e in result.filter_report if e["filter"] == "placement"]
+    assert entry["eliminated_later"] == ["a"]
+
+
+def test_swap_is_not_taken_from_free_disk_within_a_request():
+    """HostState.consume_from_request takes root and ephemeral disk, not swap: with disk weights
+    only, the second instance still goes where free disk (without swap) is larger."""
+    disk_only = SchedulerConfig(weight_multipliers={"cpu_weight_multiplier": 0, "ram_weight_multiplier": 0,
+                                                    "num_instances_weight_multiplier": 0})
+    hosts = [HostState(name, cpu_arch="x86_64", vcpus=4, memory_mb=8192, local_gb=100, local_gb_used=used)
+             for name, used in (("h1", 0), ("h2", 2))]      # h2: 2 GB less free disk than h1
+    flavor = Flavor("m", 1, 256, 1, swap=4096)
+    result = select_destinations(hosts, build_request_spec(flavor, ImageMeta("img"), num_instances=2), disk_only)
+    # h1 loses 1 GB (root) to the first instance and stays ahead of h2; counting 4 GB of swap it would not
+    assert placed(result) == ["h1", "h1"]
 
 
 def test_ram_multiplier_sign_spreads_or_packs():
@@ -208,21 +239,21 @@ def test_no_valid_host_message_and_report():
     hosts = [host("h1", memory_mb=1024), host("h2", memory_mb=1024), host("h3", up=False),
              host("h4", memory_mb=1024), host("h5", availability_zone="az9")]
     with pytest.raises(NoValidHost) as info:
-        select_destinations(hosts, spec(ram=2048, num=2, min_count=2, availability_zone="nova"))
+        select_destinations(hosts, spec(ram=2048, num=2, availability_zone="nova"))
     message = str(info.value)
     assert message.startswith("No valid host was found. There are not enough hosts available: 5 hosts; ")
     assert "ComputeFilter eliminated 1 (down or disabled: h3)" in message
     assert "AvailabilityZoneFilter eliminated 1 (not in zone nova: h5)" in message
-    assert "RamFilter eliminated 3 (less than 2048 MB RAM usable: h1, h2, h4)" in message
-    assert message.endswith("placed 0 of min_count 2")
+    assert "placement eliminated 3 (no room in placement for VCPU 1, MEMORY_MB 2048, DISK_GB 1: h1, h2, h4)" \
+        in message
+    assert message.endswith("placed 0 of 2")
     assert "\n" not in message
     report = dict((e["filter"], e) for e in info.value.report)
-    assert [e["filter"] for e in info.value.report] == filters.DEFAULT_FILTERS
-    assert report["ComputeFilter"]["hosts_before"] == 5 and report["ComputeFilter"]["hosts_after"] == 4
-    assert report["RamFilter"]["hosts_before"] == 3 and report["RamFilter"]["hosts_after"] == 0
-    assert report["RamFilter"]["eliminated"] == ["h1", "h2", "h4"]
-    assert report["DiskFilter"]["eliminated"] == []
-    assert (info.value.placed, info.value.min_count, info.value.num_hosts) == (0, 2, 5)
+    assert [e["filter"] for e in info.value.report] == ["placement"] + filters.DEFAULT_FILTERS
+    assert report["placement"]["hosts_before"] == 5 and report["placement"]["hosts_after"] == 2
+    assert report["placement"]["eliminated"] == ["h1", "h2", "h4"]
+    assert report["ComputeFilter"]["hosts_before"] == 2 and report["ComputeFilter"]["hosts_after"] == 1
+    assert (info.value.placed, info.value.num_instances, info.value.num_hosts) == (0, 2, 5)
 
 
 def test_no_valid_host_names_are_capped():
@@ -233,7 +264,7 @@ def test_no_valid_host_names_are_capped():
 
 
 def test_no_hosts_at_all():
-    with pytest.raises(NoValidHost, match="0 hosts; placed 0 of min_count 1"):
+    with pytest.raises(NoValidHost, match="0 hosts; placed 0 of 1"):
         select_destinations([], spec())
 
 
@@ -249,7 +280,7 @@ def test_filter_report_and_weighed():
 
 
 def test_once_per_request_filters_run_once(monkeypatch):
-    seen = {"ComputeFilter": 0, "RamFilter": 0}
+    seen = {"ComputeFilter": 0, "ServerGroupAntiAffinityFilter": 0}
 
     def counting(cls):
         original = cls.partition
@@ -259,12 +290,12 @@ def test_once_per_request_filters_run_once(monkeypatch):
             return original(self, host_states, spec_obj)
         monkeypatch.setattr(cls, "partition", partition)
     counting(filters.ComputeFilter)
-    counting(filters.RamFilter)
+    counting(filters.ServerGroupAntiAffinityFilter)
     hosts = [host("h%d" % i) for i in range(5)]
-    select_destinations(hosts, spec(ram=512, num=3))
-    # ComputeFilter sees each host once; RamFilter every host for the first
-    # instance, then only the host each placement changed.
-    assert seen == {"ComputeFilter": 5, "RamFilter": 5 + 1 + 1}
+    select_destinations(hosts, spec(ram=512, num=3, instance_group=ServerGroup("g", "soft-affinity")))
+    # ComputeFilter sees each host once; the group filter every host for the first
+    # instance, then only the host each placement changed, and once more for the alternates.
+    assert seen == {"ComputeFilter": 5, "ServerGroupAntiAffinityFilter": 5 + 1 + 1 + 1}
 
 
 # ------------------------------------------------ determinism and purity
@@ -293,8 +324,11 @@ def test_inputs_are_not_changed():
 def test_instance_uuids_are_recorded_on_selections():
     result = select_destinations([host("h1"), host("h2")], spec(num=2, instance_uuids=["a", "b"]))
     assert [s.instance_uuid for s in result.selections] == ["a", "b"]
-    assert result.selections[0].to_dict() == {"host": "h1", "alternates": ["h2"],
+    assert result.selections[0].to_dict() == {"host": "h1", "alternates": [],
                                               "weight": result.selections[0].weight}
+    # the alternates are the hosts no instance of the request took
+    result = select_destinations([host("h1"), host("h2"), host("h3")], spec(num=2, instance_uuids=["a", "b"]))
+    assert [s.to_dict()["alternates"] for s in result.selections] == [["h3"], ["h3"]]
 
 
 def test_host_subset_size_uses_the_injected_rng():

@@ -52,18 +52,19 @@ def random_host(rng, name, group_names, uuid_pool):
         vcpus_used=rng.randint(0, 6), memory_mb=memory, memory_mb_used=rng.choice([0, 0, 256, 512, 1024, 1500]),
         local_gb=rng.choice([5, 10, 20, 40]), local_gb_used=rng.randint(0, 8), instances=instances,
         availability_zone=rng.choice(["nova", "az1", "az2"]), aggregates=random_aggregates(rng),
-        cpu_allocation_ratio=rng.choice([1.0, 2.0, 4.0]), ram_allocation_ratio=rng.choice([1.0, 1.0, 1.5]),
-        disk_allocation_ratio=rng.choice([1.0, 2.0]), reserved_host_memory_mb=rng.choice([0, 256, 512]),
+        cpu_allocation_ratio=rng.choice([1.0, 2.0, 4.0, 0.9]), ram_allocation_ratio=rng.choice([1.0, 1.0, 1.5, 0.9]),
+        disk_allocation_ratio=rng.choice([1.0, 2.0, 0.7]), reserved_host_memory_mb=rng.choice([0, 256, 512]),
+        reserved_host_disk_mb=rng.choice([0, 0, 100, 1024, 3000]), reserved_host_cpus=rng.choice([0, 0, 1]),
         enabled=rng.random() > 0.08, up=rng.random() > 0.08, failed_builds=rng.choice([0, 0, 0, 1, 3]))
 
 
 def random_case(seed):
     rng = random.Random(seed)
     group_names = ["g1", "g2"]
-    num = rng.choice([1, 2, 3, 5, 8, 12, 20])
+    num = rng.choice([1, 1, 2, 3, 3, 5, 8, 12, 20])
     uuids = ["req-%d" % i for i in range(num)]
     uuid_pool = uuids + ["ext-1", "ext-2"]
-    hosts = [random_host(rng, "h%02d" % i, group_names, uuid_pool) for i in rng.sample(range(40), rng.randint(0, 14))]
+    hosts = [random_host(rng, "h%02d" % i, group_names, uuid_pool) for i in rng.sample(range(40), rng.randint(0, 24))]
     enabled = list(filters.DEFAULT_FILTERS)
     if rng.random() < 0.5:
         enabled = rng.sample(enabled, rng.randint(0, len(enabled)))
@@ -96,7 +97,7 @@ def random_case(seed):
     flavor = Flavor("f", rng.randint(1, 3), rng.choice([256, 512, 1024, 1536]), rng.choice([0, 1, 2, 5]),
                     rng.choice([0, 0, 1]), rng.choice([0, 0, 512]), extra_specs)
     spec = build_request_spec(
-        flavor, ImageMeta("img", properties), num_instances=num, min_count=rng.randint(1, num),
+        flavor, ImageMeta("img", properties), num_instances=num,
         availability_zone=rng.choice([None, None, None, "az1", "az-x"]), scheduler_hints=hints,
         instance_group=group, instance_uuids=uuids if rng.random() < 0.7 else None,
         ignore_hosts=rng.sample(["h01", "h02", "h07"], rng.randint(0, 2)) if rng.random() < 0.2 else None)
@@ -127,12 +128,14 @@ def test_same_as_the_reference_loop_on_many_hosts():
         rng = random.Random(1000 + seed)
         hosts = [random_host(rng, "n%03d" % i, ["g1"], ["req-0"]) for i in range(rng.choice([60, 150]))]
         multipliers = rng.choice([{}, {"ram_weight_multiplier": -1.0}, {"cpu_weight_multiplier": 0},
-                                  {"num_instances_weight_multiplier": -2.0}])
+                                  {"num_instances_weight_multiplier": -2.0},
+                                  {"ram_weight_multiplier": -1.0, "cpu_weight_multiplier": -1.0}])
         config = SchedulerConfig(weight_multipliers=multipliers, max_attempts=rng.randint(1, 4),
                                  host_subset_size=rng.choice([1, 2]))
         group = ServerGroup("g1", rng.choice(POLICIES)) if rng.random() < 0.5 else None
-        spec = build_request_spec(Flavor("f", 1, rng.choice([128, 256]), 1), ImageMeta("img"),
-                                  num_instances=rng.choice([30, 80]), min_count=1, instance_group=group)
+        spec = build_request_spec(Flavor("f", 1, rng.choice([128, 256, 1024]), 1, swap=rng.choice([0, 512])),
+                                  ImageMeta("img"),
+                                  num_instances=rng.choice([30, 80]), instance_group=group)
         expected = outcome(reference_scheduler.select_destinations, hosts, spec, config, seed)
         got = outcome(select_destinations, hosts, spec, config, seed)
         assert got == expected, "seed %d" % seed

@@ -131,7 +131,8 @@ def test_bad_catalog_names_field(image_file, field, params):
 # Wrong types, unknown keys, missing keys and choices: nova_server's argument spec refuses them
 # (AnsibleModule, before the module's own code runs); its message names the option and suboption.
 SPEC_REFUSALS = [
-    (dict(meta="notadict"), ["argument 'meta' is of type"]),
+    # Given by its alias meta, the option is named metadata, as Ansible names an aliased option.
+    (dict(meta="notadict"), ["argument 'metadata' is of type"]),
     (dict(flavors=[{"name": "f", "vcpus": 1, "ram": 128, "disk": "big"}]), ["'disk'", "'flavors'"]),
     (dict(images=[{"name": "i"}]), ["one of the following is required: file, url", "images"]),
     (dict(images=[{"name": "i", "url": "http://127.0.0.1/x", "disk_format": "vmdk"}]),
@@ -181,4 +182,6 @@ def test_scheduler_suboptions_are_the_schedulers_options():
     multipliers = set(options) - {"enabled_filters", "max_attempts", "host_subset_size"}
     config = scheduler_config(dict((name, 2.0) for name in multipliers))
     assert set(weigher.option for weigher in config.weighers) == multipliers
-    assert scheduler_config({"max_attempts": 2, "host_subset_size": 1, "enabled_filters": ["RamFilter"]})
+    assert scheduler_config({"max_attempts": 2, "host_subset_size": 1, "enabled_filters": ["ComputeFilter"]})
+    with pytest.raises(InvalidRequest, match="scheduler: enabled_filters: RamFilter was removed from Nova"):
+        scheduler_config({"enabled_filters": ["ComputeFilter", "RamFilter"]})
