@@ -22,6 +22,11 @@ description:
     It may differ from C(/proc/meminfo), for example under memory ballooning.
     C(memory_mb_used), C(vcpus_used) and C(local_gb_used) are allocations, that is the flavors of
     the instances on the host plus the size of any other running domain.
+  - A hypervisor whose instance storage pool (O(storage_pool), or the entry's
+    O(hypervisors[].storage_pool)) does not exist or is not active is reported with a warning naming
+    the hypervisor and the pool, and C(storage_pool_defined) or C(storage_pool_active) false; no
+    server can be built there until the nova_compute role or M(novalite.compute.nova_compute_node)
+    prepares it.
 notes:
   - Where the task would run the module on the control node with the very Python running Ansible,
     the action plugin does the module's work in its own process, with the same argument checks and
@@ -148,6 +153,15 @@ ansible_facts:
         running_vms:
           description: "Running domains."
           type: int
+        storage_pool:
+          description: "The instance storage pool's name."
+          type: str
+        storage_pool_defined:
+          description: "Whether that pool exists on the hypervisor."
+          type: bool
+        storage_pool_active:
+          description: "Whether it is active (C(local_gb) is 0 when it is not)."
+          type: bool
         instances:
           description: The novalite instances on the host with their records.
           type: list
@@ -173,7 +187,8 @@ ansible_facts:
       description:
         - Per hypervisor name, the same dictionary plus C(up), C(error), C(availability_zone) and
           C(capacity), which gives for C(vcpus), C(memory_mb) and C(disk_gb) the C(used) amount
-          (reserved included, as Nova counts it) and the C(limit) (total times allocation ratio).
+          allocated to instances, as placement counts it, and the C(limit): placement's capacity,
+          (total - reserved) times the allocation ratio.
       returned: when O(hypervisors) is given
       type: dict
 """
@@ -195,9 +210,20 @@ from ansible_collections.novalite.compute.plugins.module_utils.validation.fields
 from ansible_collections.novalite.compute.plugins.module_utils.validation.uri import check_uri
 
 
+def pool_warning(name, facts):
+    """The warning for a hypervisor whose instance storage pool is missing or inactive (no server
+    can be built there until it is prepared), or None."""
+    if not facts or facts.get("storage_pool_active"):
+        return None
+    state = "is not active" if facts.get("storage_pool_defined") else "does not exist"
+    return ("hypervisor %s: instance storage pool %s %s, so no server can be built there (prepare it with "
+            "the nova_compute role or novalite.compute.nova_compute_node)" % (name, facts.get("storage_pool"), state))
+
+
 def run(params):
     """The module's result for these parameters; a failure has failed=True and msg.
-    (It only reads: check mode changes nothing, and there is no diff.)"""
+    (It only reads: check mode changes nothing, and there is no diff.) A missing or inactive
+    storage pool is a warning naming the hypervisor and the pool."""
     try:
         check_int("connect_timeout", params["connect_timeout"], 1, 3600)
         if params["hypervisors"] is not None:
@@ -205,6 +231,7 @@ def run(params):
             hypervisors = [hypervisor.Hypervisor(config) for config in catalogs["hypervisors"].values()]
             hypervisor.gather_all(hypervisors, params["connect_timeout"])
             hosts = {}
+            warnings = []
             for hv in hypervisors:
                 hosts[hv.name] = dict(hv.facts or {}, up=hv.up, error=hv.error, uri=hv.uri,
                                       availability_zone=hv.config["availability_zone"],
@@ -212,16 +239,19 @@ def run(params):
                 if hv.up:
                     hosts[hv.name]["orphans"] = orphans.find_orphans(hv.conn, hv.config["storage_pool"])
                     hosts[hv.name]["servers"] = [views.server_view(record, hv) for record in hv.facts["instances"]]
-            return dict(changed=False, ansible_facts={"nova_hosts": hosts})
+                    warnings.append(pool_warning(hv.name, hv.facts))
+            return dict(changed=False, ansible_facts={"nova_hosts": hosts},
+                        warnings=[warning for warning in warnings if warning])
         check_uri("uri", params["uri"])
         check_name("storage_pool", params["storage_pool"])
         conn = connection.connect(params["uri"])
         facts = libvirt_host.host_facts(conn, params["storage_pool"], params["virt_type"])
         facts["orphans"] = orphans.find_orphans(conn, params["storage_pool"])
         facts["servers"] = [views.server_view(record) for record in facts["instances"]]
+        warning = pool_warning("%s (%s)" % (facts["hypervisor_hostname"], params["uri"]), facts)
     except (InvalidRequest, connection.DriverError) as exc:
         return dict(failed=True, msg=str(exc))
-    return dict(changed=False, ansible_facts={"nova_host": facts})
+    return dict(changed=False, ansible_facts={"nova_host": facts}, warnings=[warning] if warning else [])
 
 
 def argument_spec():
@@ -241,6 +271,8 @@ def main():
     if not connection.HAS_LIBVIRT:
         module.fail_json(msg=missing_required_lib("libvirt-python"), exception=str(connection.LIBVIRT_IMPORT_ERROR))
     result = run(module.params)
+    for warning in result.pop("warnings", []):
+        module.warn(warning)
     if result.pop("failed", False):
         module.fail_json(**result)
     module.exit_json(**result)

@@ -4,7 +4,7 @@ hypervisor list and one machine named twice are refused naming the field; the fa
 server in nova_server's shape."""
 
 from conftest import catalog
-from helpers import SERVER_PLAY, run_playbook
+from helpers import PREPARE_PLAY, SERVER_PLAY, run_playbook
 
 PLAY = """
 - hosts: localhost
@@ -43,3 +43,28 @@ def test_host_facts_show_servers_as_nova_server_does(conn, local_hv, tiny_image)
         assert shown[key] == made[key], key
     run_playbook(SERVER_PLAY, {"args": dict(args, state="absent")})
     assert hv.leftovers() == []
+
+
+def test_a_missing_or_inactive_pool_is_a_warning_naming_hypervisor_and_pool(conn, local_hv):
+    """Issue 14, item 12: nova_host_facts took a missing pool silently."""
+    hv = local_hv
+    missing = facts({"hypervisors": [hv.config(storage_pool=hv.pool_name + "_none")]})
+    assert missing["ansible_facts"]["nova_hosts"]["local"]["storage_pool_defined"] is False
+    assert any("hypervisor local: instance storage pool %s_none does not exist" % hv.pool_name in w
+               for w in missing.get("warnings", [])), missing.get("warnings")
+    single = facts({"uri": "qemu:///system", "storage_pool": hv.pool_name + "_none"})
+    assert any("(qemu:///system): instance storage pool %s_none does not exist" % hv.pool_name in w
+               for w in single.get("warnings", [])), single.get("warnings")
+    # defined but stopped: made by nova_compute_node, then destroyed
+    run_playbook(PREPARE_PLAY, {"pool": hv.pool_name, "path": hv.pool_path})
+    hv.pool().destroy()
+    try:
+        stopped = facts({"hypervisors": [hv.config()]})
+    finally:  # the fixture's teardown empties an active pool
+        hv.pool().create()
+    host = stopped["ansible_facts"]["nova_hosts"]["local"]
+    assert host["storage_pool_defined"] is True and host["storage_pool_active"] is False
+    assert any("hypervisor local: instance storage pool %s is not active" % hv.pool_name in w
+               for w in stopped.get("warnings", [])), stopped.get("warnings")
+    ready = facts({"hypervisors": [hv.config()]})
+    assert not [w for w in ready.get("warnings", []) if "storage pool" in w], ready.get("warnings")

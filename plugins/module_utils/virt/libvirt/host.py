@@ -85,7 +85,7 @@ def host_facts(conn, pool_name=DEFAULT_POOL, requested_virt_type="auto"):
         instances.append(record)
     local_gb = 0
     pool = find_pool(conn, pool_name)
-    pool_active = pool is not None and pool.isActive()
+    pool_active = pool is not None and bool(pool.isActive())
     if pool_active:
         local_gb = pool.info()[1] // units.Gi
     return {
@@ -104,6 +104,7 @@ def host_facts(conn, pool_name=DEFAULT_POOL, requested_virt_type="auto"):
         "local_gb_used": disk_used_gb,
         "running_vms": running,
         "storage_pool": pool_name,
+        "storage_pool_defined": pool is not None,
         "storage_pool_active": pool_active,
         "instances": sorted(instances, key=lambda r: r.get("name", "")),
     }
