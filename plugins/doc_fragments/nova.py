@@ -163,10 +163,14 @@ options:
     suboptions:
       enabled_filters:
         description:
-          - The filters, in order, by Nova's names (C(ComputeFilter), C(AvailabilityZoneFilter), C(RamFilter),
-            C(DiskFilter), C(CoreFilter), C(AggregateInstanceExtraSpecsFilter), C(ImagePropertiesFilter),
-            C(ServerGroupAntiAffinityFilter), C(ServerGroupAffinityFilter), C(SameHostFilter),
-            C(DifferentHostFilter)), each at most once. All of them when left out.
+          - The filters, in order, by Nova's names (C(ComputeFilter), C(AvailabilityZoneFilter),
+            C(AggregateInstanceExtraSpecsFilter), C(ImagePropertiesFilter), C(ServerGroupAntiAffinityFilter),
+            C(ServerGroupAffinityFilter), C(SameHostFilter), C(DifferentHostFilter)), each at most once.
+            All of them when left out.
+          - Before them, always, placement's capacity check keeps the hosts with room for the flavor
+            (VCPU, MEMORY_MB, DISK_GB within (total - reserved) x allocation ratio), as in Nova 34.
+            C(RamFilter), C(DiskFilter) and C(CoreFilter), which Nova removed in Train for that check,
+            are refused.
         type: list
         elements: str
       max_attempts:

@@ -120,7 +120,11 @@ options:
     type: bool
     default: true
   min_count:
-    description: The fewest servers to create (1 to 1000); if fewer can be placed, none is created.
+    description:
+      - The fewest servers to create (1 to 1000). As in Nova, only the quota may lower the count from
+        O(max_count) towards O(min_count); the scheduler then places every server of the request or none
+        (C(No valid host was found)), and when claims are lost to racing runs after scheduling and fewer
+        than O(min_count) servers exist, the ones this run built are removed.
     type: int
     default: 1
   max_count:

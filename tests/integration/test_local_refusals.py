@@ -29,7 +29,12 @@ def test_min_count_is_all_or_nothing(conn, local_hv, tiny_image):
     args.update(flavor="m1.half", min_count=3, max_count=3)
     refused = run_playbook(SERVER, {"args": args}).task("server")
     assert refused["failed"] is True
-    assert "RamFilter" in refused["msg"] and "placed 2 of min_count 3" in refused["msg"], refused["msg"]
+    assert "placement eliminated" in refused["msg"] and "placed 2 of 3" in refused["msg"], refused["msg"]
+    assert hv.leftovers() == []
+    # min_count only bounds what quota may cut, as in Nova: with room for two, three asked fail
+    args.update(min_count=1, max_count=3)
+    refused = run_playbook(SERVER, {"args": args}).task("server")
+    assert refused["failed"] is True and "placed 2 of 3" in refused["msg"], refused["msg"]
     assert hv.leftovers() == []
 
     args.update(min_count=1, max_count=3, flavor="m1.tiny")
