@@ -26,8 +26,15 @@ def find_network(conn, name):
         raise
 
 
-def ensure_network(conn, name, cidr, bridge=None, dhcp=True):
-    """An isolated libvirt network (no forward) with DHCP; defined when missing."""
+FORWARD_MODES = ("isolated", "nat", "route")
+
+
+def ensure_network(conn, name, cidr, bridge=None, dhcp=True, forward_mode="isolated"):
+    """A libvirt network with DHCP, defined when missing: isolated (no <forward>, the default),
+    or with <forward mode='nat'/> (guests reach out through the host's NAT) or
+    <forward mode='route'/> (routed, no NAT: the rest of the network needs a route back)."""
+    if forward_mode not in FORWARD_MODES:
+        raise DriverError("network %s: unknown forward mode %r" % (name, forward_mode))
     net = find_network(conn, name)
     defined = False
     if net is None:
@@ -37,6 +44,8 @@ def ensure_network(conn, name, cidr, bridge=None, dhcp=True):
         last = network.broadcast_address - 1
         root = ET.Element("network")
         ET.SubElement(root, "name").text = name
+        if forward_mode != "isolated":
+            ET.SubElement(root, "forward", mode=forward_mode)
         if bridge:
             ET.SubElement(root, "bridge", name=bridge, stp="off")
         ip = ET.SubElement(root, "ip", address=str(first), netmask=str(network.netmask))
@@ -55,6 +64,28 @@ def ensure_network(conn, name, cidr, bridge=None, dhcp=True):
             net.undefine()
         raise DriverError("cannot start network %s: %s" % (name, exc.get_error_message()))
     return net
+
+
+def network_info(net):
+    """What a network really is, from its definition: name, bridge, cidr (the subnet, with the
+    host's address as given), dhcp_start, dhcp_end, forward_mode (isolated when it has no
+    <forward>), active, autostart."""
+    root = ET.fromstring(net.XMLDesc(libvirt.VIR_NETWORK_XML_INACTIVE))
+    forward = root.find("forward")
+    bridge = root.find("bridge")
+    subnet = network_subnet(net)
+    dhcp = network_dhcp(net)
+    return {
+        "name": net.name(),
+        "bridge": bridge.get("name") if bridge is not None else None,
+        "cidr": str(subnet.network) if subnet is not None else None,
+        "address": str(subnet.ip) if subnet is not None else None,
+        "dhcp_start": dhcp[0] if dhcp else None,
+        "dhcp_end": dhcp[1] if dhcp else None,
+        "forward_mode": "isolated" if forward is None else forward.get("mode", "nat"),
+        "active": bool(net.isActive()),
+        "autostart": bool(net.autostart()),
+    }
 
 
 def network_dhcp(net):
