@@ -5,6 +5,7 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
+import inspect
 import os
 import sys
 import tempfile
@@ -15,16 +16,24 @@ REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 def import_collection():
     """Make ansible_collections.novalite.compute importable from this checkout
-    (as tests/conftest.py does) and return the scheduler modules."""
+    (as tests/conftest.py does) and return the scheduler modules.
+
+    NOVALITE_ENGINE_ROOT=DIR imports the engine of another copy of the
+    collection instead (e.g. `git archive` of an older commit), in a process
+    that has not imported the collection yet."""
+    source = os.environ.get("NOVALITE_ENGINE_ROOT")
     try:
+        if source:
+            raise ImportError("the engine of %s" % source)
         import ansible_collections.novalite.compute  # noqa: F401  pylint: disable=unused-import
     except ImportError:
+        source = os.path.abspath(source or REPO)
         root = os.path.join(tempfile.gettempdir(), "novalite-collections-%d-%s"
-                            % (os.getuid(), zlib.crc32(REPO.encode()) & 0xffffffff))
+                            % (os.getuid(), zlib.crc32(source.encode()) & 0xffffffff))
         link = os.path.join(root, "ansible_collections", "novalite", "compute")
         if not os.path.islink(link):
             os.makedirs(os.path.dirname(link), exist_ok=True)
-            os.symlink(REPO, link)
+            os.symlink(source, link)
         sys.path.insert(0, root)
     from ansible_collections.novalite.compute.plugins.module_utils.scheduler import host_state, request_spec
     from ansible_collections.novalite.compute.plugins.module_utils.scheduler import manager as scheduler
@@ -51,21 +60,39 @@ def build_hosts(host_dicts):
     return result
 
 
-def build_spec(req):
+def build_spec(req, min_count=1):
+    """The engine's RequestSpec; min_count None leaves the engine's default (an
+    engine without min_count places all of a request or raises NoValidHost)."""
     rs = request_spec_mod
     group = None
     if req["group"]:
         g = req["group"]
-        group = rs.ServerGroup(g["name"], g["policy"], members=g["members"])
+        group = rs.ServerGroup(g["name"], g["policy"], rules=g.get("rules"), members=g["members"])
+    extra = {}
+    if min_count is not None and "min_count" in inspect.signature(rs.build_request_spec).parameters:
+        extra["min_count"] = min_count      # an engine that still places part of a request
     return rs.build_request_spec(
         rs.Flavor(**req["flavor"]), rs.ImageMeta(req["image"]["name"], req["image"]["properties"]),
-        num_instances=req["num_instances"], min_count=1, instance_uuids=req["instance_uuids"],
-        instance_group=group, scheduler_hints={"group": group.name} if group else None, project_id="bench")
+        num_instances=req["num_instances"], instance_uuids=req["instance_uuids"],
+        availability_zone=req.get("availability_zone"), instance_group=group,
+        scheduler_hints={"group": group.name} if group else None, project_id="bench", **extra)
 
 
-def config():
-    return scheduler_mod.SchedulerConfig()
+def config(weight_multipliers=None):
+    return scheduler_mod.SchedulerConfig(weight_multipliers=weight_multipliers)
 
 
 def select(hosts, spec, cfg=None):
     return scheduler_mod.select_destinations(hosts, spec, cfg or config())
+
+
+def outcome(case):
+    """The engine's outcome for a scheduler_cases case, in nova_harness's shape:
+    {"hosts": [host per placed instance], "novalidhost": bool}."""
+    hosts = build_hosts(case["hosts"])
+    spec = build_spec(case["request"], min_count=None)
+    try:
+        result = select(hosts, spec, config(case.get("weight_multipliers")))
+    except scheduler_mod.NoValidHost:
+        return {"hosts": [], "novalidhost": True}
+    return {"hosts": [s.host for s in result.selections], "novalidhost": False}

@@ -5,13 +5,21 @@ Both sides build their own objects from the same dict: the collection's HostStat
 and RequestSpec (scheduler_vs_nova.py), Nova's HostState and RequestSpec
 (nova_harness.py, in the Nova virtual environment). Standard library only.
 
-A host: hardware of a few sizes, random usage per resource, a few disabled or
+A host: hardware of a few sizes, random usage per resource (an instance of a
+flavor of that size, beside 0 to 4 instances of the bench flavor), a few disabled or
 down hosts, a few aarch64 hosts (the x86_64 image does not fit them), a few with
 failed builds, three availability zones as aggregates, and one aggregate whose
 metadata overrides ram_weight_multiplier. Every host has the same hypervisor
 version (so Nova's HypervisorVersionWeigher, which this collection does not
 have, gives every host 0) and no PCI devices or metrics (so Nova's PCIWeigher
 and MetricsWeigher give every host the same figure).
+
+The raw inputs of a host are its totals, its reserved amounts, its ratios and
+its instances with their flavors. Each side derives its own figures from them:
+the engine the facts nova_host_facts reports (facts_usage: the sums of the
+instances' flavors, as virt/libvirt/host.py host_facts makes them), Nova's side
+its compute node (Nova's resource tracker) and placement's allocations
+(nova_harness.py, placement_emulation.py).
 """
 
 from __future__ import absolute_import, division, print_function
@@ -51,14 +59,16 @@ def hosts(count, seed=1, scenario="default"):
                       "server_group": GROUP if rng.random() < 0.05 else None, "project_id": "bench",
                       "flavor": dict(FLAVOR)}
                      for k in range(rng.randint(0, 4))]
-        result.append({
+        other = {"name": "m1.other", "vcpus": rng.randint(0, int(vcpus * 4 * 0.7)),
+                 "ram": rng.randint(0, int(memory_mb * 0.8)), "disk": rng.randint(0, int(local_gb * 0.8)),
+                 "ephemeral": 0, "swap": 0}
+        instances.append({"uuid": "%08x-ffff-4000-8000-%012x" % (seed, index), "name": "%s-other" % name,
+                          "vm_state": "active", "server_group": None, "project_id": "other", "flavor": other})
+        result.append(dict({
             "name": name,
             "vcpus": vcpus,
-            "vcpus_used": rng.randint(0, int(vcpus * 4 * 0.7)),
             "memory_mb": memory_mb,
-            "memory_mb_used": rng.randint(0, int(memory_mb * 0.8)),
             "local_gb": local_gb,
-            "local_gb_used": rng.randint(0, int(local_gb * 0.8)),
             "cpu_arch": "aarch64" if rng.random() < 0.02 else "x86_64",
             "virt_type": "kvm",
             "hypervisor_version": HYPERVISOR_VERSION,
@@ -74,11 +84,23 @@ def hosts(count, seed=1, scenario="default"):
             "reserved_host_memory_mb": 512,
             "reserved_host_disk_mb": 0,
             "reserved_host_cpus": 0,
-        })
+        }, **facts_usage(instances)))
     if scenario == "big-host" and count > 5:
-        result[5].update(vcpus=768, vcpus_used=0, memory_mb=8 * 393216, memory_mb_used=0, local_gb=8 * 3840,
-                         local_gb_used=0, cpu_arch="x86_64", enabled=True, up=True, failed_builds=0)
+        result[5].update(vcpus=768, memory_mb=8 * 393216, local_gb=8 * 3840, instances=[],
+                         cpu_arch="x86_64", enabled=True, up=True, failed_builds=0, **facts_usage([]))
     return result
+
+
+def facts_usage(instances):
+    """The *_used figures nova_host_facts reports for these instances (as
+    virt/libvirt/host.py host_facts sums them; reserved amounts not included):
+    vcpus, RAM, and root + ephemeral + swap rounded up to whole GB."""
+    live = [i["flavor"] for i in instances if i.get("vm_state") != "deleted"]
+    return {
+        "vcpus_used": sum(f["vcpus"] for f in live),
+        "memory_mb_used": sum(f["ram"] for f in live),
+        "local_gb_used": sum(f["disk"] + f.get("ephemeral", 0) + -(-f.get("swap", 0) // 1024) for f in live),
+    }
 
 
 def request(num_instances, policy=None, host_list=None):
@@ -96,20 +118,4 @@ def request(num_instances, policy=None, host_list=None):
         "num_instances": num_instances,
         "instance_uuids": ["00000000-0000-4000-8000-%012d" % i for i in range(num_instances)],
         "group": group,
-    }
-
-
-def host_figures(host):
-    """The scheduler's figures (nova.scheduler.host_manager.HostState names), as the
-    collection's HostState derives them: used amounts include the reserved ones."""
-    memory_used = host["memory_mb_used"] + host["reserved_host_memory_mb"]
-    disk_used = host["local_gb_used"] * 1024 + host["reserved_host_disk_mb"]
-    return {
-        "total_usable_ram_mb": host["memory_mb"],
-        "free_ram_mb": host["memory_mb"] - memory_used,
-        "total_usable_disk_gb": host["local_gb"],
-        "disk_mb_used": disk_used,
-        "free_disk_mb": host["local_gb"] * 1024 - disk_used,
-        "vcpus_total": host["vcpus"],
-        "vcpus_used": host["vcpus_used"] + host["reserved_host_cpus"],
     }

@@ -153,7 +153,8 @@ def section(data):
                   if args.get("engine_ms") else ""))
     out.append("")
     out.append("**What is timed.** Same seeded inputs on both sides (`benchmarks/scheduler_inputs.py`, seed %d): "
-               "hosts of 16 to 96 vCPUs, 64 to 384 GiB RAM, 480 to 3,840 GB disk with random usage; 1%% "
+               "hosts of 16 to 96 vCPUs, 64 to 384 GiB RAM, 480 to 3,840 GB disk with random usage (an "
+               "instance of that size beside 0 to 4 of the bench flavor); 1%% "
                "disabled, 1%% down, 2%% aarch64 (the x86_64/kvm image does not fit them), 3%% with failed "
                "builds; three availability zones as aggregates and one aggregate (5%% of hosts) overriding "
                "`ram_weight_multiplier` to 2.0; a request for a 2 vCPU / 4 GiB / 40 GB flavor, no server group. "
@@ -163,19 +164,21 @@ def section(data):
                "largest free RAM, vCPU and disk (every host's normalised weight moves)."
                % args["seed"])
     out.append("")
-    out.append("- *Engine*: `select_destinations(hosts, spec)` with the default `SchedulerConfig` (11 filters: "
-               "the resource filters RamFilter, DiskFilter and CoreFilter included; all 7 weighers), the whole "
+    out.append("- *Engine*: `select_destinations(hosts, spec)` (`plugins/module_utils/scheduler/manager.py`) "
+               "with the default `SchedulerConfig` (its filters and all 7 weighers), the whole "
                "request from the call to the result, alternates and filter report included. "
                "ms per decision = the request's time / instances placed.")
     out.append("- *Nova*: Nova's own code in its own virtual environment (`benchmarks/nova_harness.py`): "
-               "`nova.scheduler.host_manager.HostState` objects with the same figures, a "
+               "`nova.scheduler.host_manager.HostState` objects updated from the `ComputeNode` Nova's resource "
+               "tracker makes of each host's instances and reserved amounts, a "
                "`nova.objects.RequestSpec`, the HostManager's filter and weight handlers with Nova's default "
-               "`enabled_filters` (%s) and `weight_classes` (all %d weighers), and per instance the loop of "
-               "`SchedulerManager._schedule`: `_get_sorted_hosts` (filter, weigh, pick) then "
-               "`_consume_selected_host`; logging at INFO as in production. Not timed: placement. Nova asks "
-               "placement for hosts with room and claims there; the harness drops hosts without room for one "
-               "more instance before each decision (the arithmetic of the engine's resource filters), so Nova "
-               "weighs the same hosts. The collection has no I/O-ops weigher, so Nova's "
+               "`enabled_filters` (%s) and `weight_classes` (all %d weighers), and the loop of "
+               "`SchedulerManager._schedule`: allocation candidates once per request, then per instance "
+               "`_get_sorted_hosts` (filter, weigh, pick), the claim of the first listed host with room, then "
+               "`_consume_selected_host`; logging at INFO as in production. Not timed: placement, emulated from "
+               "placement's rules (`benchmarks/placement_emulation.py`: capacity (total - reserved) x "
+               "allocation ratio, usage from every allocation including the request's earlier claims). "
+               "The collection has no I/O-ops weigher, so Nova's "
                "`io_ops_weight_multiplier` is 0 (the weigher still runs); every host has the same hypervisor "
                "version and no PCI devices or metrics, so Nova's weighers for those give every host 0."
                % (", ".join(first.get("nova_filters", [])), len(first.get("nova_weighers", []))))
