@@ -21,8 +21,10 @@ description:
     and started. A failed build is cleaned up and rescheduled to an alternate host.
   - The instance record (vm_state, task_state, power_state, launched_at, flavor, ports, ...) is kept
     in the libvirt domain's metadata; the hypervisor is the record, there is no other database.
-  - Idempotent by name. A server that exists anywhere among O(hypervisors) is not touched again,
-    except for O(meta), which is updated in place.
+  - Idempotent by name (or UUID, see O(name)). A server that exists anywhere among O(hypervisors) is
+    not touched again, except for O(metadata), which is updated in place. Where it differs from the
+    request in anything else (flavor, image, networks, key pair, user data, zone, server group,
+    config drive), the difference is its RV(server.drift), with a warning, or a failure (O(on_drift)).
   - A build that another run has under way (its lease, renewed at every step, is live) is waited
     for, up to O(timeout). A build whose run died (killed, or its control node lost) is reaped
     once its lease, O(timeout) plus 15 seconds after its last step, has passed, and built anew.
@@ -50,6 +52,10 @@ options:
       - Name of the server. With O(max_count) above 1, servers are named C(NAME-1) ... C(NAME-N).
       - Letters, digits, C(.), C(_) and C(-), at most 63 characters, starting with a letter or digit;
         with O(max_count) above 1, C(NAME-N) must fit in 63 characters too.
+      - As in M(openstack.cloud.server), the UUID of an existing server may be given instead of its
+        name, to delete it (O(state=absent)) or to report it (O(state=present)), with O(max_count) 1.
+        A UUID that no server has is refused with O(state=present), since a new server's name cannot be
+        a UUID (it would be taken for one); with O(state=absent) nothing is deleted.
     type: str
     required: true
   state:
@@ -62,6 +68,11 @@ options:
     type: str
   flavor:
     description: Name of a flavor of the O(flavors) catalog. Required when O(state=present).
+    type: str
+  network:
+    description:
+      - The name of one network to attach, as M(openstack.cloud.server)'s O(network) - a simpler
+        O(nics), for the usual one NIC. Give either O(network) or O(nics), not both.
     type: str
   nics:
     description:
@@ -81,6 +92,7 @@ options:
   userdata:
     description:
       - User data for the guest, written to the config drive as C(user_data), as given (not base64).
+        Also accepted as C(user_data).
       - "At most 49149 bytes: Nova's limit is 65535 bytes of the base64 encoding the API takes
         (M(openstack.cloud.server) encodes it for you), and the same limit applies here."
       - Treated as a secret, since user data often carries passwords and tokens (cloud-init
@@ -89,22 +101,28 @@ options:
         replaces any copy of its text in the results with C(********). The results never contain it, not
         in RV(server), RV(servers), RV(notifications) nor the diff. Very short user data can therefore
         mask equal text elsewhere in the results.
-      - Kept only on the config drive volume, which is readable by its owner only (mode 0600).
+      - Kept only on the config drive volume, which is readable by its owner only (mode 0600). The
+        instance record keeps a salted PBKDF2-SHA256 digest of it, so that a rerun with other user
+        data reports the drift (RV(server.drift)) without the data being stored anywhere else.
     type: str
+    aliases: [user_data]
   admin_password:
     description:
       - Admin password placed on the config drive as C(admin_pass) in C(meta_data.json), as Nova does.
       - A secret (C(no_log)); it is only on the config drive volume (mode 0600), never in the domain's
         metadata, the results, the notifications or the diff.
     type: str
-  meta:
+  metadata:
     description:
       - Metadata key/value pairs of the server, as Nova takes them; at most 128 items, keys of 1 to 255
         and values of at most 255 characters, with no control characters; values are strings
         (numbers and booleans are turned into strings, lists and dictionaries are refused).
+        As in M(openstack.cloud.server), also accepted as C(meta), and as text C(key1=value1,key2=value2).
+      - The one thing of an existing server that is changed to match the request.
       - The keys are the user's own, so it has no suboptions.
     type: dict
     default: {}
+    aliases: [meta]
   availability_zone:
     description: Availability zone to place the server in (a zone of some hypervisor).
     type: str
@@ -116,7 +134,13 @@ options:
     type: dict
     default: {}
   config_drive:
-    description: Attach a config drive (ISO 9660, label C(config-2)) with meta_data, user_data, network_data.
+    description:
+      - Attach a config drive (ISO 9660, label C(config-2)) with meta_data, user_data, network_data.
+      - V(true) by default, where M(openstack.cloud.server)'s default is V(false) - in OpenStack a
+        guest reads its key pair, user data and network configuration from the metadata service,
+        and the config drive is the alternative to it. Here there is no metadata service, so the
+        config drive is the only way they reach the guest; with V(false), O(key_name), O(userdata)
+        and O(admin_password) do not reach it.
     type: bool
     default: true
   min_count:
@@ -150,6 +174,24 @@ options:
     type: str
     choices: [active, lease, ssh]
     default: active
+  on_drift:
+    description:
+      - What to do when a server of the request exists and differs from the request in something
+        other than O(metadata) - its flavor (name or figures), image, networks (O(nics) or O(network),
+        with their fixed IPs), O(key_name), user data, O(availability_zone), server group
+        (C(scheduler_hints.group)) or O(config_drive). Each server's differences are its
+        RV(server.drift).
+      - V(warn) - the server is left as it is and reported C(ok) (or C(changed) when its metadata was
+        updated), with a warning naming each difference.
+      - V(fail) - the task fails naming the servers and fields, before anything is changed (not even
+        metadata, and no missing server of the request is built).
+      - Either way, nothing but metadata is changed on an existing server; changing its flavor is a resize,
+        which this module does not do.
+      - User data is compared with the digest kept in the instance record; a server built by a
+        version without that digest reports no user data drift.
+    type: str
+    choices: [warn, fail]
+    default: warn
   timeout:
     description:
       - Seconds (1 to 86400) that each wait may take - an image download, a lock, another run's build of
@@ -200,7 +242,7 @@ EXAMPLES = r"""
     nics:
       - net-name: private
     key_name: ops
-    meta:
+    metadata:
       role: web
     hypervisors:
       - name: compute1
@@ -231,9 +273,31 @@ EXAMPLES = r"""
     flavors: "{{ nova_flavors }}"
     images: "{{ nova_images }}"
 
+- name: Boot a server on one network, with openstack.cloud.server's option names
+  novalite.compute.nova_server:
+    name: db1
+    image: debian-12
+    flavor: m1.small
+    network: private
+    meta:
+      role: db
+    user_data: |
+      #cloud-config
+      package_upgrade: true
+    on_drift: fail
+    hypervisors: "{{ nova_hypervisors }}"
+    flavors: "{{ nova_flavors }}"
+    images: "{{ nova_images }}"
+
 - name: Delete a server
   novalite.compute.nova_server:
     name: web1
+    state: absent
+    hypervisors: "{{ nova_hypervisors }}"
+
+- name: Delete a server by its UUID
+  novalite.compute.nova_server:
+    name: "{{ web1.server.id }}"
     state: absent
     hypervisors: "{{ nova_hypervisors }}"
 """
@@ -286,6 +350,17 @@ server:
     fault:
       description: The last fault of the build, when there was one.
       type: dict
+    drift:
+      description:
+        - With O(state=present), how the server differs from the request, one item per field with
+          C(field) (C(flavor), C(image), C(nics), C(key_name), C(user_data), C(availability_zone),
+          C(server_group), C(config_drive)), C(requested) and C(actual); empty when it matches or was
+          built in this run. Metadata is not drift, it is updated. See O(on_drift).
+        - A flavor of the same name with other figures shows only the figures that differ. User data is
+          never shown, only whether some was given and whether it is the same.
+      type: list
+      elements: dict
+      sample: [{field: flavor, requested: m1.small, actual: m1.tiny}]
   sample:
     id: 8f2c1f8e-6d0a-4f53-9a40-1d6c8f0e1a11
     name: web1
@@ -366,7 +441,7 @@ def run(params, check_mode=False, diff=False):
     result = _outcome(params, notifier, check_mode, diff)
     result["notifications"] = notifier.events
     if notifier.write_error:
-        result["warnings"] = [notifier.write_error]
+        result.setdefault("warnings", []).append(notifier.write_error)
     return result
 
 
@@ -386,7 +461,8 @@ def _outcome(params, notifier, check_mode, diff):
             catalogs, scheduler_config(scheduler), project_id=params["project"],
             quotas=quotas, notifier=notifier, check_mode=check_mode,
             wait=params["wait"], timeout=params["timeout"], connect_timeout=params["connect_timeout"],
-            open_url=open_url, allow_unchecked_names=params["allow_unchecked_names"], wait_for=params["wait_for"])
+            open_url=open_url, allow_unchecked_names=params["allow_unchecked_names"], wait_for=params["wait_for"],
+            on_drift=params["on_drift"])
         if params["state"] == "absent":
             result = compute_api.delete(request)
         else:
@@ -416,9 +492,12 @@ def argument_spec():
         # A network name or a dictionary (net-name, fixed_ip): no suboptions; check_nics checks them.
         nics=dict(type="list", elements="raw", default=[]),
         key_name=dict(type="str", no_log=False),
-        userdata=dict(type="str", no_log=True),
+        # A single network, as openstack.cloud.server's network: a simpler nics.
+        network=dict(type="str"),
+        # openstack.cloud.server's names: userdata (alias user_data), metadata (alias meta).
+        userdata=dict(type="str", no_log=True, aliases=["user_data"]),
         admin_password=dict(type="str", no_log=True),
-        meta=dict(type="dict", default={}),
+        metadata=dict(type="dict", default={}, aliases=["meta"]),
         availability_zone=dict(type="str"),
         # Suboptions would make a string given here fail with Ansible's no_log scan's message, which
         # names no option; check_scheduler_hints checks the keys (request_spec.SCHEDULER_HINTS).
@@ -429,6 +508,7 @@ def argument_spec():
         wait=dict(type="bool", default=True),
         wait_for=dict(type="str", default="active", choices=["active", "lease", "ssh"]),
         timeout=dict(type="int", default=180),
+        on_drift=dict(type="str", default="warn", choices=["warn", "fail"]),
         project=dict(type="str", default="default"),
         purge_orphans=dict(type="bool", default=False),
         allow_unchecked_names=dict(type="bool", default=False),

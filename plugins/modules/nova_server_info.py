@@ -34,7 +34,9 @@ attributes:
     description: Not supported.
 options:
   name:
-    description: Only the server of this name.
+    description:
+      - Only the server of this name, or of this UUID, as the C(name) of M(openstack.cloud.server_info) takes a
+        name or an ID (without its globbing).
     type: str
   id:
     description: Only the server of this UUID.

@@ -29,7 +29,8 @@ from ansible_collections.novalite.compute.plugins.module_utils.compute.hyperviso
 from ansible_collections.novalite.compute.plugins.module_utils.compute.manager import ComputeManager
 from ansible_collections.novalite.compute.plugins.module_utils.compute.notifications import Notifier
 from ansible_collections.novalite.compute.plugins.module_utils.compute.quota import QuotaExceeded, check_num_instances_quota, count_usage
-from ansible_collections.novalite.compute.plugins.module_utils.compute.utils import utcnow
+from ansible_collections.novalite.compute.plugins.module_utils.compute.utils import (
+    is_uuid, user_data_digest, user_data_matches, utcnow)
 from ansible_collections.novalite.compute.plugins.module_utils.compute.views import diff_view, server_view
 from ansible_collections.novalite.compute.plugins.module_utils.exception import ComputeError, RescheduledException
 from ansible_collections.novalite.compute.plugins.module_utils.scheduler.manager import NoValidHost, select_destinations
@@ -44,7 +45,8 @@ class ComputeAPI:
 
     def __init__(self, catalogs, scheduler_config, project_id="default", quotas=None,
                  notifier=None, check_mode=False, wait=True, timeout=180,
-                 connect_timeout=30, open_url=None, allow_unchecked_names=False, wait_for="active"):
+                 connect_timeout=30, open_url=None, allow_unchecked_names=False, wait_for="active",
+                 on_drift="warn"):
         self.catalogs = catalogs
         self.scheduler_config = scheduler_config
         self.project_id = project_id
@@ -57,6 +59,7 @@ class ComputeAPI:
         self.connect_timeout = connect_timeout
         self.open_url = open_url
         self.allow_unchecked_names = allow_unchecked_names
+        self.on_drift = on_drift
         self._built_here = set()
         # Pools are made (when missing) only once the request has passed every check: see _prepare_pools.
         self.hypervisors = dict((name, Hypervisor(config))
@@ -86,14 +89,46 @@ class ComputeAPI:
             return [request["name"]]
         return ["%s-%d" % (request["name"], index) for index in range(1, request["max_count"] + 1)]
 
+    def _resolve_uuid(self, request):
+        """openstack.cloud.server's name is a name or an ID: the request with the name of the
+        server whose UUID `name` is (one server asked for, the hosts gathered), else as it is."""
+        if request["max_count"] != 1 or not is_uuid(request["name"]):
+            return request
+        wanted = request["name"].lower()
+        for hv in self.hypervisors.values():
+            if hv.up:
+                for record in hv.facts["instances"]:
+                    if record.get("uuid") == wanted and record.get("name"):
+                        return dict(request, name=record["name"])
+        return request
+
+    def _check_drift(self, request, existing):
+        """{name: drift} of the servers of the request that exist; with on_drift=fail, a
+        failure naming them and their fields, before anything is changed."""
+        drifts = dict((name, instance_drift(request, record, hv)) for name, (hv, record) in existing.items())
+        drifted = [(name, drift) for name, drift in sorted(drifts.items()) if drift]
+        if drifted and self.on_drift == "fail":
+            servers = [dict(server_view(record, hv), drift=drifts[name])
+                       for name, (hv, record) in sorted(existing.items())]
+            raise ComputeError("on_drift: %s; nothing was changed (on_drift=warn reports it and goes on)"
+                               % drift_message(drifted), servers=servers,
+                               details={"drift": dict(drifted)})
+        return drifts
+
     # ------------------------------------------------------------------ create
     def create(self, request):
         """Create the servers of the request that do not exist yet (idempotent by name)."""
-        names = self.server_names(request)
         self.gather_host_states()
+        request = self._resolve_uuid(request)
+        names = self.server_names(request)
         copies = instance_list.find_copies(self.hypervisors.values(), set(names))
         existing = instance_list.settle(self, instance_list.check_names_free(self, names, copies))
         missing = [name for name in names if name not in existing]
+        if missing and is_uuid(request["name"]):
+            raise ComputeError("name: %r is a UUID and no server on the hypervisors that answer has it; a new "
+                               "server cannot be named as a UUID (it would be taken for one)" % request["name"],
+                               details={"hypervisors_down": self.unreachable()})
+        drifts = self._check_drift(request, existing)
         if missing:
             self._check_names_checkable(missing)
         result = {"changed": False, "servers": [], "placement": None, "faults": []}
@@ -104,7 +139,10 @@ class ComputeAPI:
                 hv, record = existing[name]
                 changed = ComputeManager(self, hv).change_instance_metadata(record, request["meta"])
                 result["changed"] = result["changed"] or changed
-                result["servers"].append(server_view(record, hv))
+                result["servers"].append(dict(server_view(record, hv), drift=drifts[name]))
+        drifted = [(name, drift) for name, drift in sorted(drifts.items()) if drift]
+        if drifted:
+            result["warnings"] = ["%s; left as it is (on_drift=fail makes this an error)" % drift_message(drifted)]
         if not missing:
             result["diff"]["after"] = dict((s["name"], diff_view(s)) for s in result["servers"])
             return result
@@ -131,12 +169,18 @@ class ComputeAPI:
             self._built_here = set(inst["uuid"] for inst in built)
             result["changed"] = changed_before or bool(built)
             for name, (hv, record) in sorted(others.items()):
-                result["servers"].append(server_view(record, hv))
+                # Another run built it under this name: it may differ from this request.
+                drift = instance_drift(request, record, hv)
+                if drift:
+                    result.setdefault("warnings", []).append("%s (built by another run); left as it is"
+                                                             % drift_message([(name, drift)]))
+                result["servers"].append(dict(server_view(record, hv), drift=drift))
             self._roll_back_below_min_count(request, built, len(existing) + len(others))
             unready = readiness.not_ready(self, built) if self.wait else []
             result["servers"].extend(server_view(inst, self.hypervisors.get(inst.get("host"))) for inst in built)
         result["servers"].sort(key=lambda s: s["name"])
         for server in result["servers"]:
+            server.setdefault("drift", [])
             if server["name"] in plans and (self.check_mode or server["id"] in self._built_here):
                 server["placement"] = plans[server["name"]]
         result["diff"]["after"] = dict((s["name"], diff_view(s)) for s in result["servers"])
@@ -202,8 +246,8 @@ class ComputeAPI:
             field = "nics[%d]" % index
             holders = [hv for hv in up if nic["network"] in hv.networks]
             if not holders:
-                raise ComputeError("%s.net-name: network %r does not exist on any reachable hypervisor"
-                                   % (field, nic["network"]))
+                raise ComputeError("%s: network %r does not exist on any reachable hypervisor"
+                                   % ("network" if request.get("network") else field + ".net-name", nic["network"]))
             if nic.get("fixed_ip") is None:
                 continue
             problems = []
@@ -259,6 +303,7 @@ class ComputeAPI:
                 "launch_index": index,
                 "reservation_id": reservation_id,
                 "config_drive": "True" if request["config_drive"] else "",
+                "user_data_digest": user_data_digest(request.get("userdata")),
                 "ports": [],
             })
         return instances
@@ -319,11 +364,13 @@ class ComputeAPI:
 
     # ------------------------------------------------------------------ delete
     def delete(self, request):
-        """Delete the named servers (idempotent): domain, volumes, DHCP reservations."""
+        """Delete the named servers (idempotent): domain, volumes, DHCP reservations. The name may
+        be a server's UUID (max_count 1), as in openstack.cloud.server."""
+        self.gather_host_states()
+        request = self._resolve_uuid(request)
         names = self.server_names(request)
         if request["max_count"] > 1:
             names.append(request["name"])
-        self.gather_host_states()
         copies = instance_list.find_copies(self.hypervisors.values(), set(names))
         result = {"changed": bool(copies), "servers": [],
                   "diff": {"before": dict((name, diff_view(server_view(pairs[0][1], pairs[0][0])))
@@ -382,3 +429,65 @@ class ComputeAPI:
                 for orphan in removed[hv.name]:
                     orphans.remove_orphan(hv.conn, hv.config["storage_pool"], orphan)
         return removed
+
+
+# ---------------------------------------------------------------------- drift
+DRIFT_FLAVOR_FIGURES = ("vcpus", "ram", "disk", "ephemeral", "swap", "extra_specs")
+
+
+def instance_drift(request, record, hv=None):
+    """[{field, requested, actual}]: how an existing server differs from the request, in what
+    the request sets and the server keeps (metadata aside: it is updated). User data is never
+    shown, only whether it is the same."""
+    drift = []
+
+    def differs(field, requested, actual):
+        if requested != actual:
+            drift.append({"field": field, "requested": requested, "actual": actual})
+
+    wanted, flavor = request["flavor"], record.get("flavor") or {}
+    if wanted["name"] != flavor.get("name"):
+        differs("flavor", wanted["name"], flavor.get("name"))
+    else:
+        figures = [key for key in DRIFT_FLAVOR_FIGURES if (wanted.get(key) or 0) != (flavor.get(key) or 0)]
+        if figures:
+            differs("flavor", dict((key, wanted.get(key)) for key in figures),
+                    dict((key, flavor.get(key)) for key in figures))
+    differs("image", request["image"]["name"], record.get("image"))
+    ports = [{"network": port.get("network"), "fixed_ip": port.get("ip")} for port in record.get("ports") or []]
+    requested_nics = [dict(nic) for nic in request["nics"]]
+    shown = [dict(port, fixed_ip=port["fixed_ip"] if nic.get("fixed_ip") else None)
+             for nic, port in zip(requested_nics, ports)] + ports[len(requested_nics):]
+    if [nic["network"] for nic in requested_nics] != [port["network"] for port in ports] or any(
+            nic.get("fixed_ip") and nic["fixed_ip"] != port["fixed_ip"] for nic, port in zip(requested_nics, ports)):
+        differs("nics", requested_nics, shown)
+    differs("key_name", request.get("key_name") or None, record.get("key_name") or None)
+    same = user_data_matches(request.get("userdata"), record.get("user_data_digest"))
+    if same is False:
+        differs("user_data", "given" if request.get("userdata") is not None else None,
+                "other user data" if record.get("user_data_digest") else None)
+    zone = request.get("availability_zone")
+    actual_zone = record.get("availability_zone") or (hv.config["availability_zone"] if hv else None)
+    if zone is not None:
+        differs("availability_zone", zone, actual_zone)
+    differs("server_group", request["scheduler_hints"].get("group"), record.get("server_group") or None)
+    differs("config_drive", bool(request["config_drive"]), bool(record.get("config_drive")))
+    return drift
+
+
+def drift_message(drifted):
+    """'server web1 differs from the request in flavor (requested ..., actual ...), ...' for
+    [(name, drift)]."""
+    return "; ".join("server %s differs from the request in %s" % (name, ", ".join(
+        "%s (requested %s, actual %s)" % (item["field"], _shown(item["requested"]), _shown(item["actual"]))
+        for item in drift)) for name, drift in drifted)
+
+
+def _shown(value):
+    if isinstance(value, list):
+        return "[%s]" % ", ".join(_shown(item) for item in value)
+    if isinstance(value, dict):
+        if set(value) == {"network", "fixed_ip"}:
+            return value["network"] + ("=" + value["fixed_ip"] if value["fixed_ip"] else "")
+        return "{%s}" % ", ".join("%s: %s" % (key, _shown(item)) for key, item in sorted(value.items()))
+    return "none" if value is None else repr(value) if isinstance(value, str) else str(value)

@@ -137,7 +137,12 @@ def list_servers(hypervisors, filters):
 
 
 def _matches(server, filters):
-    checks = (("name", server["name"]), ("id", server["id"]), ("hypervisor", server["hypervisor_hostname"]),
+    # name: the server's name or its UUID, as openstack.cloud.server_info's name (and Nova's
+    # find by name or id) takes either.
+    if filters.get("name") is not None and filters["name"] not in (server["name"], server["id"]) \
+            and filters["name"].lower() != (server["id"] or ""):
+        return False
+    checks = (("id", server["id"]), ("hypervisor", server["hypervisor_hostname"]),
               ("server_group", server["server_group"]), ("project", server["project_id"]))
     for key, value in checks:
         if filters.get(key) is not None and filters[key] != value:

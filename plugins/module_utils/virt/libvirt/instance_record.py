@@ -25,7 +25,7 @@ _SCALARS = (
     "uuid", "name", "project_id", "user_id", "host", "availability_zone", "vm_state",
     "task_state", "power_state", "created_at", "launched_at", "image", "key_name",
     "server_group", "launch_index", "reservation_id", "config_drive", "owner",
-    "updated_at", "lease_until",
+    "updated_at", "lease_until", "user_data_digest",
 )
 
 # Structured fields, stored as JSON text (flavor, metadata, ports, fault).
