@@ -83,6 +83,7 @@ options:
         IPv4 address in the network's DHCP range, for one server only; as M(openstack.cloud.server)
         takes them. Other keys are refused. Since an item may be a string, it has no suboptions: the
         module checks each item itself, naming it (C(nics[0].net-name))."
+      - At most 28 items (each NIC takes a PCI slot of the guest's root bus; Nova's API sets no count).
     type: list
     elements: raw
     default: []
@@ -95,6 +96,8 @@ options:
         Also accepted as C(user_data).
       - "At most 49149 bytes: Nova's limit is 65535 bytes of the base64 encoding the API takes
         (M(openstack.cloud.server) encodes it for you), and the same limit applies here."
+      - A larger one is refused by the action plugin as the argument is templated (ansible-core 2.19 and
+        newer; on older ones before the module is built), with a message naming the field and its size.
       - Treated as a secret, since user data often carries passwords and tokens (cloud-init
         C(chpasswd), registration tokens). It is marked C(no_log), so Ansible hides it in the task's
         invocation (C(-vvv) output, registered results) and the module's log on the control node, and
@@ -111,6 +114,7 @@ options:
       - Admin password placed on the config drive as C(admin_pass) in C(meta_data.json), as Nova does.
       - A secret (C(no_log)); it is only on the config drive volume (mode 0600), never in the domain's
         metadata, the results, the notifications or the diff.
+      - At most 255 characters, no control characters.
     type: str
   metadata:
     description:
