@@ -137,6 +137,7 @@ class HostState:
     usages; HostState.consume_from_request takes RAM, root and ephemeral disk (not swap)
     and vCPUs from Nova's figures.
 
+    group_counts is {server group name: live instances tagged with it}.
     metadata_keys is the keys of the aggregates' metadata (a frozenset). Hosts with
     equal aggregates, metadata_keys, supported_instances, availability_zone or
     hypervisor_version share one object for it, so a filter that reads only those
@@ -151,7 +152,7 @@ class HostState:
     # the hot ones come first.
     __slots__ = ("host", "enabled", "up", "memory_mb_room", "disk_gb_room", "vcpu_room", "supported_instances",
                  "metadata_keys", "free_ram_mb", "free_vcpus", "free_disk_mb", "failed_builds", "instances",
-                 "num_instances", "_group_counts", "aggregates", "availability_zone", "hypervisor_version",
+                 "num_instances", "group_counts", "aggregates", "availability_zone", "hypervisor_version",
                  "nodename", "hypervisor_type", "virt_type", "cpu_arch", "cpu_allocation_ratio",
                  "ram_allocation_ratio", "disk_allocation_ratio", "reserved_host_memory_mb",
                  "reserved_host_disk_mb", "reserved_host_cpus", "vcpus_total", "vcpus_used",
@@ -206,7 +207,7 @@ class HostState:
         self.supported_instances = _shared_triplets(supported_instances)
 
         self.instances = {}
-        self._group_counts = {}
+        self.group_counts = {}
         self.num_instances = 0
         for instance in instances or ():
             if not isinstance(instance, Instance):
@@ -294,7 +295,7 @@ class HostState:
         member_set: group.member_set(), if the caller has it."""
         if member_set is None:
             member_set = group.member_set()
-        count = self._group_counts.get(group.name, 0)
+        count = self.group_counts.get(group.name, 0)
         if member_set is not None and len(self.instances) < len(member_set):
             for uuid, instance in self.instances.items():
                 if uuid in member_set and not instance.deleted and instance.server_group != group.name:
@@ -313,7 +314,7 @@ class HostState:
         if not instance.deleted:
             self.num_instances += 1
             if instance.server_group:
-                self._group_counts[instance.server_group] = self._group_counts.get(instance.server_group, 0) + 1
+                self.group_counts[instance.server_group] = self.group_counts.get(instance.server_group, 0) + 1
 
     def consume_instance(self, instance_or_flavor, server_group=None):
         """Account an instance (or a bare flavor) placed here within a request, as Nova
@@ -357,7 +358,7 @@ class HostState:
         for name, value in zip(HostState.__slots__, _SLOT_VALUES(self)):
             setattr(new, name, value)
         new.instances = dict(self.instances)
-        new._group_counts = dict(self._group_counts)
+        new.group_counts = dict(self.group_counts)
         return new
 
     def __repr__(self):

@@ -128,13 +128,17 @@ class _FilterReport:
 
 
 def _group_with_hosts(group, host_states):
-    """A copy of the group whose hosts include every host holding a member."""
+    """A copy of the group whose hosts include every host holding a member: one tagged
+    with the group's name, or one of its listed members."""
     group = group.copy()
     hosts = set(group.hosts)
-    members = group.member_set()
-    for host in host_states:
-        if host.count_group_members(group, members):
-            hosts.add(host.host)
+    name = group.name
+    hosts.update(host.host for host, counts in zip(host_states, map(attrgetter("group_counts"), host_states))
+                 if name in counts)
+    if group.members:
+        members, wanted = group.member_set(), set(group.members)
+        hosts.update(host.host for host in host_states
+                     if not wanted.isdisjoint(host.instances) and host.count_group_members(group, members))
     group.hosts = sorted(hosts)
     return group
 

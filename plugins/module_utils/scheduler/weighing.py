@@ -43,6 +43,8 @@ from operator import ne
 # Walk at most this many hosts (plus the number wanted, plus one in 64 of the
 # candidates) before rebuilding the order under the current bounds.
 SCAN_LIMIT = 32
+# The fewest best hosts found at once before anything changes.
+TOP = 8
 # Floating-point rounding allowance, times the sum of the multipliers' sizes.
 ROUNDING = 1e-11
 
@@ -210,6 +212,7 @@ class HostWeights:
         self._order = None          # SortedList of (-weight, position) once tracking changes
         self._bounds = None         # the (low, span) of each term behind scores
         self._pending = set()       # positions whose raw figures changed since scoring
+        self._top = []              # the best [(position, weight)] while nothing changed
         if self.count > 1:
             # A weigher adds nothing (it is left out) when its multiplier is 0 and
             # no aggregate sets its option, or when every raw figure is 0.
@@ -259,8 +262,12 @@ class HostWeights:
         if self.count <= 1:
             return [(p, 0.0) for p, alive in enumerate(self.alive) if alive][:count]
         if self._order is None:
-            scores = self.scores
-            return [(p, scores[p]) for p in heapq.nlargest(count, range(len(scores)), key=scores.__getitem__)]
+            # Nothing changed yet (one decision asks several times): one selection.
+            if len(self._top) < min(count, self.count):
+                scores = self.scores
+                self._top = [(p, scores[p]) for p in heapq.nlargest(max(count, TOP), range(len(scores)),
+                                                                    key=scores.__getitem__)]
+            return self._top[:count]
         self._settle()
         bounds = [term.bounds() for term in self.terms]
         if bounds == self._bounds:
