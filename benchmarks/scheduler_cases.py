@@ -119,7 +119,8 @@ def case(seed):
     rng = random.Random("nova-differential-%d" % seed)
     size = rng.random()
     host_count = rng.randint(1, 10) if size < 0.4 else rng.randint(9, 40) if size < 0.85 else rng.randint(41, 120)
-    num_instances = rng.randint(1, 3) if rng.random() < 0.4 else rng.randint(4, 20)
+    count = rng.random()
+    num_instances = rng.randint(1, 3) if count < 0.4 else rng.randint(4, 10) if count < 0.8 else rng.randint(11, 20)
     flavor = _flavor(rng, "m1.diff")
     if rng.random() < 0.2:
         flavor["extra_specs"] = dict(rng.choice(EXTRA_SPECS))

@@ -94,7 +94,8 @@ def likely_causes(case, result):
         if case["request"]["flavor"].get("swap") and d.get("instance"):
             causes.append("the flavor has swap (Nova's consumption leaves free disk alone for it)")
         if _not_whole_gb(case):
-            causes.append("disk figures: reserved disk or existing swap not whole GB on %d host(s)"
+            causes.append("disk figures: reserved disk or existing swap not whole GB on %d host(s) (Nova's "
+                          "resource tracker keeps local_gb_used in whole GB, truncated: free_disk_mb differs)"
                           % len(_not_whole_gb(case)))
     return causes
 

@@ -10,9 +10,11 @@ they take under --engine-ms in all) of the collection's
 select_destinations followed by one run of Nova 34's own filter
 and weigher loop (nova_harness.py, run by benchmarks/.venv-nova/bin/python, made
 by setup-nova-venv.sh) over the first N instances of the same request,
-N = min(instances, --nova-budget / hosts). Medians are reported. On the first
-Nova run every decision is checked: the host the engine chose must weigh, under
-Nova's weighing, what Nova's own first host weighs (within 1e-9).
+N = min(instances, --nova-budget / hosts), placement emulated from placement's
+rules (placement_emulation.py). Medians are reported. On the first Nova run
+every decision is checked: the host the engine chose must be the host Nova
+claimed, or one placement could claim too that weighs the same under Nova's
+weighing (within 1e-9).
 
 Writes benchmarks/results/scheduler_vs_nova.json; scheduler_report.py turns it
 into the engine-vs-Nova section of BENCHMARKS.md.
