@@ -187,8 +187,8 @@ ansible_facts:
       description:
         - Per hypervisor name, the same dictionary plus C(up), C(error), C(availability_zone) and
           C(capacity), which gives for C(vcpus), C(memory_mb) and C(disk_gb) the C(used) amount
-          allocated to instances, as placement counts it, and the C(limit): placement's capacity,
-          (total - reserved) times the allocation ratio.
+          allocated to instances, as placement counts it, and the C(limit) (placement's capacity,
+          (total - reserved) times the allocation ratio).
       returned: when O(hypervisors) is given
       type: dict
 """
