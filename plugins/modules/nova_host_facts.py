@@ -71,26 +71,33 @@ options:
     type: str
   flavors:
     description:
-      - Not used by this module; accepted as an option of the action group C(novalite.compute.nova), so that C(module_defaults) for C(group/novalite.compute.nova) can carry it (M(novalite.compute.nova_server) uses it).
+      - Not used by this module; accepted as an option of the action group C(novalite.compute.nova), so that
+        C(module_defaults) for C(group/novalite.compute.nova) can carry it (M(novalite.compute.nova_server) uses it).
   images:
     description:
-      - Not used by this module; accepted as an option of the action group C(novalite.compute.nova), so that C(module_defaults) for C(group/novalite.compute.nova) can carry it (M(novalite.compute.nova_server) uses it).
+      - Not used by this module; accepted as an option of the action group C(novalite.compute.nova), so that
+        C(module_defaults) for C(group/novalite.compute.nova) can carry it (M(novalite.compute.nova_server) uses it).
     default: []
   keypairs:
     description:
-      - Not used by this module; accepted as an option of the action group C(novalite.compute.nova), so that C(module_defaults) for C(group/novalite.compute.nova) can carry it (M(novalite.compute.nova_server) uses it).
+      - Not used by this module; accepted as an option of the action group C(novalite.compute.nova), so that
+        C(module_defaults) for C(group/novalite.compute.nova) can carry it (M(novalite.compute.nova_server) uses it).
   server_groups:
     description:
-      - Not used by this module; accepted as an option of the action group C(novalite.compute.nova), so that C(module_defaults) for C(group/novalite.compute.nova) can carry it (M(novalite.compute.nova_server) uses it).
+      - Not used by this module; accepted as an option of the action group C(novalite.compute.nova), so that
+        C(module_defaults) for C(group/novalite.compute.nova) can carry it (M(novalite.compute.nova_server) uses it).
   quotas:
     description:
-      - Not used by this module; accepted as an option of the action group C(novalite.compute.nova), so that C(module_defaults) for C(group/novalite.compute.nova) can carry it (M(novalite.compute.nova_server) uses it).
+      - Not used by this module; accepted as an option of the action group C(novalite.compute.nova), so that
+        C(module_defaults) for C(group/novalite.compute.nova) can carry it (M(novalite.compute.nova_server) uses it).
   scheduler:
     description:
-      - Not used by this module; accepted as an option of the action group C(novalite.compute.nova), so that C(module_defaults) for C(group/novalite.compute.nova) can carry it (M(novalite.compute.nova_server) uses it).
+      - Not used by this module; accepted as an option of the action group C(novalite.compute.nova), so that
+        C(module_defaults) for C(group/novalite.compute.nova) can carry it (M(novalite.compute.nova_server) uses it).
   notifications_file:
     description:
-      - Not used by this module; accepted as an option of the action group C(novalite.compute.nova), so that C(module_defaults) for C(group/novalite.compute.nova) can carry it (M(novalite.compute.nova_server) uses it).
+      - Not used by this module; accepted as an option of the action group C(novalite.compute.nova), so that
+        C(module_defaults) for C(group/novalite.compute.nova) can carry it (M(novalite.compute.nova_server) uses it).
 """
 
 EXAMPLES = r"""

@@ -41,22 +41,28 @@ options:
     required: true
   flavors:
     description:
-      - Not used by this module; accepted as an option of the action group C(novalite.compute.nova), so that C(module_defaults) for C(group/novalite.compute.nova) can carry it (M(novalite.compute.nova_server) uses it).
+      - Not used by this module; accepted as an option of the action group C(novalite.compute.nova), so that
+        C(module_defaults) for C(group/novalite.compute.nova) can carry it (M(novalite.compute.nova_server) uses it).
   keypairs:
     description:
-      - Not used by this module; accepted as an option of the action group C(novalite.compute.nova), so that C(module_defaults) for C(group/novalite.compute.nova) can carry it (M(novalite.compute.nova_server) uses it).
+      - Not used by this module; accepted as an option of the action group C(novalite.compute.nova), so that
+        C(module_defaults) for C(group/novalite.compute.nova) can carry it (M(novalite.compute.nova_server) uses it).
   server_groups:
     description:
-      - Not used by this module; accepted as an option of the action group C(novalite.compute.nova), so that C(module_defaults) for C(group/novalite.compute.nova) can carry it (M(novalite.compute.nova_server) uses it).
+      - Not used by this module; accepted as an option of the action group C(novalite.compute.nova), so that
+        C(module_defaults) for C(group/novalite.compute.nova) can carry it (M(novalite.compute.nova_server) uses it).
   quotas:
     description:
-      - Not used by this module; accepted as an option of the action group C(novalite.compute.nova), so that C(module_defaults) for C(group/novalite.compute.nova) can carry it (M(novalite.compute.nova_server) uses it).
+      - Not used by this module; accepted as an option of the action group C(novalite.compute.nova), so that
+        C(module_defaults) for C(group/novalite.compute.nova) can carry it (M(novalite.compute.nova_server) uses it).
   scheduler:
     description:
-      - Not used by this module; accepted as an option of the action group C(novalite.compute.nova), so that C(module_defaults) for C(group/novalite.compute.nova) can carry it (M(novalite.compute.nova_server) uses it).
+      - Not used by this module; accepted as an option of the action group C(novalite.compute.nova), so that
+        C(module_defaults) for C(group/novalite.compute.nova) can carry it (M(novalite.compute.nova_server) uses it).
   notifications_file:
     description:
-      - Not used by this module; accepted as an option of the action group C(novalite.compute.nova), so that C(module_defaults) for C(group/novalite.compute.nova) can carry it (M(novalite.compute.nova_server) uses it).
+      - Not used by this module; accepted as an option of the action group C(novalite.compute.nova), so that
+        C(module_defaults) for C(group/novalite.compute.nova) can carry it (M(novalite.compute.nova_server) uses it).
 """
 
 EXAMPLES = r"""
