@@ -128,7 +128,10 @@ class HostState:
 
       vcpus_used           = facts.vcpus_used + reserved_host_cpus
       free_ram_mb          = memory_mb - reserved_host_memory_mb - facts.memory_mb_used
-      free_disk_mb         = local_gb * 1024 - reserved_host_disk_mb - facts.local_gb_used * 1024
+      free_disk_mb         = (local_gb - local_gb_used) * 1024, local_gb_used in whole GB as
+                             the tracker keeps it: reserved_host_disk_mb / 1024 and each
+                             instance's swap / 1024 truncated (facts.local_gb_used has the
+                             swap rounded up, as placement allocates it)
       free_vcpus           = vcpus * cpu_allocation_ratio - vcpus_used (CPUWeigher's figure)
       total_usable_ram_mb  = memory_mb;  total_usable_disk_gb = local_gb;  vcpus_total = vcpus
 
@@ -193,7 +196,9 @@ class HostState:
         self.memory_mb_used = int(memory_mb_used) + self.reserved_host_memory_mb
         self.free_ram_mb = float(self.total_usable_ram_mb - self.memory_mb_used)
         self.total_usable_disk_gb = int(local_gb)
-        self.disk_mb_used = int(local_gb_used) * 1024 + self.reserved_host_disk_mb
+        instances = [i if isinstance(i, Instance) else Instance.from_dict(i, host=host) for i in instances or ()]
+        swap_rounded_up = sum(1 for instance in instances if instance.flavor.swap % 1024)
+        self.disk_mb_used = (self.reserved_host_disk_mb // 1024 + int(local_gb_used) - swap_rounded_up) * 1024
         self.free_disk_mb = float(self.total_usable_disk_gb * 1024 - self.disk_mb_used)
         self.free_vcpus = self.vcpus_total * self.cpu_allocation_ratio - self.vcpus_used
         self.inventories = compute_node_inventories(
@@ -209,9 +214,7 @@ class HostState:
         self.instances = {}
         self.group_counts = {}
         self.num_instances = 0
-        for instance in instances or ():
-            if not isinstance(instance, Instance):
-                instance = Instance.from_dict(instance, host=host)
+        for instance in instances:
             self._add_instance(instance)
 
     @classmethod

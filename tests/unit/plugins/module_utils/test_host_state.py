@@ -170,3 +170,14 @@ def test_hosts_with_the_same_aggregate_keys_share_one_set():
                                          {"name": "c", "metadata": {"ssd": "false"}}])
     assert first.metadata_keys == frozenset(["ssd", "tier"]) and first.metadata_keys is second.metadata_keys
     assert HostState("h3").metadata_keys == frozenset()
+
+
+def test_free_disk_is_in_whole_gb_as_the_resource_tracker_keeps_it():
+    """Nova's tracker keeps local_gb_used in whole GB, truncating reserved_host_disk_mb / 1024
+    and each instance's swap / 1024; the facts' local_gb_used has the swap rounded up, as
+    placement allocates it. Placement's view keeps its own rounding (reserved up)."""
+    swapped = dict(record("u1", "a"), flavor={"name": "f", "vcpus": 1, "ram": 256, "disk": 1, "swap": 512})
+    hs = HostState.from_facts(facts(local_gb_used=2 + 1, instances=[swapped, record("u2", "b")]),
+                              {"name": "h1", "reserved_host_disk_mb": 1500})
+    assert hs.free_disk_mb == (100 - 1 - 2) * 1024          # 1500 MB reserved -> 1 GB, 512 MB swap -> 0 GB
+    assert hs.inventories["DISK_GB"].reserved == 2 and hs.usages["DISK_GB"] == 3
