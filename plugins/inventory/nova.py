@@ -89,15 +89,15 @@ keyed_groups:
 
 # inventory/prod.nova.yml: addresses on a routed network, every hypervisor must answer, and the
 # servers kept for ten minutes in a JSON file cache
-plugin: novalite.compute.nova
-hypervisors:
-  - {name: compute1, uri: "qemu+ssh://root@compute1/system"}
-ansible_host_network: routed
-fail_on_errors: true
-cache: true
-cache_plugin: ansible.builtin.jsonfile
-cache_connection: ~/.cache/novalite-inventory
-cache_timeout: 600
+# plugin: novalite.compute.nova
+# hypervisors:
+#   - {name: compute1, uri: "qemu+ssh://root@compute1/system"}
+# ansible_host_network: routed
+# fail_on_errors: true
+# cache: true
+# cache_plugin: ansible.builtin.jsonfile
+# cache_connection: ~/.cache/novalite-inventory
+# cache_timeout: 600
 """
 
 from ansible.errors import AnsibleParserError
