@@ -52,7 +52,7 @@ def test_100_mb_of_user_data_is_refused_before_the_module_is_built(tiny_image):
         with open(os.path.join(tmp, "vars.json"), "w") as handle:
             json.dump({"big": SECRET + "x" * SIZE, "small": "#!/bin/sh\n"}, handle)
         big, big_peak, output = run(tmp, "big", tiny_image["root"])
-        small, small_peak, _ = run(tmp, "small", tiny_image["root"])
+        small, small_peak, _output = run(tmp, "small", tiny_image["root"])
     assert big["failed"] is True
     assert big["msg"].startswith("userdata: is %d bytes, %d once base64-encoded, more than Nova's limit of 65535"
                                  % (len(SECRET) + SIZE, 4 * ((len(SECRET) + SIZE + 2) // 3))), big["msg"]
