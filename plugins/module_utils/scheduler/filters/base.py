@@ -49,7 +49,8 @@ class BaseHostFilter:
         return False
 
     def host_inputs(self, spec_obj):
-        """The HostState attributes host_passes reads for this request, if the filter says."""
+        """The HostState attributes host_passes reads for this request, if the filter says
+        (their values hashable: hosts with equal values share a verdict)."""
         return ()
 
     def reason(self, spec_obj):
@@ -69,26 +70,13 @@ class BaseHostFilter:
         if not inputs:
             host_passes = self.host_passes
             return split(hosts, [host_passes(host, spec_obj) for host in hosts])
-        # host_passes once for the first host's inputs, which most hosts share (the
-        # same objects, or equal), and once per other set of objects.
+        # host_passes once per distinct set of values there (HostState shares equal
+        # values, so most hosts share a handful), on one host holding it.
         keys = list(map(attrgetter(*inputs), hosts))
-        common = keys[0]
-        if len(inputs) == 1:
-            others = [p for p, key in enumerate(keys) if key is not common]
-        else:
-            others = [p for p, key in enumerate(keys) if key != common]
-        verdict = self.host_passes(hosts[0], spec_obj)
-        verdicts = [verdict] * len(hosts)
-        memo = {}
-        for position in others:
-            key = id(keys[position]) if len(inputs) == 1 else tuple(map(id, keys[position]))
-            if key not in memo:
-                memo[key] = self.host_passes(hosts[position], spec_obj)
-            verdicts[position] = memo[key]
-        if not verdict:
-            return split(hosts, verdicts)
-        rejected = [hosts[position] for position in others if not verdicts[position]]
-        return (list(compress(hosts, verdicts)), rejected) if rejected else (hosts, [])
+        if keys.count(keys[0]) == len(keys):
+            return (hosts, []) if self.host_passes(hosts[0], spec_obj) else ([], hosts)
+        verdict_of = dict((key, self.host_passes(host, spec_obj)) for key, host in dict(zip(keys, hosts)).items())
+        return split(hosts, list(map(verdict_of.__getitem__, keys)))
 
 
 def split(hosts, verdicts):
