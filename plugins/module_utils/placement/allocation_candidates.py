@@ -53,10 +53,10 @@ def partition(hosts, host_needs):
     hosts itself when all fit: placement's allocation candidates."""
     verdicts = None
     for attribute, amount in host_needs:
-        rooms = list(map(attrgetter(attribute), hosts))
-        if min(rooms, default=0.0) >= amount:
+        room_of = attrgetter(attribute)
+        if min(map(room_of, hosts), default=amount) >= amount:
             continue
-        these = list(map(le, repeat(amount), rooms))
+        these = list(map(le, repeat(amount), map(room_of, hosts)))
         verdicts = these if verdicts is None else list(map(min, verdicts, these))
     if verdicts is None or all(verdicts):
         return hosts, []
