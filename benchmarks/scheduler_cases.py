@@ -13,6 +13,13 @@ What the cases hold, each drawn per case or per host from the seed:
 
 - 1 to 120 hosts (most under 40), named h000, h001, ... in the order both sides
   get them; 1 to 20 instances per request.
+- Sized to fit, most of them (FEASIBLE, 80 %): hosts and request are drawn
+  again while no host would take one instance (the filters' and placement's
+  rules estimated by _room), and a request larger than the room is cut to it
+  (then the hosts are full at the request's end) or to fewer. About 90 % of the
+  cases place every instance, so every per-instance choice is compared; the
+  others, drawn as they come, mostly end in NoValidHost (at the first instance
+  or mid-request).
 - Hosts of a few small sizes (so a multi-instance request fills hosts
   mid-request), some with 0 vCPUs (no VCPU inventory in placement), a few with
   no disk; reserved memory, reserved disk in MB (often not a multiple of 1024)
@@ -67,6 +74,10 @@ EXTRA_SPECS = (
     {"aggregate_instance_extra_specs:cpu_class": "<in> slo"},
     {"aggregate_instance_extra_specs:cpu_class": "<or> fast <or> slow"},
 )
+# The EXTRA_AGGREGATES whose metadata matches each of EXTRA_SPECS (worked out by
+# hand from Nova's extra_specs_ops), for the generator's estimate of the room a
+# request has (_room); the check itself leaves matching to each side.
+SPEC_MATCHES = ({"ssd"}, {"gpu4"}, {"gpu1"}, {"fast"}, {"slow"}, {"fast", "slow"})
 IMAGES = (
     {"hw_architecture": "x86_64", "img_hv_type": "kvm"},
     {"hw_architecture": "x86_64"},
@@ -114,9 +125,91 @@ def _boundary(rng, host, instances, request_flavor):
     return flavor
 
 
+# Share of the cases whose request is sized to the room its hosts have (_room):
+# the others keep their drawn size, and most of them end in NoValidHost.
+FEASIBLE = 0.8
+# Draws of hosts and request for a case meant to fit before one without any room is kept.
+ATTEMPTS = 8
+
+
+def _eligible(host, request, spec_matches):
+    """Would the filters pass this host (before resources and the group)?
+    The generator's estimate only: enabled and up, the image's architecture and
+    hypervisor type, the requested zone, the extra spec's aggregates."""
+    properties = request["image"]["properties"]
+    if not host["enabled"] or not host["up"]:
+        return False
+    if properties.get("hw_architecture", host["cpu_arch"]) != host["cpu_arch"]:
+        return False
+    if properties.get("img_hv_type") == "kvm" and host["virt_type"] != "kvm":
+        return False
+    if request.get("availability_zone") and host["availability_zone"] != request["availability_zone"]:
+        return False
+    return spec_matches is None or not spec_matches.isdisjoint(a["name"] for a in host["aggregates"])
+
+
+def _fits_count(host, amounts, limit):
+    """How many instances asking amounts placement could claim on host (at most limit)."""
+    inventories = placement.host_inventories(host)
+    used = {}
+    for instance in host["instances"]:
+        for rc, amount in placement.flavor_resources(instance["flavor"]).items():
+            used[rc] = used.get(rc, 0) + amount
+    count = 0
+    while count < limit and all(placement.amount_fits(inventories.get(rc), used.get(rc, 0) + count * amount, amount)
+                                for rc, amount in amounts.items()):
+        count += 1
+    return count
+
+
+def _room(case_dict, limit=20):
+    """An estimate of how many instances of the case's request all hosts can take
+    (at most limit): per eligible host what placement could claim, within the
+    group's policy (anti-affinity: max_server_per_host less the members there;
+    affinity: the members' host, or without members the least room of a host
+    that has any, as the first instance may go to any)."""
+    request = case_dict["request"]
+    specs = request["flavor"].get("extra_specs")
+    spec_matches = SPEC_MATCHES[EXTRA_SPECS.index(specs)] if specs else None
+    amounts = placement.flavor_resources(request["flavor"])
+    group = request["group"]
+    members = set(group["members"]) if group else set()
+    counts = []
+    for host in case_dict["hosts"]:
+        if not _eligible(host, request, spec_matches):
+            continue
+        count = _fits_count(host, amounts, limit)
+        on_host = sum(1 for i in host["instances"] if i["uuid"] in members)
+        if group and group["policy"] == "anti-affinity":
+            count = min(count, max(0, (group.get("rules") or {}).get("max_server_per_host", 1) - on_host))
+        elif group and group["policy"] == "affinity" and members:
+            count = count if on_host else 0
+        counts.append(count)
+    if group and group["policy"] == "affinity":
+        return max(counts or [0]) if members else min([c for c in counts if c] or [0])
+    return min(limit, sum(counts))
+
+
 def case(seed):
-    """One case from its seed."""
+    """One case from its seed: FEASIBLE of them sized to fit (_room: drawn again,
+    up to ATTEMPTS times, while no host has room for one instance; more
+    instances than the room cut to it, or to fewer), the others as drawn."""
     rng = random.Random("nova-differential-%d" % seed)
+    feasible = rng.random() < FEASIBLE
+    for dummy in range(ATTEMPTS):
+        result = _draw(rng, seed)
+        room = _room(result)
+        if not feasible or room:
+            break
+    request = result["request"]
+    if feasible and 0 < room < request["num_instances"]:
+        request["num_instances"] = rng.choice((room, room, rng.randint(max(1, room // 2), room)))
+        request["instance_uuids"] = request["instance_uuids"][:request["num_instances"]]
+    return result
+
+
+def _draw(rng, seed):
+    """Hosts and a request, drawn from rng."""
     size = rng.random()
     host_count = rng.randint(1, 10) if size < 0.4 else rng.randint(9, 40) if size < 0.85 else rng.randint(41, 120)
     count = rng.random()
