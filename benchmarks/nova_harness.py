@@ -64,8 +64,10 @@ whose weight under Nova's weighing equals the claimed host's within 1e-9 (Nova
 keeps input order among equal weights, the engine takes the lower name; the
 engine's host is then the one claimed and consumed, so both sides go on from the
 same state). The whole outcome must agree: both place every instance, or both
-raise NoValidHost (an engine that places part of a request where Nova raises
-NoValidHost disagrees). Known deliberate differences of the engine that the
+raise NoValidHost at the same instance (an engine that places part of a request
+where Nova raises NoValidHost disagrees). When the engine raised NoValidHost
+its outcome carries failed_at and the hosts it chose before
+(scheduler_engine_side.choices_before_failure), compared one by one as above. Known deliberate differences of the engine that the
 generated cases leave out (scheduler_cases.py): an availability zone that no
 aggregate carries (Nova: no restriction; the engine: only hosts in no zone),
 image properties compared by position, a numeric extra-spec operator against a
@@ -304,8 +306,9 @@ def schedule(data, mgr_cls, mgr, hm, decisions=None, engine=None, timed=False):
     if decisions is not None:
         uuids = uuids[:decisions]
     engine_hosts = None
-    if engine is not None and not engine.get("novalidhost"):
-        engine_hosts = list(engine["hosts"])
+    engine_failed = engine is not None and engine.get("novalidhost")
+    if engine is not None and (not engine_failed or engine.get("failed_at") is not None):
+        engine_hosts = list(engine["hosts"])    # on NoValidHost: the hosts before its failed_at
     weighed_seen = []
     original = type(hm).get_weighed_hosts
 
@@ -372,13 +375,13 @@ def schedule(data, mgr_cls, mgr, hm, decisions=None, engine=None, timed=False):
     finally:
         hm.get_weighed_hosts = original.__get__(hm)
     if engine is not None and disagreement is None:
-        if failed_at is not None and not engine.get("novalidhost"):
-            placed = len(engine["hosts"])
+        placed = len(engine["hosts"])
+        if failed_at is not None and (not engine_failed or (engine_hosts is not None and failed_at < placed)):
             disagreement = {"instance": failed_at, "nova": "NoValidHost",
                             "engine": engine["hosts"][failed_at] if placed > failed_at else
                             "placed %d of %d, no NoValidHost" % (placed, len(uuids)),
                             "unclaimable_above": [h.host for h in hosts]}
-        elif failed_at is None and engine.get("novalidhost"):
+        elif failed_at is None and engine_failed and engine_hosts is None and len(uuids) == len(req["instance_uuids"]):
             disagreement = {"instance": None, "nova": "placed all %d" % len(uuids), "engine": "NoValidHost",
                             "nova_hosts": [h for h, _w in nova_hosts]}
     return {"nova_hosts": nova_hosts, "failed_at": failed_at, "disagreement": disagreement,

@@ -84,7 +84,7 @@ def likely_causes(case, result):
     elif d["engine"] == "NoValidHost":
         causes.append("the engine raised NoValidHost where Nova places every instance")
     elif d.get("engine") is None:
-        causes.append("the engine placed fewer instances (no host) where Nova claims one")
+        causes.append("the engine found no host (NoValidHost at this instance) where Nova claims one")
     elif d.get("engine_host_claimable") is False or d.get("engine_host_in_nova_list") is False:
         causes.append("placement: the engine chose a host Nova does not list or placement cannot claim")
     else:
@@ -149,8 +149,10 @@ def report(cases, answer, show=10):
     bad = disagreements(cases, answer)
     agree = [r for r in answer["results"] if not r["disagreement"] and not r["error"]]
     placed = sum(1 for r in agree if r["failed_at"] is None)
-    lines = ["%d cases, %d disagree; of the %d that agree (Nova %s), %d place every instance, %d NoValidHost"
-             % (len(cases), len(bad), len(agree), answer["nova_version"], placed, len(agree) - placed)]
+    lines = ["%d cases, %d disagree; of the %d that agree (Nova %s), %d place every instance, %d NoValidHost; "
+             "%d per-instance choices compared" % (
+                 len(cases), len(bad), len(agree), answer["nova_version"], placed, len(agree) - placed,
+                 sum(len(r["nova_hosts"]) for r in agree))]
     lines.extend(describe(case, result) for case, result in bad[:show])
     if len(bad) > show:
         lines.append("... and %d more" % (len(bad) - show))

@@ -86,13 +86,41 @@ def select(hosts, spec, cfg=None):
     return scheduler_mod.select_destinations(hosts, spec, cfg or config())
 
 
+def prefix_request(req, count):
+    """The request of its first count instances (same uuids, same group)."""
+    return dict(req, num_instances=count, instance_uuids=list(req["instance_uuids"][:count]))
+
+
+def choices_before_failure(hosts, req, placed, cfg=None):
+    """The hosts the engine chose for the instances it placed before raising
+    NoValidHost at instance placed: the same hosts and the request of the
+    first placed instances (the later instances' uuids are on no host, so the
+    first choices do not depend on them). None if that request fails too (it
+    should not)."""
+    if not placed:
+        return []
+    try:
+        result = select(hosts, build_spec(prefix_request(req, placed), min_count=None), cfg)
+    except scheduler_mod.NoValidHost:
+        return None
+    return [s.host for s in result.selections]
+
+
 def outcome(case):
     """The engine's outcome for a scheduler_cases case, in nova_harness's shape:
-    {"hosts": [host per placed instance], "novalidhost": bool}."""
-    hosts = build_hosts(case["hosts"])
+    {"hosts": [host per placed instance], "novalidhost": bool}; on NoValidHost
+    also "failed_at" (the instance no host was found for) when this engine's
+    NoValidHost says how many it placed, "hosts" then being the hosts chosen
+    for those (choices_before_failure)."""
+    cfg = config(case.get("weight_multipliers"))
     spec = build_spec(case["request"], min_count=None)
     try:
-        result = select(hosts, spec, config(case.get("weight_multipliers")))
-    except scheduler_mod.NoValidHost:
-        return {"hosts": [], "novalidhost": True}
+        result = select(build_hosts(case["hosts"]), spec, cfg)
+    except scheduler_mod.NoValidHost as exc:
+        placed = getattr(exc, "placed", None)
+        before = None if placed is None else choices_before_failure(build_hosts(case["hosts"]), case["request"],
+                                                                    placed, cfg)
+        if before is None:
+            return {"hosts": [], "novalidhost": True}
+        return {"hosts": before, "novalidhost": True, "failed_at": placed}
     return {"hosts": [s.host for s in result.selections], "novalidhost": False}
