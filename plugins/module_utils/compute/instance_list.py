@@ -52,11 +52,11 @@ def settle(api, copies):
     while True:
         waiting = []
         for name, pairs in sorted(copies.items()):
-            complete = [(hv, r) for hv, r in pairs if states.is_complete(r)]
+            complete = [(hv, r) for hv, r in pairs if not states.is_transient(r)]
             finished = set(r.get("uuid") for _hv, r in complete)
             kept = list(complete)
             for hv, record in pairs:
-                if states.is_complete(record):
+                if not states.is_transient(record):  # built (an action may be under way on it)
                     continue
                 rescheduled = record.get("uuid") in finished
                 if not rescheduled and states.build_in_progress(record, time.time()):
@@ -73,7 +73,7 @@ def settle(api, copies):
             return dict((name, pairs[0]) for name, pairs in copies.items() if pairs)
         if time.monotonic() > deadline:
             name = waiting[0]
-            hv, record = [(hv, r) for hv, r in copies[name] if not states.is_complete(r)][0]
+            hv, record = [(hv, r) for hv, r in copies[name] if states.is_transient(r)][0]
             raise ComputeError("name: %s is being built by another run on %s (task_state %s; its lease runs "
                                "%.0f s more); try again when it ends" % (
                                    name, hv.name, record.get("task_state"), record["lease_until"] - time.time()))

@@ -14,6 +14,7 @@ ACTIVE = "active"
 STOPPED = "stopped"
 PAUSED = "paused"
 SUSPENDED = "suspended"
+RESCUED = "rescued"
 ERROR = "error"
 DELETED = "deleted"
 
@@ -23,6 +24,24 @@ NETWORKING = "networking"
 BLOCK_DEVICE_MAPPING = "block_device_mapping"
 SPAWNING = "spawning"
 DELETING = "deleting"
+POWERING_OFF = "powering-off"
+POWERING_ON = "powering-on"
+REBOOTING = "rebooting"
+REBOOT_PENDING = "reboot_pending"
+REBOOT_STARTED = "reboot_started"
+REBOOTING_HARD = "rebooting_hard"
+REBOOT_PENDING_HARD = "reboot_pending_hard"
+REBOOT_STARTED_HARD = "reboot_started_hard"
+PAUSING = "pausing"
+UNPAUSING = "unpausing"
+SUSPENDING = "suspending"
+RESUMING = "resuming"
+RESCUING = "rescuing"
+UNRESCUING = "unrescuing"
+REBUILDING = "rebuilding"
+REBUILD_BLOCK_DEVICE_MAPPING = "rebuild_block_device_mapping"
+REBUILD_SPAWNING = "rebuild_spawning"
+REBUILD_STATES = (REBUILDING, REBUILD_BLOCK_DEVICE_MAPPING, REBUILD_SPAWNING)
 
 # power_state
 NOSTATE = 0
@@ -34,12 +53,36 @@ SUSPENDED_POWER = 7
 POWER_STATES = {NOSTATE: "NOSTATE", RUNNING: "RUNNING", PAUSED_POWER: "PAUSED", SHUTDOWN: "SHUTDOWN",
                 CRASHED: "CRASHED", SUSPENDED_POWER: "SUSPENDED"}
 
-# The API status of each vm_state (a task in progress does not change it here).
+# The API status of each vm_state, and of the tasks that change it (nova.api.openstack.common's
+# _STATE_MAP: an active server rebooting is REBOOT, rebuilding REBUILD, ...).
 STATUS = {BUILDING: "BUILD", ACTIVE: "ACTIVE", STOPPED: "SHUTOFF", PAUSED: "PAUSED", SUSPENDED: "SUSPENDED",
-          ERROR: "ERROR", DELETED: "DELETED"}
+          RESCUED: "RESCUE", ERROR: "ERROR", DELETED: "DELETED"}
+TASK_STATUS = {(ACTIVE, REBOOTING): "REBOOT", (ACTIVE, REBOOT_PENDING): "REBOOT", (ACTIVE, REBOOT_STARTED): "REBOOT",
+               (ACTIVE, REBOOTING_HARD): "HARD_REBOOT", (ACTIVE, REBOOT_PENDING_HARD): "HARD_REBOOT",
+               (ACTIVE, REBOOT_STARTED_HARD): "HARD_REBOOT"}
+TASK_STATUS.update(((vm_state, task), "REBUILD") for vm_state in (ACTIVE, STOPPED, ERROR) for task in REBUILD_STATES)
 
 # A build's lease runs this long past its run's timeout (see build_in_progress).
 LEASE_MARGIN = 15
+
+
+def is_building(record):
+    """A server still being built (vm_state building): until its build ends it is not a server
+    yet, and a build whose run died is reaped. A built server with a task in progress (a stop, a
+    rebuild) is a server: its abandoned task is recovered (compute.manager), never reaped."""
+    return record.get("vm_state") in (BUILDING, None)
+
+
+def is_transient(record):
+    """A copy that is not (or no longer) a server: one being built, or being deleted. Past its
+    lease (a delete has none) its run died, and what it left is reaped."""
+    return is_building(record) or record.get("task_state") == DELETING
+
+
+def task_in_progress(record, now):
+    """A task (a build, an action) whose run still holds its lease."""
+    lease = record.get("lease_until")
+    return record.get("task_state") is not None and isinstance(lease, float) and lease > now
 
 
 def is_complete(record):
@@ -78,6 +121,7 @@ def sync_power_state(record):
 
 
 def status(record):
-    """openstack.cloud's `status` (Nova API status) for a vm_state."""
+    """openstack.cloud's `status` (Nova API status) for a vm_state and task_state."""
     vm_state = record.get("vm_state")
-    return STATUS.get(vm_state) or (vm_state or "UNKNOWN").upper()
+    return TASK_STATUS.get((vm_state, record.get("task_state"))) or STATUS.get(vm_state) or (
+        vm_state or "UNKNOWN").upper()

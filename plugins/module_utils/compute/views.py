@@ -55,4 +55,6 @@ def server_view(record, hv=None):
         "reservation_id": record.get("reservation_id"),
         "launch_index": record.get("launch_index", 0),
         "config_drive": bool(record.get("config_drive")),
+        "locked": bool(record.get("locked")),
+        "locked_by": record.get("locked_by") if record.get("locked") else None,
     }

@@ -25,7 +25,7 @@ _SCALARS = (
     "uuid", "name", "project_id", "user_id", "host", "availability_zone", "vm_state",
     "task_state", "power_state", "created_at", "launched_at", "image", "key_name",
     "server_group", "launch_index", "reservation_id", "config_drive", "owner",
-    "updated_at", "lease_until", "user_data_digest",
+    "updated_at", "lease_until", "user_data_digest", "locked", "locked_by", "rescue_image",
 )
 
 # Structured fields, stored as JSON text (flavor, metadata, ports, fault).
@@ -79,6 +79,8 @@ def from_element(element):
     for key in ("task_state", "launched_at"):
         if record.get(key) == "":
             record[key] = None
+    if "locked" in record:
+        record["locked"] = record["locked"] == "True"
     if record.get("lease_until"):
         record["lease_until"] = float(record["lease_until"])
     return record

@@ -68,7 +68,7 @@ def find_orphans(conn, pool_name=DEFAULT_POOL, now=None):
         if record is None:
             continue
         macs.update(port.get("mac", "").lower() for port in record.get("ports") or [])
-        if not states.is_complete(record) and not states.build_in_progress(record, now):
+        if states.is_transient(record) and not states.build_in_progress(record, now):
             orphans.append({"type": "domain", "name": dom.name(), "uuid": record.get("uuid"),
                             "vm_state": record.get("vm_state"), "task_state": record.get("task_state")})
     for lock_pool, vol in locks:

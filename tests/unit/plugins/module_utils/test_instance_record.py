@@ -74,3 +74,10 @@ def test_lease_survives_the_metadata_round_trip():
     back = instance_record.from_xml(instance_record.to_xml(record))
     assert back["lease_until"] == 12.5 and back["updated_at"] == record["updated_at"]
     assert "lease_until" not in instance_record.from_xml(instance_record.to_xml(dict(record, lease_until=None)))
+
+
+def test_the_lock_round_trips_as_a_boolean():
+    from ansible_collections.novalite.compute.plugins.module_utils.virt.libvirt import instance_record as ir
+    for locked in (True, False):
+        back = ir.from_xml(ir.to_xml({"uuid": "u", "name": "n", "locked": locked, "locked_by": "owner"}))
+        assert back["locked"] is locked and back["locked_by"] == "owner"
