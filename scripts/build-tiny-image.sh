@@ -3,8 +3,11 @@
 #   tiny-vmlinuz     Debian's cloud kernel (apt-get download, unpacked, never installed)
 #   tiny-initrd.img  busybox-static + the virtio/iso9660 modules; /init prints markers on the
 #                    serial console, reads the config drive, takes a DHCP address, stays up
-#   tiny-root.qcow2  a small empty root disk (64 MiB virtual), the base of each server's overlay
-#   SHA256SUMS       of the three
+#   tiny-root.qcow2  a small root disk (64 MiB virtual), the base of each server's overlay; its first
+#                    sector says NOVALITE-LABEL:tiny
+#   tiny-root-v2.qcow2      the same, labelled tiny-v2 (a second image to rebuild a server with)
+#   tiny-root-rescue.qcow2  the same, labelled tiny-rescue (a rescue image)
+#   SHA256SUMS       of them all
 # Usage: build-tiny-image.sh [OUTDIR]   (default <repo>/build/images; skips the work when the
 # outputs are newer than this script and match SHA256SUMS).
 # Boot it with direct kernel boot (Nova's kernel_id/ramdisk_id): cmdline "console=ttyS0"
@@ -12,14 +15,19 @@
 # disk vda, config drive (ISO 9660, label config-2) any other virtio disk.
 # Console markers: NOVALITE-GUEST-BOOTED, NOVALITE-ROOT-DISK <bytes>,
 #   NOVALITE-CONFIG-DRIVE uuid=<uuid> name=<name>, NOVALITE-USER-DATA <first line>,
-#   NOVALITE-PUBLIC-KEYS <n>, NOVALITE-DHCP ip=<ip> mac=<mac>, NOVALITE-GUEST-READY.
+#   NOVALITE-PUBLIC-KEYS <n>, NOVALITE-DHCP ip=<ip> mac=<mac>, NOVALITE-GUEST-READY;
+#   NOVALITE-DISK <dev> <label> for each virtio disk whose first sector holds NOVALITE-LABEL:<label>
+#   (the root disk's image, a rescued server's own root disk on vdb), then NOVALITE-TICK <n>
+#   uptime=<s> every 3 s (a guest paused or suspended and resumed counts on; a rebooted one starts
+#   again at 1), and NOVALITE-ACPI-POWEROFF when the ACPI power button is pressed (virDomainShutdown:
+#   busybox acpid runs /etc/acpi/PWRF/00000080, which powers the guest off).
 set -euo pipefail
 export PATH=$PATH:/usr/sbin:/sbin
 here=$(cd "$(dirname "$0")/.." && pwd)
 self=$(readlink -f "$0")
 out=${1:-$here/build/images}
 mkdir -p "$out"
-outputs=(tiny-vmlinuz tiny-initrd.img tiny-root.qcow2)
+outputs=(tiny-vmlinuz tiny-initrd.img tiny-root.qcow2 tiny-root-v2.qcow2 tiny-root-rescue.qcow2)
 
 up_to_date() {
   local f
@@ -74,7 +82,7 @@ root=$work/initramfs
 mkdir -p "$root"/{bin,dev,proc,sys,mnt,tmp,run,etc,lib/modules}
 cp "$busybox" "$root/bin/busybox"
 for applet in sh ash mount umount insmod sleep cat sed grep awk ip udhcpc ls echo head \
-  tr wc mkdir dd printf sync; do
+  tr wc mkdir dd printf sync acpid poweroff cut; do
   ln -sf busybox "$root/bin/$applet"
 done
 mknod -m 600 "$root/dev/console" c 5 1 2>/dev/null || true
@@ -87,7 +95,8 @@ builtin_config() {   # module name -> the Kconfig symbol that would build it in
   case "$1" in
     virtio) echo VIRTIO ;; virtio_ring) echo VIRTIO ;; virtio_pci) echo VIRTIO_PCI ;;
     virtio_blk) echo VIRTIO_BLK ;; virtio_net) echo VIRTIO_NET ;; isofs) echo ISO9660_FS ;;
-    sr_mod) echo BLK_DEV_SR ;; virtio_scsi) echo SCSI_VIRTIO ;; *) echo "" ;;
+    sr_mod) echo BLK_DEV_SR ;; virtio_scsi) echo SCSI_VIRTIO ;; button) echo ACPI_BUTTON ;;
+    evdev) echo INPUT_EVDEV ;; *) echo "" ;;
   esac
 }
 add_module() {
@@ -122,7 +131,8 @@ add_module() {
 }
 # virtio PCI transport, virtio disks (root vda, config drive vdb...), virtio NIC, ISO 9660;
 # sr_mod + virtio_scsi so a config drive attached as a virtio-scsi CD-ROM shows up as /dev/sr*.
-for m in virtio_pci virtio_blk virtio_net isofs sr_mod virtio_scsi; do
+# button + evdev: the ACPI power button as an input device, for acpid (a clean shutdown).
+for m in virtio_pci virtio_blk virtio_net isofs sr_mod virtio_scsi button evdev; do
   add_module "$m"
 done
 printf '%s\n' "${order[@]}" > "$root/lib/modules/order"
@@ -141,6 +151,13 @@ exec </dev/console >/dev/console 2>&1
 echo 1 4 1 7 > /proc/sys/kernel/printk 2>/dev/null   # keep kernel chatter off the markers
 for m in $(cat /lib/modules/order); do insmod "/lib/modules/$m.ko" 2>/dev/null; done
 echo "NOVALITE-GUEST-BOOTED"
+# The ACPI power button (virDomainShutdown) powers the guest off, as a real OS's acpid would.
+mkdir -p /etc/acpi/PWRF
+printf '#!/bin/sh\necho NOVALITE-ACPI-POWEROFF >/dev/console\nsync\npoweroff -f\n' > /etc/acpi/PWRF/00000080
+chmod 755 /etc/acpi/PWRF/00000080
+n=0
+while ! ls /dev/input/event* >/dev/null 2>&1 && [ $n -lt 20 ]; do sleep 0.1; n=$((n + 1)); done
+acpid -c /etc/acpi -l /tmp/acpid.log 2>/dev/null
 
 # Root disk (the server's overlay) on vda.
 n=0
@@ -150,6 +167,12 @@ if [ -e /sys/block/vda/size ]; then
 else
   echo "NOVALITE-ROOT-DISK none"
 fi
+# The label of each virtio disk's image (first sector NOVALITE-LABEL:<label>).
+for dev in /dev/vd?; do
+  [ -b "$dev" ] || continue
+  first=$(dd if="$dev" bs=64 count=1 2>/dev/null | head -n 1 | tr -d '\000')
+  case "$first" in NOVALITE-LABEL:*) echo "NOVALITE-DISK ${dev#/dev/} ${first#NOVALITE-LABEL:}" ;; esac
+done
 
 # json FILE FIELD: a top-level string value of FIELD, or with FIELD=#public_keys the number
 # of entries of the top-level "public_keys" object (or list).
@@ -256,15 +279,28 @@ fi
 
 echo "NOVALITE-GUEST-READY"
 sync
-# Stay up (PID 1 must never exit; the guest never powers off on its own).
-while :; do sleep 3600; done
+# Stay up (PID 1 must never exit; the guest powers off only on the ACPI power button), counting.
+n=0
+while :; do
+  n=$((n + 1))
+  echo "NOVALITE-TICK $n uptime=$(cut -d' ' -f1 /proc/uptime)"
+  sleep 3
+done
 INIT
 chmod 755 "$root/init"
 (cd "$root" && find . -print0 | LC_ALL=C sort -z | cpio --null -o -H newc --quiet -R 0:0 \
   | gzip -9n > "$work/tiny-initrd.img")
 
-# ---------------------------------------------------------------- the root disk
-qemu-img create -q -f qcow2 "$work/tiny-root.qcow2" 64M
+# ---------------------------------------------------------------- the root disks
+root_disk() {   # FILE LABEL: 64 MiB, the label in its first sector
+  truncate -s 64M "$work/root.raw"
+  printf 'NOVALITE-LABEL:%s\n' "$2" | dd of="$work/root.raw" conv=notrunc status=none
+  qemu-img convert -q -f raw -O qcow2 "$work/root.raw" "$work/$1"
+  rm -f "$work/root.raw"
+}
+root_disk tiny-root.qcow2 tiny
+root_disk tiny-root-v2.qcow2 tiny-v2
+root_disk tiny-root-rescue.qcow2 tiny-rescue
 
 # Into place atomically: a test may be booting the previous build right now.
 for f in "${outputs[@]}"; do
