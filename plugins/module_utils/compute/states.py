@@ -38,8 +38,8 @@ POWER_STATES = {NOSTATE: "NOSTATE", RUNNING: "RUNNING", PAUSED_POWER: "PAUSED", 
 STATUS = {BUILDING: "BUILD", ACTIVE: "ACTIVE", STOPPED: "SHUTOFF", PAUSED: "PAUSED", SUSPENDED: "SUSPENDED",
           ERROR: "ERROR", DELETED: "DELETED"}
 
-# A build's lease runs this long past its run's timeout (see build_in_progress).
-LEASE_MARGIN = 15
+# A build's lease runs this long past its last renewal (see build_in_progress and leases.py).
+LEASE_SECONDS = 60
 
 
 def is_complete(record):
@@ -49,8 +49,9 @@ def is_complete(record):
 
 def build_in_progress(record, now):
     """An unfinished build whose run still holds its lease (lease_until, epoch
-    seconds, renewed at each step of the build). A run that died stops renewing;
-    past its lease the half-built server is abandoned and may be reaped."""
+    seconds, renewed at each step of the build and by the run's heartbeat). A run
+    that died stops renewing; past its lease the half-built server is abandoned and
+    may be reaped."""
     if is_complete(record):
         return False
     lease = record.get("lease_until")
