@@ -25,9 +25,9 @@ description:
     not touched again, except for O(metadata), which is updated in place. Where it differs from the
     request in anything else (flavor, image, networks, key pair, user data, zone, server group,
     config drive), the difference is its RV(server.drift), with a warning, or a failure (O(on_drift)).
-  - A build that another run has under way (its lease, renewed at every step, is live) is waited
-    for, up to O(timeout). A build whose run died (killed, or its control node lost) is reaped
-    once its lease, O(timeout) plus 15 seconds after its last step, has passed, and built anew.
+  - A build that another run has under way (its lease, renewed by its run every 15 seconds, is live)
+    is waited for, within O(timeout). A build whose run died (killed, or its control node lost) is
+    reaped once its lease, 60 seconds after its run's last renewal, has passed, and built anew.
   - The module runs on the control node and reaches each hypervisor through its libvirt URI
     (C(qemu:///system) locally, C(qemu+ssh://root@host/system) remotely).
 author:
@@ -198,10 +198,13 @@ options:
     default: warn
   timeout:
     description:
-      - Seconds (1 to 86400) that each wait may take - an image download, a lock, another run's build of
-        the same name (which is waited for up to O(timeout) plus 15 seconds, the most its lease can
-        last), a domain reaching its state, and O(wait_for) for each server. Unlike
-        M(openstack.cloud.server)'s, it does not bound the task as a whole.
+      - Seconds (1 to 86400) the whole task may take, as M(openstack.cloud.server)'s. Every wait takes
+        what it needs from what is left - image downloads, locks, another run's build of the same name,
+        the domains starting, and O(wait_for) - and the task fails naming what it was waiting for once
+        nothing is left. A build cut short by it is cleaned up like a failed build (no alternate is
+        tried); servers already built stay.
+      - A run killed in the middle leaves its builds to be reaped 60 seconds after it died, so a rerun
+        with a O(timeout) above 60 seconds waits for that and builds them anew.
     type: int
     default: 180
   images:
@@ -470,7 +473,8 @@ def _outcome(params, notifier, check_mode, diff):
         if params["state"] == "absent":
             result = compute_api.delete(request)
         else:
-            compute_images.prepare_request_images(request, catalogs, open_url=open_url, timeout=params["timeout"])
+            compute_images.prepare_request_images(request, catalogs, open_url=open_url,
+                                                  timeout=compute_api.remaining("reading the images"))
             result = compute_api.create(request)
     except (InvalidRequest, images.ImageError) as exc:
         return dict(failed=True, msg=str(exc))

@@ -19,9 +19,11 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
+import time
 import uuid as uuidlib
 
 from ansible_collections.novalite.compute.plugins.module_utils.compute import instance_list
+from ansible_collections.novalite.compute.plugins.module_utils.compute import leases
 from ansible_collections.novalite.compute.plugins.module_utils.compute import readiness
 from ansible_collections.novalite.compute.plugins.module_utils.compute import states
 from ansible_collections.novalite.compute.plugins.module_utils.compute.conductor import ComputeTaskManager
@@ -32,7 +34,7 @@ from ansible_collections.novalite.compute.plugins.module_utils.compute.quota imp
 from ansible_collections.novalite.compute.plugins.module_utils.compute.utils import (
     is_uuid, user_data_digest, user_data_matches, utcnow)
 from ansible_collections.novalite.compute.plugins.module_utils.compute.views import diff_view, server_view
-from ansible_collections.novalite.compute.plugins.module_utils.exception import ComputeError, RescheduledException
+from ansible_collections.novalite.compute.plugins.module_utils.exception import ComputeError, RescheduledException, TaskTimeout
 from ansible_collections.novalite.compute.plugins.module_utils.scheduler.manager import NoValidHost, select_destinations
 from ansible_collections.novalite.compute.plugins.module_utils.scheduler.request_spec import Flavor, ImageMeta, ServerGroup, build_request_spec
 from ansible_collections.novalite.compute.plugins.module_utils.virt.libvirt import locks
@@ -55,6 +57,9 @@ class ComputeAPI:
         self.check_mode = check_mode
         self.wait = wait
         self.timeout = timeout
+        # The whole task's deadline: every wait takes what it needs from what is left.
+        self.deadline = time.monotonic() + timeout
+        self.heartbeat = leases.Heartbeat()
         self.wait_for = wait_for
         self.connect_timeout = connect_timeout
         self.open_url = open_url
@@ -67,6 +72,13 @@ class ComputeAPI:
         self.faults = []
 
     # ----------------------------------------------------------------- shared steps
+    def remaining(self, doing):
+        """Seconds left of the task's timeout for what it is `doing`; TaskTimeout once none are."""
+        left = self.deadline - time.monotonic()
+        if left <= 0:
+            raise TaskTimeout("timeout: the task's %ss ran out before %s" % (self.timeout, doing))
+        return left
+
     def gather_host_states(self):
         gather_all(self.hypervisors.values(), self.connect_timeout)
         return [hv.host_state() for hv in self.hypervisors.values()]

@@ -8,9 +8,10 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 import contextlib
+import time
 
 from ansible_collections.novalite.compute.plugins.module_utils.exception import (
-    InstanceExists, RescheduledByPolicyException, RescheduledException)
+    InstanceExists, RescheduledByPolicyException, RescheduledException, TaskTimeout)
 from ansible_collections.novalite.compute.plugins.module_utils.placement import allocation_candidates
 from ansible_collections.novalite.compute.plugins.module_utils.placement.inventory import resources_from_flavor
 from ansible_collections.novalite.compute.plugins.module_utils.scheduler.filters import registry as filters
@@ -34,21 +35,25 @@ def instance_claim(manager, request, instance):
         pool = manager.hv.pool()
         # The host's claim lock, then the fleet's: no run waits for a host's lock while it holds the
         # fleet's, so those are held only for the checks and the define.
-        with manager.hv.claims, locks.HostLock(pool, "claim", timeout=manager.api.timeout):
+        with manager.hv.claims, locks.HostLock(pool, "claim", timeout=manager.api.remaining(
+                "claiming on %s" % manager.hv.name)):
             with fleet_locks(manager.api, request, instance):
                 check_name_free(manager.api, instance)
                 facts = manager.hv.refresh_facts()
                 check_claim(manager, request, instance, facts)
                 manager._renew_lease(instance)
                 dom = guest.define_domain(conn, manager._domain_spec(request, instance, pool))
-    except (RescheduledException, InstanceExists):
+    except (RescheduledException, InstanceExists, TaskTimeout):
         raise
-    except Exception as exc:  # any failure to claim sends the build to an alternate
+    except Exception as exc:  # any failure to claim sends the build to an alternate, while time is left
+        if time.monotonic() >= manager.api.deadline:
+            raise TaskTimeout("timeout: the task's %ss ran out claiming on %s (%s)"
+                              % (manager.api.timeout, manager.hv.name, exc))
         raise RescheduledException("claim on %s failed: %s" % (manager.hv.name, exc))
     try:
         yield dom
     except Exception as exc:
-        message = str(exc) if isinstance(exc, RescheduledException) else "build on %s failed: %s" % (
+        message = str(exc) if isinstance(exc, (RescheduledException, TaskTimeout)) else "build on %s failed: %s" % (
             manager.hv.name, exc)
         try:
             with manager.hv.lock:
@@ -64,6 +69,8 @@ def instance_claim(manager, request, instance):
         except Exception as cleanup_exc:  # the host is gone: say what stays there
             message += ("; what it built on %s could not be removed (%s): nova_host_facts reports it "
                         "as an orphan once its lease ends" % (manager.hv.name, cleanup_exc))
+        if isinstance(exc, TaskTimeout):
+            raise TaskTimeout(message)   # no time for an alternate
         raise RescheduledException(message)
 
 
@@ -78,9 +85,9 @@ def fleet_locks(api, request, instance):
     with contextlib.ExitStack() as stack:
         if group and api.catalogs["server_groups"][group]["policy"] == "affinity":
             stack.enter_context(locks.HostLock(home.pool(), "group-" + group,
-                                               timeout=api.timeout))
+                                               timeout=api.remaining("taking group %s's lock" % group)))
         stack.enter_context(locks.HostLock(home.pool(), "name-" + instance["name"],
-                                           timeout=api.timeout))
+                                           timeout=api.remaining("taking %s's name lock" % instance["name"])))
         yield
 
 

@@ -15,7 +15,7 @@ from ansible_collections.novalite.compute.plugins.module_utils.compute.manager i
 from ansible_collections.novalite.compute.plugins.module_utils.compute.notifications import notification_payload
 from ansible_collections.novalite.compute.plugins.module_utils.compute.utils import Latch, utcnow
 from ansible_collections.novalite.compute.plugins.module_utils.exception import (
-    InstanceExists, RescheduledByPolicyException, RescheduledException)
+    InstanceExists, RescheduledByPolicyException, RescheduledException, TaskTimeout)
 
 
 class ComputeTaskManager:
@@ -70,6 +70,11 @@ class ComputeTaskManager:
                     "code": 409, "message": str(exc), "host": host, "attempt": attempt, "created": utcnow()})
                 self.api.faults.append(dict(instance["fault"], server=instance["name"]))
                 return instance
+            except TaskTimeout as exc:  # the task's timeout ran out: no alternate is tried
+                instance["fault"] = {"code": 500, "message": str(exc), "host": host, "attempt": attempt,
+                                     "created": utcnow()}
+                self.api.faults.append(dict(instance["fault"], server=instance["name"]))
+                break
             except RescheduledException as exc:
                 fault = {"code": 500, "message": str(exc), "host": host, "attempt": attempt,
                          "created": utcnow()}

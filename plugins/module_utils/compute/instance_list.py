@@ -41,13 +41,13 @@ def settle(api, copies):
 
     - an unfinished copy whose uuid has a complete copy elsewhere was left on a host lost during
       its build, which went on elsewhere: reaped at once;
-    - an unfinished copy whose lease is live: another run builds it: waited for, up to the run's
-      timeout plus states.LEASE_MARGIN (a lease lasts at most that, so a run with the same timeout
-      outwaits a run killed at any point);
+    - an unfinished copy whose lease is live: another run builds it: waited for, within the task's
+      timeout (a killed run's lease runs out within states.LEASE_SECONDS, so a run whose timeout is
+      longer outwaits a run killed at any point);
     - an unfinished copy whose lease ran out: its run died: reaped;
     - two complete copies of one name are two servers: refused, naming both hosts.
     In check mode nothing is reaped (the reapable copies are left out)."""
-    deadline = time.monotonic() + api.timeout + states.LEASE_MARGIN
+    deadline = api.deadline
     copies = dict((name, list(pairs)) for name, pairs in copies.items())
     while True:
         waiting = []

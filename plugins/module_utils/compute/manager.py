@@ -7,6 +7,7 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
+import threading
 import time
 
 from ansible_collections.novalite.compute.plugins.module_utils import units
@@ -14,7 +15,7 @@ from ansible_collections.novalite.compute.plugins.module_utils.compute import cl
 from ansible_collections.novalite.compute.plugins.module_utils.compute import states
 from ansible_collections.novalite.compute.plugins.module_utils.compute.notifications import notification_payload
 from ansible_collections.novalite.compute.plugins.module_utils.compute.utils import Background, utcnow
-from ansible_collections.novalite.compute.plugins.module_utils.exception import RescheduledException
+from ansible_collections.novalite.compute.plugins.module_utils.exception import RescheduledException, TaskTimeout
 from ansible_collections.novalite.compute.plugins.module_utils.virt import configdrive
 from ansible_collections.novalite.compute.plugins.module_utils.virt.libvirt import guest
 from ansible_collections.novalite.compute.plugins.module_utils.virt.libvirt import imagecache
@@ -32,22 +33,31 @@ class ComputeManager:
         self.hv = hypervisor
         self.notifier = api.notifier
         self._network = None
+        self._record_lock = threading.Lock()
+        self._building = None       # (domain, instance) while the heartbeat renews the lease
 
     def _save(self, dom, instance, **changes):
         """Write the record; while the build runs, each save renews its lease."""
-        instance.update(changes)
-        self._renew_lease(instance)
-        instance_record.save_record(dom, instance_record.stored(instance))
+        with self._record_lock:
+            instance.update(changes)
+            self._renew_lease(instance)
+            instance_record.save_record(dom, instance_record.stored(instance))
 
     def _renew_lease(self, instance):
         """lease_until: past it, a build that has not finished is taken as abandoned
-        (its run died) and the next run reaps it. Every step of a build either saves
-        the record or is itself bounded by `timeout`, so a live build renews in time."""
+        (its run died) and the next run reaps it. Every step of a build renews it, and
+        the run's heartbeat (leases.py) does in between."""
         instance["updated_at"] = utcnow()
         if states.is_complete(instance):
             instance["lease_until"] = None
         else:
-            instance["lease_until"] = time.time() + self.api.timeout + states.LEASE_MARGIN
+            instance["lease_until"] = time.time() + states.LEASE_SECONDS
+
+    def renew(self):
+        """The heartbeat's renewal of the build's lease (its record saved again)."""
+        building = self._building
+        if building is not None and not states.is_complete(building[1]):
+            self._save(*building)
 
     def build_and_run_instance(self, request, instance):
         """_build_and_run_instance: claim, build resources, spawn, active."""
@@ -60,9 +70,14 @@ class ComputeManager:
                              notification_payload(instance, request["image"]["name"]))
         try:
             with claims.instance_claim(self, request, instance) as dom:
-                resources = self._build_resources(request, instance, dom)
-                self._save(dom, instance, vm_state=states.BUILDING, task_state=states.SPAWNING)
-                self._spawn(request, instance, dom, resources)
+                self._building = (dom, instance)
+                try:
+                    with self.api.heartbeat.holding(self):
+                        resources = self._build_resources(request, instance, dom)
+                        self._save(dom, instance, vm_state=states.BUILDING, task_state=states.SPAWNING)
+                        self._spawn(request, instance, dom, resources)
+                finally:
+                    self._building = None
         except RescheduledException as exc:
             self.notifier.notify("compute.instance.create.error", self.hv.name,
                                  notification_payload(instance, fault={"message": str(exc)}), "ERROR")
@@ -130,7 +145,7 @@ class ComputeManager:
         uuid = instance["uuid"]
         base_path, _copied = imagecache.cache_image(
             conn, pool, request["image_file"], image["disk_format"], request.get("image_checksum"),
-            timeout=self.api.timeout)
+            timeout=self.api.remaining("caching image %s on %s" % (image["name"], self.hv.name)))
         root_size = max(flavor["disk"] * units.Gi, request["image_size"])
         disks = []
         root = storage.create_volume(pool, uuid + ".disk", root_size, "qcow2",
@@ -163,7 +178,7 @@ class ComputeManager:
             if request.get(field + "_file"):
                 boot[field], _copied = imagecache.cache_image(
                     conn, pool, request[field + "_file"], "raw", request.get(field + "_checksum"),
-                    timeout=self.api.timeout)
+                    timeout=self.api.remaining("caching the %s on %s" % (field, self.hv.name)))
         if boot:
             boot["cmdline"] = request["image"].get("os_command_line") or "console=ttyS0"
         current = guest.find_domain(conn, instance["name"])
@@ -179,11 +194,12 @@ class ComputeManager:
         if self.power_on is not None:
             self.power_on.arrive(instance["uuid"])
             # and once every server of the request is started
-            self.power_on.wait(self.api.timeout)
+            self.power_on.wait(self.api.remaining("starting the request's servers together"))
         guest.resume_domain(dom)
-        if self.api.wait and not guest.wait_for_state(dom, states.RUNNING, self.api.timeout):
-            raise RescheduledException("domain %s did not reach RUNNING within %ss"
-                                       % (instance["name"], self.api.timeout))
+        left = self.api.remaining("starting %s" % instance["name"])
+        if self.api.wait and not guest.wait_for_state(dom, states.RUNNING, left):
+            raise TaskTimeout("timeout: %s did not reach RUNNING within the task's %ss"
+                              % (instance["name"], self.api.timeout))
         self._save(dom, instance, vm_state=states.ACTIVE, task_state=None,
                    power_state=guest.power_state(dom), launched_at=utcnow())
 

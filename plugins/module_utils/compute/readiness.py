@@ -2,8 +2,8 @@
 # GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
 """What `wait_for` waits for once a server is built: its domain running (active, the build's
 own last step), the guest's DHCP lease on every port (lease), or its SSH port answering from the
-control node (ssh, after the lease). Within `timeout` per server; a server that does not get there
-is reported with the tail of its console, and stays as it is (built and ACTIVE)."""
+control node (ssh, after the lease). Within what is left of the task's `timeout`; a server that does
+not get there is reported with the tail of its console, and stays as it is (built and ACTIVE)."""
 
 from __future__ import absolute_import, division, print_function
 
@@ -31,7 +31,7 @@ def not_ready(api, instances):
         if instance["vm_state"] != states.ACTIVE:
             continue
         hv = api.hypervisors[instance["host"]]
-        deadline = time.monotonic() + api.timeout
+        deadline = api.deadline
         try:
             wait_for_lease(deadline, hv, instance)
             if api.wait_for == "ssh":

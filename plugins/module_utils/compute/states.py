@@ -62,8 +62,8 @@ TASK_STATUS = {(ACTIVE, REBOOTING): "REBOOT", (ACTIVE, REBOOT_PENDING): "REBOOT"
                (ACTIVE, REBOOT_STARTED_HARD): "HARD_REBOOT"}
 TASK_STATUS.update(((vm_state, task), "REBUILD") for vm_state in (ACTIVE, STOPPED, ERROR) for task in REBUILD_STATES)
 
-# A build's lease runs this long past its run's timeout (see build_in_progress).
-LEASE_MARGIN = 15
+# A build's lease runs this long past its last renewal (see build_in_progress and leases.py).
+LEASE_SECONDS = 60
 
 
 def is_building(record):
@@ -92,8 +92,9 @@ def is_complete(record):
 
 def build_in_progress(record, now):
     """An unfinished build whose run still holds its lease (lease_until, epoch
-    seconds, renewed at each step of the build). A run that died stops renewing;
-    past its lease the half-built server is abandoned and may be reaped."""
+    seconds, renewed at each step of the build and by the run's heartbeat). A run
+    that died stops renewing; past its lease the half-built server is abandoned and
+    may be reaped."""
     if is_complete(record):
         return False
     lease = record.get("lease_until")
