@@ -14,13 +14,15 @@
 #
 # Environment: NOVALITE_BENCH_RUNS (runs per one-server figure, default 5), NOVALITE_BENCH_RUNS30
 # (runs per 30-server figure, default 3), NOVALITE_BENCH_SKIP_SETUP=1 (skip setup-host.sh),
-# NOVALITE_BENCH_BED (test bed name, default nlbench).
+# NOVALITE_BENCH_BED (test bed name, default nlbench), NOVALITE_BENCH_SCHEDULER_ARGS (options of
+# benchmarks/scheduler_vs_nova.py for the scheduler part, e.g. "--quick" or "--rounds 1 --repetitions 1").
 set -euo pipefail
 here=$(cd "$(dirname "$0")/.." && pwd)
 py=$here/.venv/bin/python
 out=$here/build/benchmarks
 runs=${NOVALITE_BENCH_RUNS:-5}
 runs30=${NOVALITE_BENCH_RUNS30:-3}
+read -ra scheduler_args <<<"${NOVALITE_BENCH_SCHEDULER_ARGS:-}"
 all_parts=(scheduler e2e idempotent host_facts guest_boot profile)
 parts=("$@")
 ((${#parts[@]})) || parts=("${all_parts[@]}")
@@ -35,11 +37,15 @@ done
 if [ "${NOVALITE_BENCH_SKIP_SETUP:-0}" != 1 ]; then
   "$here/scripts/setup-host.sh"
 fi
-"$here/scripts/build-tiny-image.sh" "$here/build/images"
-# A copy for this run: a rebuild of build/images meanwhile would change the images' checksums.
-mkdir -p "$out/images"
-cp "$here"/build/images/tiny-vmlinuz "$here"/build/images/tiny-initrd.img "$here"/build/images/tiny-root.qcow2 \
-  "$out/images/"
+# The tiny image, for the parts on the test bed (the scheduler part needs none).
+if [[ " ${parts[*]} " != " scheduler " ]]; then
+  "$here/scripts/build-tiny-image.sh" "$here/build/images"
+  # A copy for this run: a rebuild of build/images meanwhile would change the images' checksums.
+  mkdir -p "$out/images"
+  cp "$here"/build/images/tiny-vmlinuz "$here"/build/images/tiny-initrd.img "$here"/build/images/tiny-root.qcow2 \
+    "$out/images/"
+fi
+mkdir -p "$out"
 
 cd "$here/benchmarks"
 failed=()
@@ -55,7 +61,7 @@ run_part() {
     # build/benchmarks/scheduler.json for report.py.
     scheduler)
       "$here/benchmarks/setup-nova-venv.sh" &&
-        "$py" scheduler_vs_nova.py &&
+        "$py" scheduler_vs_nova.py "${scheduler_args[@]}" &&
         rm -f "$out/scheduler-section.md" &&
         "$py" scheduler_report.py "$here/benchmarks/results/scheduler_vs_nova.json" "$out/scheduler-section.md" \
           "$out/scheduler.json"

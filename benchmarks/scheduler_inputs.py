@@ -35,7 +35,14 @@ ZONES = ("az-a", "az-b", "az-c")
 GROUP = "bench-group"
 
 
-SCENARIOS = ("default", "anti-affinity", "soft-anti-affinity", "big-host")
+SCENARIOS = ("default", "anti-affinity", "soft-anti-affinity", "big-host", "realistic")
+# Scenario realistic: a flavor extra spec that aggregate metadata must match
+# (AggregateInstanceExtraSpecsFilter, enabled on both sides), on REALISTIC_SHARE
+# of the hosts; an anti-affinity server group whose members are 5 % of the
+# existing instances; the image properties of every request.
+REALISTIC_EXTRA_SPECS = {"aggregate_instance_extra_specs:storage": "ssd"}
+REALISTIC_AGGREGATE = {"name": "ssd-hosts", "metadata": {"storage": "ssd"}}
+REALISTIC_SHARE = 0.4
 
 
 def hosts(count, seed=1, scenario="default"):
@@ -85,6 +92,13 @@ def hosts(count, seed=1, scenario="default"):
             "reserved_host_disk_mb": 0,
             "reserved_host_cpus": 0,
         }, **facts_usage(instances)))
+    if scenario == "realistic":
+        # Its own random stream: the hosts are the default scenario's, some in one more aggregate.
+        pick = random.Random("realistic-%d-%d" % (seed, count))
+        aggregate = {"name": REALISTIC_AGGREGATE["name"], "metadata": dict(REALISTIC_AGGREGATE["metadata"])}
+        for host in result:
+            if pick.random() < REALISTIC_SHARE:
+                host["aggregates"] = host["aggregates"] + [aggregate]
     if scenario == "big-host" and count > 5:
         result[5].update(vcpus=768, memory_mb=8 * 393216, local_gb=8 * 3840, instances=[],
                          cpu_arch="x86_64", enabled=True, up=True, failed_builds=0, **facts_usage([]))
@@ -105,7 +119,12 @@ def facts_usage(instances):
 
 def request(num_instances, policy=None, host_list=None):
     """One request: the flavor, the image, num_instances uuids; with a policy, a
-    server group whose members are the existing instances marked for it."""
+    server group whose members are the existing instances marked for it.
+    Policy realistic: an anti-affinity group and the flavor's extra spec."""
+    flavor = dict(FLAVOR)
+    if policy == "realistic":
+        policy = "anti-affinity"
+        flavor["extra_specs"] = dict(REALISTIC_EXTRA_SPECS)
     if policy in ("default", "big-host"):
         policy = None
     group = None
@@ -113,7 +132,7 @@ def request(num_instances, policy=None, host_list=None):
         members = [i["uuid"] for h in host_list or () for i in h["instances"] if i["server_group"] == GROUP]
         group = {"name": GROUP, "policy": policy, "members": members}
     return {
-        "flavor": dict(FLAVOR),
+        "flavor": flavor,
         "image": {"name": "bench-image", "properties": dict(IMAGE_PROPERTIES)},
         "num_instances": num_instances,
         "instance_uuids": ["00000000-0000-4000-8000-%012d" % i for i in range(num_instances)],

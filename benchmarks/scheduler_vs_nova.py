@@ -16,6 +16,12 @@ every decision is checked: the host the engine chose must be the host Nova
 claimed, or one placement could claim too that weighs the same under Nova's
 weighing (within 1e-9).
 
+A request may end in NoValidHost (the realistic scenario at 100 hosts x 100
+instances does): then both sides must raise it at the same instance, the
+choices before it are checked as above (the engine's, untimed, from the
+request of the instances it placed), and a decision is each instance placed
+plus the one that found no host.
+
 Writes benchmarks/results/scheduler_vs_nova.json; scheduler_report.py turns it
 into the engine-vs-Nova section of BENCHMARKS.md.
 """
@@ -43,7 +49,16 @@ NOVA_PYTHON = os.path.join(HERE, ".venv-nova", "bin", "python")
 RESULTS = os.path.join(HERE, "results", "scheduler_vs_nova.json")
 # Beyond the size matrix (default scenario): server groups, and a host that
 # takes most instances while moving every weigher's maximum at each placement.
-EXTRA_CASES = [(1000, 100, "anti-affinity"), (1000, 100, "soft-anti-affinity"), (10000, 1000, "big-host")]
+# Realistic (scheduler_inputs.py): a flavor extra spec matched by aggregate
+# metadata, an anti-affinity group with members, image properties; one
+# instance at each size, 100 at 1,000 hosts, and 100 at 100 hosts, where fewer
+# than 100 hosts are in the aggregate without a member: NoValidHost on both sides.
+EXTRA_CASES = [(1000, 100, "anti-affinity"), (1000, 100, "soft-anti-affinity"), (10000, 1000, "big-host"),
+               (100, 1, "realistic"), (1000, 1, "realistic"), (10000, 1, "realistic"), (1000, 100, "realistic"),
+               (100, 100, "realistic")]
+QUICK_EXTRA = "1000:20:anti-affinity,1000:20:soft-anti-affinity,2000:50:big-host,1000:1:realistic,100:100:realistic"
+# Nova's filters beside its default enabled_filters, per scenario (the engine enables them by default).
+NOVA_EXTRA_FILTERS = {"realistic": ["AggregateInstanceExtraSpecsFilter"]}
 
 
 def load_average():
@@ -80,26 +95,49 @@ def machine():
     }
 
 
+def select_or_fail(hosts, spec, config):
+    """select_destinations' result, or its NoValidHost (a request may end so)."""
+    try:
+        return engine.select(hosts, spec, config)
+    except engine.scheduler_mod.NoValidHost as exc:
+        return exc
+
+
 def time_engine(hosts, spec, repetitions, min_seconds=0.0):
-    """[(wall, cpu)] seconds of select_destinations, and its result: repetitions
-    runs, or more until the runs add up to min_seconds (a median of a few runs
-    of a millisecond is at the mercy of a short spell of load)."""
+    """[(wall, cpu)] seconds of select_destinations, and its result (or the
+    NoValidHost it raised): repetitions runs, or more until the runs add up to
+    min_seconds (a median of a few runs of a millisecond is at the mercy of a
+    short spell of load)."""
     config = engine.config()
     for dummy in range(2):
-        engine.select(hosts, spec, config)     # warm up, not recorded
+        select_or_fail(hosts, spec, config)     # warm up, not recorded
     result = None
     runs = []
     while len(runs) < repetitions or sum(run[0] for run in runs) < min_seconds:
         gc.collect()    # each run starts without garbage left by the previous one
         start, start_cpu = time.perf_counter(), time.thread_time()
-        result = engine.select(hosts, spec, config)
+        result = select_or_fail(hosts, spec, config)
         runs.append((time.perf_counter() - start, time.thread_time() - start_cpu))
     return runs, result
 
 
-def run_nova(host_dicts, request, decisions, repetitions, engine_choices):
+def engine_outcome(hosts, request, result):
+    """(hosts chosen, failed_at): the selections' hosts and None, or on
+    NoValidHost the hosts chosen before the instance that failed (the request
+    of those instances again, untimed) and that instance's index."""
+    if not isinstance(result, Exception):
+        return [s.host for s in result.selections], None
+    before = engine.choices_before_failure(hosts, request, result.placed, engine.config())
+    if before is None:
+        raise RuntimeError("the engine raised NoValidHost after %d instances, and again on those %d alone"
+                           % (result.placed, result.placed))
+    return before, result.placed
+
+
+def run_nova(host_dicts, request, decisions, repetitions, engine_choices, engine_failed_at=None, extra_filters=()):
     data = {"hosts": host_dicts, "request": request, "decisions": decisions, "repetitions": repetitions,
-            "engine_choices": engine_choices}
+            "engine_choices": engine_choices, "engine_failed_at": engine_failed_at,
+            "extra_filters": list(extra_filters)}
     with tempfile.NamedTemporaryFile("w", suffix=".json", delete=False) as handle:
         json.dump(data, handle)
         path = handle.name
@@ -111,6 +149,20 @@ def run_nova(host_dicts, request, decisions, repetitions, engine_choices):
     if out.returncode != 0:
         raise RuntimeError("nova_harness.py failed:\n" + out.stderr[-4000:])
     return json.loads(out.stdout)
+
+
+def outcome_mismatch(failed_at, decisions, check):
+    """[mismatch] if, within the decisions Nova took, one side raised NoValidHost
+    and the other did not, or at another instance (per-instance mismatches
+    before that are the harness's)."""
+    nova_failed = check.get("failed_at")
+    engine_failed = failed_at if failed_at is not None and failed_at < decisions else None
+    if nova_failed == engine_failed or check["mismatches"]:
+        return []
+    return [{"decision": nova_failed if engine_failed is None else engine_failed,
+             "nova": "NoValidHost" if nova_failed is not None else "a host",
+             "engine": "NoValidHost" if engine_failed is not None else "a host",
+             "nova_failed_at": nova_failed, "engine_failed_at": failed_at}]
 
 
 def median(values):
@@ -127,16 +179,22 @@ def measure(host_count, instance_counts, args, log, scenario="default"):
         # Rounds of engine runs then one Nova run, so both sides are measured
         # through the same spells of load from the machine's other users.
         runs, nova_runs, nova = [], [], None
+        chosen, failed_at = [], None
         for round_index in range(args.rounds):
             round_runs, result = time_engine(hosts, spec, args.repetitions, args.engine_ms / 1e3)
             runs.extend(round_runs)
-            placed = len(result.selections)
-            decisions = min(placed, max(1, args.nova_budget // host_count))
             if round_index == 0:
-                log("%6d hosts %5d instances %s: engine %.3f ms/decision (%d placed); Nova on %d decision(s)..."
-                    % (host_count, instances, scenario, median([r[0] for r in runs]) * 1e3 / placed, placed,
-                       decisions))
-            answer = run_nova(host_dicts, request, decisions, 1, [s.host for s in result.selections[:decisions]])
+                chosen, failed_at = engine_outcome(hosts, request, result)
+            placed = len(chosen)
+            # Decisions taken: one per instance placed, and the one that found no host.
+            made = placed + (failed_at is not None)
+            decisions = min(made, max(1, args.nova_budget // host_count))
+            if round_index == 0:
+                log("%6d hosts %5d instances %s: engine %.3f ms/decision (%d placed%s); Nova on %d decision(s)..."
+                    % (host_count, instances, scenario, median([r[0] for r in runs]) * 1e3 / made, placed,
+                       ", NoValidHost at instance %d" % (failed_at + 1) if failed_at is not None else "", decisions))
+            answer = run_nova(host_dicts, request, decisions, 1, chosen[:decisions], failed_at,
+                              NOVA_EXTRA_FILTERS.get(scenario, ()))
             nova = nova or answer       # the check is the first round's
             nova_runs.extend(answer["runs"])
         wall = median([r[0] for r in runs])
@@ -148,26 +206,35 @@ def measure(host_count, instance_counts, args, log, scenario="default"):
             "hosts": host_count,
             "instances": instances,
             "placed": placed,
+            "novalidhost_at": failed_at,
+            "decisions": made,
             "engine_runs_s": runs,
             "engine_request_ms": wall * 1e3,
             "engine_request_cpu_ms": cpu * 1e3,
-            "engine_ms_per_decision": wall * 1e3 / placed,
-            "engine_cpu_ms_per_decision": cpu * 1e3 / placed,
+            "engine_ms_per_decision": wall * 1e3 / made,
+            "engine_cpu_ms_per_decision": cpu * 1e3 / made,
             "nova_decisions": decisions,
+            "nova_novalidhost_at": nova["check"].get("failed_at"),
             "nova_runs_ms_per_decision": [x * 1e3 for x in per_run_wall],
             "nova_ms_per_decision": median(per_run_wall) * 1e3,
             "nova_cpu_ms_per_decision": median(per_run_cpu) * 1e3,
             "nova_first_decision_ms": median([run[0][0] for run in nova_runs]) * 1e3,
             "check_decisions": len(nova["check"]["choices"]),
-            "check_mismatches": nova["check"]["mismatches"],
+            "check_mismatches": nova["check"]["mismatches"] + outcome_mismatch(failed_at, decisions, nova["check"]),
             "nova_version": nova["nova_version"],
             "nova_python": nova["python"],
             "nova_filters": nova["enabled_filters"],
+            "flavor_extra_specs": request["flavor"].get("extra_specs") or {},
+            "group_policy": (request["group"] or {}).get("policy"),
+            "group_members": len((request["group"] or {}).get("members") or ()),
+            "image_properties": request["image"]["properties"],
             "nova_weighers": nova["weighers"],
         }
         row["ratio"] = row["nova_ms_per_decision"] / row["engine_ms_per_decision"]
         row["ratio_cpu"] = row["nova_cpu_ms_per_decision"] / row["engine_cpu_ms_per_decision"]
         row["placements_per_s"] = placed / wall
+        row["extra_specs_hosts"] = sum(1 for h in host_dicts for a in h["aggregates"]
+                                       if a["name"] == inputs.REALISTIC_AGGREGATE["name"])
         log("        Nova %.2f ms/decision, ratio %.0fx; check: %d decisions, %d mismatches"
             % (row["nova_ms_per_decision"], row["ratio"], row["check_decisions"], len(row["check_mismatches"])))
         rows.append(row)
@@ -194,7 +261,7 @@ def main(argv=None):
     args = parser.parse_args(argv)
     if args.quick:
         args.repetitions, args.rounds, args.nova_budget, args.engine_ms = 1, 1, 10000, 0.0
-        args.extra = "1000:20:anti-affinity,1000:20:soft-anti-affinity,2000:50:big-host"
+        args.extra = QUICK_EXTRA
     if not os.path.exists(NOVA_PYTHON):
         parser.error("%s is missing: run benchmarks/setup-nova-venv.sh first" % NOVA_PYTHON)
 
@@ -227,7 +294,8 @@ def main(argv=None):
     log("wrote %s" % args.output)
     mismatches = sum(len(row["check_mismatches"]) for row in rows)
     if mismatches:
-        log("CHECK FAILED: %d decision(s) where the engine's host weighs less under Nova's weighing" % mismatches)
+        log("CHECK FAILED: %d decision(s) where the engine's host weighs less under Nova's weighing, or where "
+            "only one side raised NoValidHost" % mismatches)
         return 1
     return 0
 
