@@ -196,7 +196,8 @@ def section(data):
     out.append("**Machine**: %s, %s CPUs (%s guest), %s RAM, %s, kernel %s. Collection engine on Python %s; "
                "Nova %s on Python %s. Load average %s before, %s after. The machine may be shared with other "
                "work, so every figure is the median of several runs taken in "
-               "%d rounds of %d engine runs%s then one Nova run (both sides through the same spells of load), "
+               "%d rounds of %d engine runs%s then one Nova run (up to %d where its decisions are few, within "
+               "its budget; both sides through the same spells of load), "
                "and CPU time of the thread is given beside wall time."
                % (m["cpu"], m["nproc"], m["hypervisor"] or "no", m["memory"], m["os"], m["kernel"],
                   m["engine_python"], first.get("nova_version", "?"), first.get("nova_python", "?"),
@@ -204,7 +205,7 @@ def section(data):
                   "/".join("%.1f" % x for x in data["load_average_after"]),
                   args.get("rounds", 1), args["repetitions"],
                   " (more where %d take under %g ms)" % (args["repetitions"], args["engine_ms"])
-                  if args.get("engine_ms") else ""))
+                  if args.get("engine_ms") else "", args["repetitions"]))
     out.append("")
     out.append("**What is timed.** Same seeded inputs on both sides (`benchmarks/scheduler_inputs.py`, seed %d): "
                "hosts of 16 to 96 vCPUs, 64 to 384 GiB RAM, 480 to 3,840 GB disk with random usage (an "

@@ -176,7 +176,7 @@ def measure(host_count, instance_counts, args, log, scenario="default"):
     for instances in instance_counts:
         request = inputs.request(instances, scenario, host_dicts)
         spec = engine.build_spec(request)
-        # Rounds of engine runs then one Nova run, so both sides are measured
+        # Rounds of engine runs then one Nova run (a few if its decisions are few), so both sides are measured
         # through the same spells of load from the machine's other users.
         runs, nova_runs, nova = [], [], None
         chosen, failed_at = [], None
@@ -193,7 +193,10 @@ def measure(host_count, instance_counts, args, log, scenario="default"):
                 log("%6d hosts %5d instances %s: engine %.3f ms/decision (%d placed%s); Nova on %d decision(s)..."
                     % (host_count, instances, scenario, median([r[0] for r in runs]) * 1e3 / made, placed,
                        ", NoValidHost at instance %d" % (failed_at + 1) if failed_at is not None else "", decisions))
-            answer = run_nova(host_dicts, request, decisions, 1, chosen[:decisions], failed_at,
+            # Few decisions (one-instance requests): up to --repetitions Nova runs within the budget,
+            # so its median does not rest on one decision per round.
+            nova_repetitions = max(1, min(args.repetitions, args.nova_budget // (host_count * decisions)))
+            answer = run_nova(host_dicts, request, decisions, nova_repetitions, chosen[:decisions], failed_at,
                               NOVA_EXTRA_FILTERS.get(scenario, ()))
             nova = nova or answer       # the check is the first round's
             nova_runs.extend(answer["runs"])
@@ -241,12 +244,22 @@ def measure(host_count, instance_counts, args, log, scenario="default"):
     return rows
 
 
+def command_line(given):
+    """The command as the report shows it: run.sh's (with its NOVALITE_BENCH_SCHEDULER_ARGS), or this script's."""
+    if not given:
+        return "benchmarks/run.sh scheduler"
+    if os.environ.get("NOVALITE_BENCH_SCHEDULER_ARGS", "").split() == list(given):
+        return 'NOVALITE_BENCH_SCHEDULER_ARGS="%s" benchmarks/run.sh scheduler' % " ".join(given)
+    return "benchmarks/scheduler_vs_nova.py " + " ".join(given)
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split("\n", maxsplit=1)[0])
     parser.add_argument("--hosts", default="100,1000,10000")
     parser.add_argument("--instances", default="1,100,1000")
     parser.add_argument("--rounds", type=int, default=3,
-                        help="rounds per size, each: --repetitions engine runs then one Nova run (medians)")
+                        help="rounds per size, each: --repetitions engine runs then one Nova run, or up to "
+                        "--repetitions within --nova-budget (medians)")
     parser.add_argument("--repetitions", type=int, default=3, help="engine runs per round (at least)")
     parser.add_argument("--engine-ms", type=float, default=50.0,
                         help="engine runs per round: more than --repetitions until they take this many ms")
@@ -279,7 +292,7 @@ def main(argv=None):
             parser.error("--extra: unknown scenario %r" % scenario)
         rows.extend(measure(int(host_count), [int(instances)], args, log, scenario))
     report = {
-        "command": "benchmarks/run.sh scheduler" if not argv else "benchmarks/scheduler_vs_nova.py " + " ".join(argv),
+        "command": command_line(sys.argv[1:] if argv is None else argv),
         "arguments": vars(args),
         "started": time.strftime("%Y-%m-%d %H:%M:%S %Z", time.localtime(started)),
         "duration_s": time.time() - started,
