@@ -262,16 +262,17 @@ EXAMPLES = r"""
     images:
       - {name: debian-12, file: /srv/images/debian-12.qcow2, properties: {architecture: x86_64}}
     keypairs:
-      ops: "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAI... ops@example"
+      ops: "{{ lookup('file', '~/.ssh/id_ed25519.pub') }}"
   register: web1
 
-- name: Boot between two and five workers, spread by anti-affinity
+# Every server of the request is placed, or none: min_count only lets the quota cut the count
+- name: Boot three workers, each on its own hypervisor (anti-affinity), or two if the quota leaves room for two only
   novalite.compute.nova_server:
     name: worker
     image: debian-12
     flavor: m1.small
     min_count: 2
-    max_count: 5
+    max_count: 3
     scheduler_hints:
       group: workers
     server_groups:
@@ -298,7 +299,7 @@ EXAMPLES = r"""
 
 - name: Delete a server
   novalite.compute.nova_server:
-    name: web1
+    name: db1
     state: absent
     hypervisors: "{{ nova_hypervisors }}"
 
