@@ -24,6 +24,7 @@ BENCHMARKS = os.path.join(REPO, "benchmarks")
 if BENCHMARKS not in sys.path:
     sys.path.insert(0, BENCHMARKS)
 
+import placement_emulation  # noqa: E402  pylint: disable=wrong-import-position
 import scheduler_cases  # noqa: E402  pylint: disable=wrong-import-position
 import scheduler_differential  # noqa: E402  pylint: disable=wrong-import-position
 
@@ -117,6 +118,26 @@ def test_nova_side_on_hand_made_cases(checked):
     assert not wrong, "\n".join(wrong)
 
 
+def _filled_mid_request(case, nova_hosts):
+    """True if a host the request placed on has no room for one more instance
+    (placement's rules) before the request's last instance."""
+    amounts = placement_emulation.flavor_resources(case["request"]["flavor"])
+    by_name = dict((h["name"], h) for h in case["hosts"])
+    claimed = {}
+    for name in nova_hosts[:-1]:
+        claimed[name] = claimed.get(name, 0) + 1
+        host = by_name[name]
+        inventories = placement_emulation.host_inventories(host)
+        used = {}
+        for instance in host["instances"]:
+            for rc, amount in placement_emulation.flavor_resources(instance["flavor"]).items():
+                used[rc] = used.get(rc, 0) + amount
+        if not all(placement_emulation.amount_fits(inventories.get(rc), used.get(rc, 0) + claimed[name] * amount, amount)
+                   for rc, amount in amounts.items()):
+            return True
+    return False
+
+
 def test_cases_cover_what_the_issue_lists(checked):
     """The generated cases hold reserved amounts, ratios, boundaries, swap, groups, ..."""
     _hand, cases, answer = checked
@@ -139,6 +160,8 @@ def test_cases_cover_what_the_issue_lists(checked):
         "multipliers": any(c.get("weight_multipliers") for c in cases),
         "placed on a host twice": any(len(set(r["nova_hosts"])) < len(r["nova_hosts"]) for r in answer["results"]),
         "NoValidHost mid-request": any(r["failed_at"] for r in answer["results"]),
+        "a host full mid-request": any(r["failed_at"] is None and _filled_mid_request(c, r["nova_hosts"])
+                                       for c, r in zip(cases, answer["results"])),
     }
     for policy in ("affinity", "anti-affinity", "soft-affinity", "soft-anti-affinity"):
         seen["group " + policy] = any(r["group"] and r["group"]["policy"] == policy for r in requests)
