@@ -222,6 +222,13 @@ options:
       - M(novalite.compute.nova_host_facts) lists them as C(orphans).
     type: bool
     default: false
+  override_lock:
+    description:
+      - With O(state=absent), delete locked servers all the same (Nova's admin). Without it a locked
+        server (M(novalite.compute.nova_server_action) O(novalite.compute.nova_server_action#module:action=lock))
+        is refused, before any server of the task is deleted.
+    type: bool
+    default: false
   allow_unchecked_names:
     description:
       - Names are unique across O(hypervisors). A server that does not exist yet is only created when
@@ -458,6 +465,7 @@ def _outcome(params, notifier, check_mode, diff):
         catalogs = check_catalogs(params["flavors"], params["images"], params["hypervisors"],
                                   params["server_groups"], params["keypairs"])
         request = check_server_request(params, catalogs)
+        request["override_lock"] = params["override_lock"]
         check_int("timeout", params["timeout"], 1, 86400)
         check_int("connect_timeout", params["connect_timeout"], 1, 3600)
         check_name("project", params["project"])
@@ -521,6 +529,7 @@ def argument_spec():
         project=dict(type="str", default="default"),
         purge_orphans=dict(type="bool", default=False),
         allow_unchecked_names=dict(type="bool", default=False),
+        override_lock=dict(type="bool", default=False),
     )
     spec.update(group_argument_spec())
     return spec

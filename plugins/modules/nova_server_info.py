@@ -56,6 +56,16 @@ options:
   project:
     description: Only the servers of this project.
     type: str
+  console_output:
+    description:
+      - Also each listed server's serial console, in its C(console_output) (read through libvirt, as
+        M(novalite.compute.nova_server_action) O(novalite.compute.nova_server_action#module:action=console_output)
+        reads it, and Nova's C(os-getConsoleOutput)).
+    type: bool
+    default: false
+  console_length:
+    description: With O(console_output), the number of lines (0 to 100000) from the end; all (up to 100 KiB) when not given.
+    type: int
   flavors:
     description:
       - Not used by this module; accepted as an option of the action group C(novalite.compute.nova), so that
@@ -102,6 +112,13 @@ EXAMPLES = r"""
 - name: One server by UUID
   novalite.compute.nova_server_info:
     id: 8f2c1f8e-6d0a-4f53-9a40-1d6c8f0e1a11
+
+- name: The web servers with the last 10 lines of their consoles
+  novalite.compute.nova_server_info:
+    metadata:
+      role: web
+    console_output: true
+    console_length: 10
 """
 
 RETURN = r"""
@@ -111,6 +128,7 @@ servers:
       of M(novalite.compute.nova_server) (id, name, status, vm_state, task_state, power_state,
       hypervisor_hostname, availability_zone, flavor, image, addresses, metadata, server_group,
       created_at, launched_at, updated_at, fault, ...).
+    - With O(console_output), each also has C(console_output), the lines of its serial console.
   returned: always
   type: list
   elements: dict
@@ -128,6 +146,8 @@ from ansible_collections.novalite.compute.plugins.module_utils.argument_specs im
 from ansible_collections.novalite.compute.plugins.module_utils.compute import hypervisor
 from ansible_collections.novalite.compute.plugins.module_utils.compute import instance_list
 from ansible_collections.novalite.compute.plugins.module_utils.virt.libvirt import connection
+from ansible_collections.novalite.compute.plugins.module_utils.virt.libvirt import driver
+from ansible_collections.novalite.compute.plugins.module_utils.virt.libvirt import storage
 
 
 def argument_spec():
@@ -139,6 +159,8 @@ def argument_spec():
         metadata=dict(type="dict"),
         server_group=dict(type="str"),
         project=dict(type="str"),
+        console_output=dict(type="bool", default=False),
+        console_length=dict(type="int"),
     )
     spec.update(group_argument_spec())
     return spec
@@ -151,6 +173,8 @@ def main():
     params = module.params
     try:
         check_int("connect_timeout", params["connect_timeout"], 1, 3600)
+        if params["console_length"] is not None:
+            check_int("console_length", params["console_length"], 0, 100000)
         catalogs = check_catalogs([], [], params["hypervisors"])
     except InvalidRequest as exc:
         module.fail_json(msg=str(exc))
@@ -158,6 +182,13 @@ def main():
     hypervisor.gather_all(hypervisors, params["connect_timeout"])
     filters = dict((key, params[key]) for key in instance_list.SERVER_FILTERS)
     result = {"changed": False, "servers": instance_list.list_servers(hypervisors, filters)}
+    if params["console_output"]:
+        by_name = dict((hv.name, hv) for hv in hypervisors)
+        for server in result["servers"]:
+            hv = by_name[server["hypervisor_hostname"]]
+            pool = storage.find_pool(hv.conn, hv.config["storage_pool"])
+            server["console_output"] = driver.get_console_output(hv.conn, pool, server["id"], params["console_length"]) \
+                if pool is not None else ""
     down = dict((hv.name, hv.error) for hv in hypervisors if not hv.up)
     if down:
         result["hypervisors_down"] = down

@@ -43,7 +43,7 @@ ALLOW_HARD_REBOOT = ALLOW_SOFT_REBOOT + (states.STOPPED, states.PAUSED, states.S
 ALLOWED_VM_STATES = {
     STOP: (states.ACTIVE, states.RESCUED, states.ERROR),
     START: (states.STOPPED,),
-    PAUSE: (states.ACTIVE, states.RESCUED),
+    PAUSE: (states.ACTIVE,),
     UNPAUSE: (states.PAUSED,),
     SUSPEND: (states.ACTIVE,),
     RESUME: (states.SUSPENDED,),

@@ -1,7 +1,10 @@
 # -*- coding: utf-8 -*-
 # GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
 """nova.compute.manager for one instance on one hypervisor: the build after the claim
-(networking, block devices, spawn), its clean-up, and delete."""
+(networking, block devices, spawn), its clean-up, delete, and the server actions (stop, start,
+reboot, pause, unpause, suspend, resume, lock, the console), each walking Nova's task_states with
+every step saved, guarded by expected_task_state; a task whose run died is recovered
+(init_instance) by the next run that acts on the server."""
 
 from __future__ import absolute_import, division, print_function
 
@@ -12,14 +15,17 @@ import time
 
 from ansible_collections.novalite.compute.plugins.module_utils import units
 from ansible_collections.novalite.compute.plugins.module_utils.compute import claims
+from ansible_collections.novalite.compute.plugins.module_utils.compute import instance_actions as ia
 from ansible_collections.novalite.compute.plugins.module_utils.compute import states
 from ansible_collections.novalite.compute.plugins.module_utils.compute.notifications import notification_payload
-from ansible_collections.novalite.compute.plugins.module_utils.compute.utils import Background, utcnow
+from ansible_collections.novalite.compute.plugins.module_utils.compute.utils import Background, user_data_digest, utcnow
 from ansible_collections.novalite.compute.plugins.module_utils.exception import RescheduledException, TaskTimeout
 from ansible_collections.novalite.compute.plugins.module_utils.virt import configdrive
+from ansible_collections.novalite.compute.plugins.module_utils.virt.libvirt import driver
 from ansible_collections.novalite.compute.plugins.module_utils.virt.libvirt import guest
 from ansible_collections.novalite.compute.plugins.module_utils.virt.libvirt import imagecache
 from ansible_collections.novalite.compute.plugins.module_utils.virt.libvirt import instance_record
+from ansible_collections.novalite.compute.plugins.module_utils.virt.libvirt import locks
 from ansible_collections.novalite.compute.plugins.module_utils.virt.libvirt import network as libvirt_network
 from ansible_collections.novalite.compute.plugins.module_utils.virt.libvirt import storage
 
@@ -137,8 +143,9 @@ class ComputeManager:
         if network is not None:
             network.wait()
 
-    def _block_device_mapping(self, request, instance, pool):
-        """Root overlay on the cached base, ephemeral, swap and the config drive."""
+    def _block_device_mapping(self, request, instance, pool, keep=()):
+        """Root overlay on the cached base, ephemeral, swap and the config drive; the volumes
+        named in `keep` (a rebuild's preserved ephemeral disk, its console log) are used as they are."""
         conn = self.hv.conn
         image = request["image"]
         flavor = instance["flavor"]
@@ -153,7 +160,8 @@ class ComputeManager:
         disks.append({"path": root.path(), "format": "qcow2", "dev": "vda"})
         devs = iter(("vdb", "vdc", "vdd", "vde"))
         if flavor.get("ephemeral"):
-            vol = storage.create_volume(pool, uuid + ".disk.eph0", flavor["ephemeral"] * units.Gi, "qcow2")
+            vol = storage.find_volume(pool, uuid + ".disk.eph0") if uuid + ".disk.eph0" in keep else None
+            vol = vol or storage.create_volume(pool, uuid + ".disk.eph0", flavor["ephemeral"] * units.Gi, "qcow2")
             disks.append({"path": vol.path(), "format": "qcow2", "dev": next(devs)})
         if flavor.get("swap"):
             vol = storage.create_volume(pool, uuid + ".disk.swap", flavor["swap"] * units.Mi, "qcow2")
@@ -166,21 +174,28 @@ class ComputeManager:
             vol = storage.create_volume(pool, uuid + ".disk.config", len(iso), "raw")
             storage.upload_volume(conn, vol, iso)
             disks.append({"path": vol.path(), "format": "raw", "dev": next(devs), "readonly": True})
-        storage.create_volume(pool, uuid + ".console.log", 0, "raw")
+        if uuid + ".console.log" not in keep:
+            storage.create_volume(pool, uuid + ".console.log", 0, "raw")
         return disks
+
+    def _boot_files(self, request, pool):
+        """The image's kernel and ramdisk in the host's cache, and its command line (a direct
+        kernel boot), or {} for an image that boots from its disk."""
+        boot = {}
+        for field in ("kernel", "initrd"):
+            if request.get(field + "_file"):
+                boot[field], _copied = imagecache.cache_image(
+                    self.hv.conn, pool, request[field + "_file"], "raw", request.get(field + "_checksum"),
+                    timeout=self.api.remaining("caching the %s on %s" % (field, self.hv.name)))
+        if boot:
+            boot["cmdline"] = request["image"].get("os_command_line") or "console=ttyS0"
+        return boot
 
     def _spawn(self, request, instance, dom, resources):
         """driver.spawn: the full domain XML, define, power on, wait until running."""
         conn = self.hv.conn
         pool = self.hv.pool()
-        boot = {}
-        for key, field in (("kernel_id", "kernel"), ("ramdisk_id", "initrd")):
-            if request.get(field + "_file"):
-                boot[field], _copied = imagecache.cache_image(
-                    conn, pool, request[field + "_file"], "raw", request.get(field + "_checksum"),
-                    timeout=self.api.remaining("caching the %s on %s" % (field, self.hv.name)))
-        if boot:
-            boot["cmdline"] = request["image"].get("os_command_line") or "console=ttyS0"
+        boot = self._boot_files(request, pool)
         current = guest.find_domain(conn, instance["name"])
         record = instance_record.read_record(current) if current is not None else None
         if record is None or record.get("uuid") != instance["uuid"]:
@@ -249,3 +264,251 @@ class ComputeManager:
         self._cleanup(record, self.hv.pool())
         record.update(vm_state=states.DELETED, task_state=None)
         self.notifier.notify("compute.instance.delete.end", self.hv.name, notification_payload(record))
+
+    # ------------------------------------------------------------------ server actions
+    def _instance_lock(self, record):
+        """The instance's lock on its host: held only to read and save the record at a task's
+        start (the compare-and-set Nova's database does for expected_task_state)."""
+        return locks.HostLock(self.hv.pool(), "instance-" + record["uuid"],
+                              timeout=self.api.remaining("taking %s's instance lock" % record["name"]))
+
+    def _current(self, record):
+        """(domain, the record as the host holds it now, its vm_state synced with the power state)."""
+        dom = guest.find_domain(self.hv.conn, record["domain"])
+        current = instance_record.read_record(dom) if dom is not None else None
+        if current is None or current.get("uuid") != record["uuid"]:
+            raise ComputeError("server %s (uuid %s) is no longer on %s" % (record["name"], record["uuid"], self.hv.name))
+        current.update(domain=record["domain"], power_state=guest.power_state(dom))
+        return dom, states.sync_power_state(current)
+
+    def begin_task(self, record, task_state, check=None):
+        """compute.api: instance.task_state = task_state; instance.save(expected_task_state=[None]),
+        under the instance's lock: of two runs that both passed the API's checks, the first saves
+        its task, the second finds it set and gets UnexpectedTaskState before it changes anything.
+        `check(current)`, asked again under the lock, raises for a refusal or returns True when
+        the server is already where the action leads (then: (None, record), nothing done)."""
+        with self._instance_lock(record):
+            dom, current = self._current(record)
+            if current.get("task_state") is not None:
+                raise ia.UnexpectedTaskState(
+                    "Conflict updating instance %s. Expected: {'task_state': [None]}. Actual: {'task_state': %r} "
+                    "(another run is acting on it)" % (record["name"], current.get("task_state")))
+            record.clear()
+            record.update(current)
+            if check is not None and check(current):
+                return None, record
+            self._save(dom, record, task_state=task_state)
+        return dom, record
+
+    def _save_task(self, dom, record, expected=None, **changes):
+        """instance.save(expected_task_state=expected): the record re-read first; another
+        task_state means another run took the server (this run's lease ran out). A lock set
+        meanwhile is kept."""
+        expected = (record["task_state"],) if expected is None else expected
+        current = instance_record.read_record(dom) or {}
+        if current.get("task_state") not in expected:
+            raise ia.UnexpectedTaskState(
+                "Conflict updating instance %s. Expected: {'task_state': %r}. Actual: {'task_state': %r}"
+                % (record["name"], list(expected), current.get("task_state")))
+        for key in ("locked", "locked_by"):
+            if key in current:
+                record[key] = current[key]
+        self._save(dom, record, **changes)
+
+    def _fail_task(self, dom, record, action, exc):
+        """@reverts_task_state: a failed action leaves no task behind; the vm_state is what the
+        domain's power state says, the fault says what failed."""
+        expected = (record.get("task_state"),)
+        try:
+            record.update(power_state=guest.power_state(dom), task_state=None)
+            states.sync_power_state(record)
+            record["fault"] = {"code": 500, "created": utcnow(), "message": "%s failed: %s" % (action, exc)}
+            self._save_task(dom, record, expected=expected)
+        except Exception:  # the record could not be saved: the lease ends, the next run recovers it
+            pass
+
+    def run_action(self, record, action, task_state, work, check=None):
+        """One action on one server: ACTION.start, the task begun (guarded), work(dom, record)
+        (which may step through more task_states with _step and returns the record's changes
+        and a detail for the result), the task ended with every change saved, ACTION.end.
+        Returns (record, detail); (record, None) when check found it already there."""
+        event = "compute.instance.%s" % ia.NOTIFICATION_NAMES[action]
+        dom, record = self.begin_task(record, task_state, check)
+        if dom is None:
+            return record, None
+        self.notifier.notify(event + ".start", self.hv.name, notification_payload(record))
+        try:
+            self._building = (dom, record)
+            try:
+                with self.api.heartbeat.holding(self):  # the task's lease renewed while it runs
+                    changes, detail = work(dom, record)
+                    record.pop("fault", None)
+                    self._save_task(dom, record, expected=changes.pop("_expected", None),
+                                    **dict(changes, task_state=None, power_state=guest.power_state(dom)))
+            finally:
+                self._building = None
+        except ia.UnexpectedTaskState:
+            raise
+        except Exception as exc:
+            self._fail_task(dom, record, action, exc)
+            self.notifier.notify(event + ".error", self.hv.name, notification_payload(
+                record, fault={"message": str(exc)}), "ERROR")
+            raise ComputeError("%s of %s on %s failed: %s" % (action, record["name"], self.hv.name, exc))
+        self.notifier.notify(event + ".end", self.hv.name, notification_payload(record))
+        return record, detail
+
+    def _step(self, dom, record, task_state):
+        self._save_task(dom, record, task_state=task_state)
+
+    def stop_instance(self, record, shutdown_timeout, check=None):
+        """ComputeManager.stop_instance: powering-off; a clean ACPI shutdown within
+        shutdown_timeout, then the plug (driver.power_off); stopped."""
+        def work(dom, _record):
+            clean = driver.power_off(dom, min(shutdown_timeout, self.api.remaining("stopping %s" % record["name"])))
+            return {"vm_state": states.STOPPED}, {"clean_shutdown": clean}
+        return self.run_action(record, ia.STOP, states.POWERING_OFF, work, check)
+
+    def start_instance(self, record, check=None):
+        """ComputeManager.start_instance: powering-on; the domain started; active."""
+        def work(dom, _record):
+            driver.power_on(dom, self.api.remaining("starting %s" % record["name"]))
+            return {"vm_state": states.ACTIVE}, {}
+        return self.run_action(record, ia.START, states.POWERING_ON, work, check)
+
+    def reboot_instance(self, record, reboot_type, shutdown_timeout, check=None):
+        """ComputeManager.reboot_instance: rebooting (or rebooting_hard), reboot_pending,
+        reboot_started; driver.reboot (soft: ACPI shutdown and start, hard after
+        shutdown_timeout); active."""
+        hard = reboot_type == "hard"
+
+        def work(dom, record):
+            self._step(dom, record, states.REBOOT_PENDING_HARD if hard else states.REBOOT_PENDING)
+            self._step(dom, record, states.REBOOT_STARTED_HARD if hard else states.REBOOT_STARTED)
+            done = driver.reboot(dom, reboot_type, min(shutdown_timeout, self.api.remaining("rebooting")),
+                                 self.api.remaining("rebooting %s" % record["name"]))
+            return {"vm_state": states.ACTIVE}, {"reboot_type": done}
+        return self.run_action(record, ia.REBOOT, ia.reboot_task_state(reboot_type), work, check)
+
+    def pause_instance(self, record, check=None):
+        def work(dom, _record):
+            driver.pause(dom)
+            return {"vm_state": states.PAUSED}, {}
+        return self.run_action(record, ia.PAUSE, states.PAUSING, work, check)
+
+    def unpause_instance(self, record, check=None):
+        def work(dom, _record):
+            driver.unpause(dom)
+            return {"vm_state": states.ACTIVE}, {}
+        return self.run_action(record, ia.UNPAUSE, states.UNPAUSING, work, check)
+
+    def suspend_instance(self, record, check=None):
+        """ComputeManager.suspend_instance: suspending; the managed save; suspended."""
+        def work(dom, _record):
+            driver.suspend(dom)
+            return {"vm_state": states.SUSPENDED}, {}
+        return self.run_action(record, ia.SUSPEND, states.SUSPENDING, work, check)
+
+    def resume_instance(self, record, check=None):
+        """ComputeManager.resume_instance: resuming; started from the managed save; active. The
+        restored guest's live record is the one saved with it (task_state suspending)."""
+        def work(dom, _record):
+            driver.resume(dom, self.api.remaining("resuming %s" % record["name"]))
+            return {"vm_state": states.ACTIVE, "_expected": (states.RESUMING, states.SUSPENDING)}, {}
+        return self.run_action(record, ia.RESUME, states.RESUMING, work, check)
+
+    def set_lock(self, record, locked, locked_by="owner"):
+        """compute.api.lock / unlock: the record's lock flag, under the instance's lock."""
+        with self._instance_lock(record):
+            dom, current = self._current(record)
+            if bool(current.get("locked")) == locked:
+                record.update(current)
+                return False
+            current.update(locked=locked, locked_by=locked_by if locked else None)
+            instance_record.save_record(dom, instance_record.stored(current))
+            record.clear()
+            record.update(current)
+        self.notifier.notify("compute.instance.%s" % ("lock" if locked else "unlock"), self.hv.name,
+                             notification_payload(record))
+        return True
+
+    def get_console_output(self, record, length=None):
+        """ComputeManager.get_console_output: the serial console's log, read through libvirt."""
+        return driver.get_console_output(self.hv.conn, self.hv.pool(), record["uuid"], length)
+
+    def init_instance(self, record):
+        """ComputeManager._init_instance for a server whose task's run died (task_state set,
+        its lease over): a rebuild cut off leaves the server in error (its disks may be half
+        made; rebuild it again); any other task is cleared and the vm_state is what the domain
+        is (running: active, paused: paused, saved: suspended, off: stopped), so the server can
+        be acted on again. Returns the task that was recovered, or None (another run did it)."""
+        with self._instance_lock(record):
+            dom, current = self._current(record)
+            task = current.get("task_state")
+            if task is None or states.task_in_progress(current, time.time()):
+                record.clear()
+                record.update(current)
+                return None
+            power = current["power_state"]
+            if task in states.REBUILD_STATES:
+                current["vm_state"] = states.ERROR
+                current["fault"] = {"code": 500, "created": utcnow(), "message": "rebuild abandoned at task_state %s: "
+                                    "its run stopped; rebuild the server again" % task}
+            elif power == states.RUNNING:
+                current["vm_state"] = states.ACTIVE
+            elif power == states.PAUSED_POWER:
+                current["vm_state"] = states.PAUSED
+            elif guest.has_managed_save(dom):
+                current["vm_state"] = states.SUSPENDED
+            else:
+                current["vm_state"] = states.STOPPED
+            current.update(task_state=None, lease_until=None, updated_at=utcnow())
+            instance_record.save_record(dom, instance_record.stored(current))
+            record.clear()
+            record.update(current)
+        return task
+
+    def rebuild_instance(self, record, request, check=None):
+        """ComputeManager.rebuild_instance (_rebuild_default_impl), on the server's own host: rebuilding
+        - the guest powered off; rebuild_block_device_mapping - the root overlay made again on the
+        (new) image's base, the ephemeral disk too unless preserve_ephemeral, the swap, the config
+        drive regenerated (with the new user data and metadata when given, else the server's);
+        rebuild_spawning - the domain defined again (same UUID, name, MACs, addresses, flavor) with
+        the image's kernel and started; active, or stopped again when it was stopped, as in Nova."""
+        def work(dom, record):
+            was = record["vm_state"]
+            pool = self.hv.pool()
+            uuid = record["uuid"]
+            guest.poweroff(dom)
+            user_data = request.get("userdata")
+            if user_data is None and record.get("config_drive"):
+                user_data = self._config_drive_user_data(pool, uuid)
+            self._step(dom, record, states.REBUILD_BLOCK_DEVICE_MAPPING)
+            record["image"] = request["image"]["name"]
+            if request.get("meta") is not None:
+                record["metadata"] = request["meta"]
+            if request.get("userdata") is not None:
+                record["user_data_digest"] = user_data_digest(request["userdata"])
+            keep = set([uuid + ".console.log"] + ([uuid + ".disk.eph0"] if request.get("preserve_ephemeral") else []))
+            for vol in storage.instance_volumes(pool, uuid):
+                if vol.name() not in keep:
+                    storage.delete_volume(vol)
+            disks = self._block_device_mapping(dict(request, config_drive=bool(record.get("config_drive")),
+                                                    key_name=record.get("key_name"), userdata=user_data),
+                                               record, pool, keep)
+            self._step(dom, record, states.REBUILD_SPAWNING)
+            resources = dict(self._boot_files(request, pool), disks=disks,
+                             nics=[{"network": p["network"], "mac": p["mac"]} for p in record.get("ports") or []])
+            dom = guest.define_domain(self.hv.conn, self._domain_spec(request, record, pool, resources))
+            driver.power_on(dom, self.api.remaining("starting %s" % record["name"]))
+            changes = {"vm_state": states.ACTIVE, "launched_at": utcnow()}
+            if was == states.STOPPED:
+                guest.poweroff(dom)
+                changes["vm_state"] = states.STOPPED
+            return changes, {"image": record["image"], "preserve_ephemeral": bool(request.get("preserve_ephemeral"))}
+        return self.run_action(record, ia.REBUILD, states.REBUILDING, work, check)
+
+    def _config_drive_user_data(self, pool, uuid):
+        vol = storage.find_volume(pool, uuid + ".disk.config")
+        if vol is None:
+            return None
+        return configdrive.read_user_data(storage.download_volume(self.hv.conn, vol))

@@ -79,3 +79,22 @@ def build(instance, public_keys=None, user_data=None, admin_password=None):
     iso.write_fp(out)
     iso.close()
     return out.getvalue()
+
+
+def read_user_data(data):
+    """The user data of a config drive built by build() (bytes of its ISO), or None when it has none:
+    what a rebuild given no new user data keeps (Nova keeps it in its database; here the old drive is
+    the only copy)."""
+    if not HAS_PYCDLIB:
+        raise RuntimeError("pycdlib is required to read config drives: %s" % PYCDLIB_IMPORT_ERROR)
+    iso = pycdlib.PyCdlib()
+    iso.open_fp(io.BytesIO(data))
+    try:
+        out = io.BytesIO()
+        try:
+            iso.get_file_from_iso_fp(out, rr_path="/openstack/latest/user_data")
+        except pycdlib.pycdlibexception.PyCdlibInvalidInput:
+            return None
+        return out.getvalue().decode("utf-8")
+    finally:
+        iso.close()

@@ -1,7 +1,8 @@
 # -*- coding: utf-8 -*-
 # GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
 """One domain's life on its host (nova.virt.libvirt.guest.Guest): look up, define, start,
-resume, wait for a power state, destroy."""
+resume, wait for a power state, the ACPI shutdown, power off (kept defined), pause, the managed
+save, the serial console's log, destroy."""
 
 from __future__ import absolute_import, division, print_function
 
@@ -58,6 +59,46 @@ def resume_domain(dom):
         raise DriverError("cannot resume domain %s: %s" % (dom.name(), exc.get_error_message()))
 
 
+def shutdown(dom):
+    """Guest.shutdown: the ACPI power button (the guest decides what to do with it)."""
+    try:
+        dom.shutdownFlags(libvirt.VIR_DOMAIN_SHUTDOWN_ACPI_POWER_BTN)
+    except libvirt.libvirtError as exc:
+        if exc.get_error_code() != libvirt.VIR_ERR_OPERATION_INVALID:  # already off
+            raise DriverError("cannot shut down domain %s: %s" % (dom.name(), exc.get_error_message()))
+
+
+def poweroff(dom):
+    """Guest.poweroff: pull the plug (virDomainDestroy); the domain stays defined."""
+    try:
+        if dom.isActive():
+            dom.destroy()
+    except libvirt.libvirtError as exc:
+        if exc.get_error_code() != libvirt.VIR_ERR_OPERATION_INVALID:
+            raise DriverError("cannot power off domain %s: %s" % (dom.name(), exc.get_error_message()))
+
+
+def pause(dom):
+    """Guest.pause: the guest's CPUs stop, its memory stays (virDomainSuspend)."""
+    try:
+        dom.suspend()
+    except libvirt.libvirtError as exc:
+        raise DriverError("cannot pause domain %s: %s" % (dom.name(), exc.get_error_message()))
+
+
+def save_memory_state(dom):
+    """Guest.save_memory_state: the guest's memory to the host's managed save file; the domain
+    shuts off, and its next start resumes it from there."""
+    try:
+        dom.managedSave(0)
+    except libvirt.libvirtError as exc:
+        raise DriverError("cannot save domain %s: %s" % (dom.name(), exc.get_error_message()))
+
+
+def has_managed_save(dom):
+    return bool(dom.hasManagedSaveImage(0))
+
+
 def wait_for_state(dom, wanted, timeout):
     """Poll the domain until its power state is `wanted`; True if it got there."""
     deadline = time.monotonic() + timeout
@@ -70,14 +111,15 @@ def wait_for_state(dom, wanted, timeout):
 
 
 def console_tail(conn, pool, instance_uuid, lines=20, limit=16384):
-    """The last `lines` lines of a server's serial console log (read through libvirt, so from a
-    remote host too), or "" when there is none."""
+    """The last `lines` lines (all when None) of the last `limit` bytes of a server's serial
+    console log (read through libvirt, so from a remote host too), or "" when there is none."""
     vol = find_volume(pool, instance_uuid + ".console.log")
     if vol is None:
         return ""
     size = int(vol.info()[1])
     data = download_volume(conn, vol, min(size, limit), max(0, size - limit)) if size else b""
-    return "\n".join(data.decode("utf-8", "replace").splitlines()[-lines:])
+    text = data.decode("utf-8", "replace").splitlines()
+    return "\n".join(text if lines is None else text[-lines:] if lines > 0 else [])
 
 
 def destroy_domain(dom):

@@ -110,3 +110,11 @@ def test_a_server_mid_action_is_no_build_a_build_or_a_delete_is_transient():
 ])
 def test_status_of_a_task_as_novas_state_map(vm_state, task_state, status):
     assert states.status(record(vm_state, task_state)) == status
+
+
+def test_a_config_drive_gives_back_its_user_data_for_a_rebuild():
+    from ansible_collections.novalite.compute.plugins.module_utils.virt import configdrive
+    instance = {"uuid": "u-1", "name": "web-1", "ports": []}
+    assert configdrive.read_user_data(configdrive.build(instance, {}, "#cloud-config\nhello: 1\n")) == \
+        "#cloud-config\nhello: 1\n"
+    assert configdrive.read_user_data(configdrive.build(instance, {}, None)) is None

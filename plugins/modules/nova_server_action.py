@@ -1,0 +1,392 @@
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+DOCUMENTATION = r"""
+---
+module: nova_server_action
+short_description: Start, stop, reboot, pause, suspend, lock servers or read their console, as Nova's server actions
+version_added: "0.2.0"
+description:
+  - Performs one of Nova's server actions (C(POST /servers/{id}/action)) on each server named in O(server),
+    on the libvirt hypervisors of O(hypervisors), with no OpenStack. Each action walks Nova's
+    vm_state/task_state path (C(powering-off), C(powering-on), C(rebooting) then C(reboot_pending) and
+    C(reboot_started), C(pausing), C(unpausing), C(suspending), C(resuming)), saved in the server's record
+    (the domain's metadata) at every step, with Nova's notifications (C(compute.instance.power_off.start) and
+    C(.end), C(compute.instance.reboot.start), ...).
+  - Every server is checked before any is touched, and refused as Nova refuses it - an action its vm_state
+    does not allow (C(Cannot 'pause' instance web1 while it is in vm_state stopped)), a locked server
+    (C(Instance web1 is locked); only O(action=unlock) or O(override_lock) passes), and a server another run
+    is acting on (its task_state set and that run's lease live), checked again under a lock on the server's
+    host as the task is saved (Nova's C(expected_task_state)), so two runs racing on one server never both
+    act.
+  - Idempotent - a server already where the action leads (O(action=stop) of a stopped server, O(action=lock)
+    of a locked one, ...) is left as it is and the task is C(ok). O(action=reboot) always reboots.
+  - A task whose run died (killed in the middle: its task_state stays, its lease runs out within 60
+    seconds) is recovered by the next run that acts on the server, as Nova's compute manager does when it
+    starts - the task is cleared and the vm_state is what the domain is (running - C(active), paused -
+    C(paused), saved - C(suspended), off - C(stopped)); the action then goes on.
+  - The console (O(action=console_output)) is the guest's serial console log, read through libvirt (so from
+    remote hypervisors too), as Nova's C(os-getConsoleOutput).
+author:
+  - novalite.compute developers (@novalite)
+requirements:
+  - libvirt-python
+extends_documentation_fragment:
+  - novalite.compute.hypervisors
+  - novalite.compute.hypervisors.inventory_group
+  - novalite.compute.nova
+attributes:
+  check_mode:
+    support: full
+    description: Says, per server, whether the action would change it (RV(servers[].action.changed)); refusals are the same.
+  diff_mode:
+    support: none
+    description: Not supported.
+options:
+  server:
+    description:
+      - The servers, each by name or UUID (as M(openstack.cloud.server_action)'s C(server)); one or a list.
+      - A name no reachable hypervisor has is refused before anything changes.
+    type: list
+    elements: str
+    required: true
+    aliases: [name]
+  action:
+    description:
+      - V(stop) - a clean shutdown (the ACPI power button, pressed again every 10 seconds) within
+        O(shutdown_timeout), then the plug, as Nova's C(stop) (C(clean_shutdown)); vm_state C(stopped).
+      - V(start) - vm_state C(active).
+      - V(reboot) - as O(reboot_type) says; the server stays C(active).
+      - V(pause) / V(unpause) - the guest's CPUs stop, its memory stays; C(paused) / C(active).
+      - V(suspend) / V(resume) - the guest's memory saved on its hypervisor (libvirt's managed save) and the
+        domain shut off; C(suspended) / C(active), the guest going on where it was.
+      - V(lock) / V(unlock) - a locked server refuses every action but unlock, and its delete.
+      - V(console_output) - the last O(length) lines of each server's serial console, in
+        RV(servers[].console_output) and RV(console_output).
+      - V(rebuild) - the server built again from O(image) on its own host - the same UUID, name, MACs,
+        addresses and flavor; the root disk made anew on the image's base (the ephemeral disk too, unless
+        O(preserve_ephemeral)), the config drive written again. task_states C(rebuilding),
+        C(rebuild_block_device_mapping), C(rebuild_spawning); C(active), or C(stopped) again when it was
+        stopped, as in Nova. Always rebuilds.
+    type: str
+    required: true
+    choices: [start, stop, reboot, pause, unpause, suspend, resume, lock, unlock, console_output, rebuild]
+  reboot_type:
+    description:
+      - V(soft) - the ACPI power button, and once the guest is off, started again; a guest that does not
+        shut down within O(shutdown_timeout) is rebooted hard instead, as Nova does
+        (RV(servers[].action.reboot_type) says which reboot was done).
+      - V(hard) - powered off and started again. Also allowed when the server is stopped, paused, suspended
+        or in error, as in Nova.
+    type: str
+    choices: [soft, hard]
+    default: soft
+  shutdown_timeout:
+    description:
+      - Seconds (0 to 3600) a guest has to shut down cleanly on O(action=stop) and a soft reboot (Nova's
+        C(shutdown_timeout)); 0 powers it off at once.
+    type: int
+    default: 60
+  override_lock:
+    description:
+      - Act on a locked server all the same (Nova's admin). A lock taken with it is the admin's, which only
+        an unlock with it removes.
+    type: bool
+    default: false
+  image:
+    description:
+      - With O(action=rebuild), the image to rebuild from, a name of the O(images) catalog; the server's own
+        image when not given. Its properties are checked against the server's hypervisor with the scheduler's
+        C(ImagePropertiesFilter), as Nova checks a rebuild's new image on the same host.
+    type: str
+  userdata:
+    description:
+      - With O(action=rebuild), the new user data for the config drive; the server's (read from its old
+        config drive) when not given.
+    type: str
+    aliases: [user_data]
+  metadata:
+    description: With O(action=rebuild), the server's new metadata; kept when not given.
+    type: dict
+    aliases: [meta]
+  preserve_ephemeral:
+    description: With O(action=rebuild), keep the ephemeral disk as it is (Nova's C(preserve_ephemeral)).
+    type: bool
+    default: false
+  length:
+    description: With O(action=console_output), the number of lines (0 to 100000) from the end; all (up to 100 KiB) when not given.
+    type: int
+  wait:
+    description:
+      - After an action that leads to a running guest, wait until each server reaches O(wait_for). The action
+        itself always ends within the task (no service goes on with it afterwards).
+    type: bool
+    default: true
+  wait_for:
+    description:
+      - What a server must reach, with O(wait=true), after an action that leaves it running - V(active)
+        (its domain runs), V(lease) (also the DHCP lease of every port), V(ssh) (also port 22 answers).
+    type: str
+    choices: [active, lease, ssh]
+    default: active
+  timeout:
+    description: Seconds (1 to 86400) the whole task may take; every wait takes what it needs from what is left.
+    type: int
+    default: 180
+  flavors:
+    description:
+      - Not used by this module; accepted as an option of the action group C(novalite.compute.nova), so that
+        C(module_defaults) for C(group/novalite.compute.nova) can carry it (M(novalite.compute.nova_server) uses it).
+  images:
+    description:
+      - The image catalog, for O(action=rebuild) (as M(novalite.compute.nova_server) takes it).
+    default: []
+  keypairs:
+    description:
+      - The key pairs catalog, for O(action=rebuild) of a server with a key pair (its rebuilt config drive has
+        the key).
+  server_groups:
+    description:
+      - Not used by this module; accepted as an option of the action group C(novalite.compute.nova), so that
+        C(module_defaults) for C(group/novalite.compute.nova) can carry it (M(novalite.compute.nova_server) uses it).
+  quotas:
+    description:
+      - Not used by this module; accepted as an option of the action group C(novalite.compute.nova), so that
+        C(module_defaults) for C(group/novalite.compute.nova) can carry it (M(novalite.compute.nova_server) uses it).
+  scheduler:
+    description:
+      - Not used by this module; accepted as an option of the action group C(novalite.compute.nova), so that
+        C(module_defaults) for C(group/novalite.compute.nova) can carry it (M(novalite.compute.nova_server) uses it).
+notes:
+  - O(notifications_file) gets every notification of the task, as M(novalite.compute.nova_server)'s does.
+"""
+
+EXAMPLES = r"""
+- name: A server to act on
+  novalite.compute.nova_server:
+    name: web1
+    image: debian-12
+    flavor: m1.tiny
+    hypervisors: "{{ nova_hypervisors }}"
+
+- name: Stop it (a clean shutdown within 30 seconds, then the plug)
+  novalite.compute.nova_server_action:
+    server: web1
+    action: stop
+    shutdown_timeout: 30
+    hypervisors: "{{ nova_hypervisors }}"
+
+- name: Start it again
+  novalite.compute.nova_server_action:
+    server: web1
+    action: start
+    hypervisors: "{{ nova_hypervisors }}"
+
+- name: Reboot it hard
+  novalite.compute.nova_server_action:
+    server: web1
+    action: reboot
+    reboot_type: hard
+    hypervisors: "{{ nova_hypervisors }}"
+
+- name: Lock it, so that nothing but an unlock acts on it
+  novalite.compute.nova_server_action:
+    server: web1
+    action: lock
+    hypervisors: "{{ nova_hypervisors }}"
+
+- name: Unlock it
+  novalite.compute.nova_server_action:
+    server: web1
+    action: unlock
+    hypervisors: "{{ nova_hypervisors }}"
+
+- name: The last 20 lines of its console
+  novalite.compute.nova_server_action:
+    server: web1
+    action: console_output
+    length: 20
+    hypervisors: "{{ nova_hypervisors }}"
+  register: console
+
+- name: Show them
+  ansible.builtin.debug:
+    msg: "{{ console.console_output }}"
+
+- name: Rebuild it from an image of the catalog, with new user data
+  novalite.compute.nova_server_action:
+    server: web1
+    action: rebuild
+    image: debian-12
+    user_data: |
+      #cloud-config
+      hostname: web1
+    hypervisors: "{{ nova_hypervisors }}"
+
+- name: Delete it
+  novalite.compute.nova_server:
+    name: web1
+    state: absent
+    hypervisors: "{{ nova_hypervisors }}"
+"""
+
+RETURN = r"""
+servers:
+  description:
+    - Each server named, after the action, shaped as the RV(novalite.compute.nova_server#module:server) of
+      M(novalite.compute.nova_server) (id, name, status, vm_state, task_state, power_state, locked, ...), with
+      C(action) - its C(name), whether it C(changed) the server (in check mode - whether it would), and what
+      was done - C(clean_shutdown) for a stop (whether the guest shut down by itself), C(reboot_type) for a
+      reboot (C(hard) when a soft reboot fell back).
+    - With O(action=console_output), also C(console_output), the lines of its console.
+  returned: always
+  type: list
+  elements: dict
+server:
+  description: The server, when one was named; as an item of RV(servers).
+  returned: when O(server) names one server
+  type: dict
+console_output:
+  description: With O(action=console_output) and one server, the lines of its console (Nova's C(output)).
+  returned: when O(action=console_output) names one server
+  type: str
+notifications:
+  description: The notifications emitted, Nova's envelope (event_type, publisher_id, payload, ...).
+  returned: always
+  type: list
+  elements: dict
+hypervisors_down:
+  description: Hypervisors that could not be reached, with the reason.
+  returned: when some hypervisor was unreachable
+  type: dict
+"""
+
+import traceback
+
+from ansible.module_utils.basic import AnsibleModule, missing_required_lib
+
+from ansible_collections.novalite.compute.plugins.module_utils import exception
+from ansible_collections.novalite.compute.plugins.module_utils.argument_specs import group_argument_spec
+from ansible_collections.novalite.compute.plugins.module_utils.compute import api
+from ansible_collections.novalite.compute.plugins.module_utils.compute import notifications
+from ansible_collections.novalite.compute.plugins.module_utils.scheduler.config import scheduler_config
+from ansible_collections.novalite.compute.plugins.module_utils.validation.catalogs import check_catalogs
+from ansible_collections.novalite.compute.plugins.module_utils.validation.fields import InvalidRequest, check_int
+from ansible_collections.novalite.compute.plugins.module_utils.validation.server_request import (
+    check_meta, check_notifications_file, check_userdata)
+from ansible_collections.novalite.compute.plugins.module_utils.virt import images
+from ansible_collections.novalite.compute.plugins.module_utils.virt.libvirt import connection
+
+ACTIONS = ["start", "stop", "reboot", "pause", "unpause", "suspend", "resume", "lock", "unlock", "console_output",
+           "rebuild"]
+
+
+def open_url(url, **kwargs):
+    """ansible.module_utils.urls.open_url, imported when a rebuild's image is downloaded."""
+    from ansible.module_utils.urls import open_url as urls_open_url
+    return urls_open_url(url, **kwargs)
+
+
+def check_action_request(params):
+    """The request, checked beyond the argument spec; InvalidRequest naming the field."""
+    servers = params["server"] or []
+    if not servers:
+        raise InvalidRequest("server: name at least one server")
+    for index, name in enumerate(servers):
+        if not isinstance(name, str) or not name.strip() or len(name) > 255 or any(ord(c) < 32 for c in name):
+            raise InvalidRequest("server[%d]: %r is not a server name or UUID (1 to 255 printable characters)"
+                                 % (index, name))
+    check_int("timeout", params["timeout"], 1, 86400)
+    check_int("connect_timeout", params["connect_timeout"], 1, 3600)
+    check_int("shutdown_timeout", params["shutdown_timeout"], 0, 3600)
+    if params["length"] is not None:
+        check_int("length", params["length"], 0, 100000)
+    check_notifications_file("notifications_file", params["notifications_file"])
+    rebuild_only = [key for key in ("image", "userdata", "metadata") if params[key] is not None]
+    if params["preserve_ephemeral"]:
+        rebuild_only.append("preserve_ephemeral")
+    if rebuild_only and params["action"] != "rebuild":
+        raise InvalidRequest("%s: only applies with action=rebuild" % rebuild_only[0])
+    meta = check_meta(params["metadata"], "metadata") if params["metadata"] is not None else None
+    return {"image": params["image"], "userdata": check_userdata("userdata", params["userdata"]), "meta": meta,
+            "preserve_ephemeral": params["preserve_ephemeral"],"servers": list(servers), "action": params["action"], "reboot_type": params["reboot_type"],
+            "shutdown_timeout": params["shutdown_timeout"], "override_lock": params["override_lock"],
+            "length": params["length"]}
+
+
+def run(params, check_mode=False):
+    """The module's result; a failure has failed=True and msg."""
+    notifier = notifications.Notifier(params["notifications_file"])
+    result = _outcome(params, notifier, check_mode)
+    result["notifications"] = notifier.events
+    if notifier.write_error:
+        result.setdefault("warnings", []).append(notifier.write_error)
+    return result
+
+
+def _outcome(params, notifier, check_mode):
+    try:
+        request = check_action_request(params)
+        catalogs = check_catalogs([], params["images"], params["hypervisors"], keypairs=params["keypairs"])
+        compute_api = api.ComputeAPI(
+            catalogs, scheduler_config({}), notifier=notifier, check_mode=check_mode, wait=params["wait"],
+            timeout=params["timeout"], connect_timeout=params["connect_timeout"], wait_for=params["wait_for"],
+            open_url=open_url)
+        result = compute_api.server_action(request)
+    except (InvalidRequest, images.ImageError) as exc:
+        return dict(failed=True, msg=str(exc))
+    except exception.ComputeError as exc:
+        return dict(exc.details, failed=True, msg=str(exc), servers=exc.servers)
+    except Exception as exc:  # an unexpected failure still returns what happened
+        return dict(failed=True, msg="unexpected error: %s" % exc, exception=traceback.format_exc())
+    down = compute_api.unreachable()
+    if down:
+        result["hypervisors_down"] = down
+    if len(result["servers"]) == 1:
+        result["server"] = result["servers"][0]
+        if request["action"] == "console_output":
+            result["console_output"] = result["server"]["console_output"]
+    if not result.get("warnings"):
+        result.pop("warnings", None)
+    return result
+
+
+def argument_spec():
+    spec = dict(
+        server=dict(type="list", elements="str", required=True, aliases=["name"]),
+        action=dict(type="str", required=True, choices=ACTIONS),
+        reboot_type=dict(type="str", default="soft", choices=["soft", "hard"]),
+        shutdown_timeout=dict(type="int", default=60),
+        override_lock=dict(type="bool", default=False),
+        length=dict(type="int"),
+        wait=dict(type="bool", default=True),
+        wait_for=dict(type="str", default="active", choices=["active", "lease", "ssh"]),
+        timeout=dict(type="int", default=180),
+        image=dict(type="str"),
+        userdata=dict(type="str", no_log=True, aliases=["user_data"]),
+        metadata=dict(type="dict", aliases=["meta"]),
+        preserve_ephemeral=dict(type="bool", default=False),
+    )
+    spec.update(group_argument_spec())
+    return spec
+
+
+def main():
+    module = AnsibleModule(argument_spec=argument_spec(), supports_check_mode=True)
+    if not connection.HAS_LIBVIRT:
+        module.fail_json(msg=missing_required_lib("libvirt-python"), exception=str(connection.LIBVIRT_IMPORT_ERROR))
+    result = run(module.params, check_mode=module.check_mode)
+    for warning in result.pop("warnings", ()):
+        module.warn(warning)
+    if result.pop("failed", False):
+        module.fail_json(**result)
+    module.exit_json(**result)
+
+
+if __name__ == "__main__":
+    main()
