@@ -179,11 +179,12 @@ class LocalHypervisor:
         for path in (self.pool_path + "/" + storage.BASE_SUFFIX, self.pool_path):
             if os.path.isdir(path):
                 os.rmdir(path)
-        net = libvirt_network.find_network(self.conn, self.network)
-        if net is not None:
-            if net.isActive():
-                net.destroy()
-            net.undefine()
+        # the test's network, and any other it made named with its prefix (nlt-TAG-...)
+        for net in self.conn.listAllNetworks():
+            if net.name() == self.network or net.name().startswith(self.prefix):
+                if net.isActive():
+                    net.destroy()
+                net.undefine()
 
 
 def remove_pool(connection, name):
