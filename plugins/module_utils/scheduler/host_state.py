@@ -299,12 +299,15 @@ class HostState:
         if member_set is None:
             member_set = group.member_set()
         count = self.group_counts.get(group.name, 0)
-        if member_set is not None and len(self.instances) < len(member_set):
-            for uuid, instance in self.instances.items():
-                if uuid in member_set and not instance.deleted and instance.server_group != group.name:
+        if member_set is not None:
+            if member_set.isdisjoint(self.instances):
+                return count
+            for uuid in member_set.intersection(self.instances):
+                instance = self.instances[uuid]
+                if not instance.deleted and instance.server_group != group.name:
                     count += 1
             return count
-        for uuid in group.members:
+        for uuid in group.members:      # a uuid listed twice counts twice
             instance = self.instances.get(uuid)
             if instance is not None and not instance.deleted and instance.server_group != group.name:
                 count += 1

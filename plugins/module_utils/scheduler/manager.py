@@ -28,7 +28,8 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 import random
-from operator import attrgetter
+from itertools import compress, repeat
+from operator import attrgetter, contains, not_
 
 from ansible_collections.novalite.compute.plugins.module_utils.placement import allocation_candidates
 from ansible_collections.novalite.compute.plugins.module_utils.placement.inventory import resources_from_flavor
@@ -133,12 +134,12 @@ def _group_with_hosts(group, host_states):
     group = group.copy()
     hosts = set(group.hosts)
     name = group.name
-    hosts.update(host.host for host, counts in zip(host_states, map(attrgetter("group_counts"), host_states))
-                 if name in counts)
+    tagged = map(contains, map(attrgetter("group_counts"), host_states), repeat(name))
+    hosts.update(host.host for host in compress(host_states, tagged))
     if group.members:
         members, wanted = group.member_set(), set(group.members)
-        hosts.update(host.host for host in host_states
-                     if not wanted.isdisjoint(host.instances) and host.count_group_members(group, members))
+        holding = map(not_, map(wanted.isdisjoint, map(attrgetter("instances"), host_states)))
+        hosts.update(host.host for host in compress(host_states, holding) if host.count_group_members(group, members))
     group.hosts = sorted(hosts)
     return group
 
@@ -147,10 +148,12 @@ class _PlacedGroup(ServerGroup):
     """The request's server group while its instances are placed: its member set
     is kept with its members (every host's count_group_members reads it)."""
 
-    def __init__(self, group):
-        super(_PlacedGroup, self).__init__(group.name, group.policy, group.rules, group.members, group.hosts)
-        self._set = None
-        self._counted = None
+    _set = None             # set(members), for _counted members
+    _counted = None
+
+    @classmethod
+    def of(cls, group):
+        return group.copy(cls)
 
     def member_set(self):
         if self._counted != len(self.members):
@@ -248,7 +251,7 @@ def select_destinations(host_states, spec, config=None, rng=None):
     work = spec.copy().validate()
     group = work.instance_group
     if group is not None:
-        group = work.instance_group = _PlacedGroup(_group_with_hosts(group, hosts))
+        group = work.instance_group = _PlacedGroup.of(_group_with_hosts(group, hosts))
     uuids = work.instance_uuids or ["(instance-%d)" % i for i in range(work.num_instances)]
     resources = resources_from_flavor(work.flavor)
     needs = allocation_candidates.needs(resources, ROOM_OF)

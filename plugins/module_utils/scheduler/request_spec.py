@@ -186,8 +186,12 @@ class ServerGroup:
         members = set(self.members)
         return members if len(members) == len(self.members) else None
 
-    def copy(self):
-        return ServerGroup(self.name, self.policy, self.rules, self.members, self.hosts)
+    def copy(self, cls=None):
+        """An independent copy (of cls, a subclass, if given), not checked again."""
+        group = object.__new__(cls or ServerGroup)
+        group.name, group.policy, group.rules = self.name, self.policy, dict(self.rules)
+        group.members, group.hosts = list(self.members), list(self.hosts)
+        return group
 
     def __repr__(self):
         return "ServerGroup(%r, %r, rules=%r, hosts=%r)" % (self.name, self.policy, self.rules, self.hosts)

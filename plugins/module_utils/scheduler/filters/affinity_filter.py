@@ -7,7 +7,7 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
-from ansible_collections.novalite.compute.plugins.module_utils.scheduler.filters.base import BaseHostFilter
+from ansible_collections.novalite.compute.plugins.module_utils.scheduler.filters.base import BaseHostFilter, split
 
 
 class _GroupAffinityFilter(BaseHostFilter):
@@ -20,6 +20,14 @@ class _GroupAffinityFilter(BaseHostFilter):
         return group is not None and group.policy == self.policy_name
 
 
+def _below_max_members(host_state, group, members, limit, instance_uuid):
+    """The anti-affinity rule: the host holds the instance itself (a move's source), or fewer
+    than limit members of the group (members: group.member_set())."""
+    if instance_uuid is not None and instance_uuid in host_state.instances:
+        return True
+    return host_state.count_group_members(group, members) < limit
+
+
 class ServerGroupAntiAffinityFilter(_GroupAffinityFilter):
     """anti-affinity: fewer than max_server_per_host (default 1) group members on the host."""
 
@@ -29,10 +37,17 @@ class ServerGroupAntiAffinityFilter(_GroupAffinityFilter):
     def host_passes(self, host_state, spec_obj):
         if not self.applies_to(spec_obj):
             return True
-        if spec_obj.instance_uuid is not None and spec_obj.instance_uuid in host_state.instances:
-            return True
         group = spec_obj.instance_group
-        return host_state.count_group_members(group) < group.max_server_per_host
+        return _below_max_members(host_state, group, group.member_set(), group.max_server_per_host,
+                                  spec_obj.instance_uuid)
+
+    def partition(self, hosts, spec_obj):
+        """host_passes over the hosts, with the group's figures read once."""
+        if not hosts or not self.applies_to(spec_obj):
+            return hosts, []
+        group = spec_obj.instance_group
+        members, limit, uuid = group.member_set(), group.max_server_per_host, spec_obj.instance_uuid
+        return split(hosts, [_below_max_members(host, group, members, limit, uuid) for host in hosts])
 
     def reason(self, spec_obj):
         group = spec_obj.instance_group
