@@ -24,7 +24,9 @@ import yaml
 
 from helpers import REPO
 
-FENCE = re.compile(r"^```([A-Za-z0-9_+-]*)[ \t]*\n(.*?)^```[ \t]*$", re.M | re.S)
+# a fence may be indented (a block inside a list item): its lines lose that indentation
+FENCE = re.compile(r"^([ \t]*)```([A-Za-z0-9_+-]*)[ \t]*\n(.*?)^\1```[ \t]*$", re.M | re.S)
+ANY_FENCE = re.compile(r"^[ \t]*```", re.M)
 
 
 class Snippet:
@@ -68,8 +70,14 @@ def readme_snippets(path=os.path.join(REPO, "README.md")):
     with open(path) as handle:
         text = handle.read()
     found = []
-    for block, match in enumerate(FENCE.finditer(text)):
-        lang, body = match.group(1).lower(), match.group(2)
+    blocks = list(FENCE.finditer(text))
+    if len(ANY_FENCE.findall(text)) != 2 * len(blocks):
+        raise ValueError("%s: %d fence lines for %d fenced blocks (an unclosed or unmatched fence)"
+                         % (path, len(ANY_FENCE.findall(text)), len(blocks)))
+    for block, match in enumerate(blocks):
+        indent, lang = match.group(1), match.group(2).lower()
+        body = "".join(line[len(indent):] if line.startswith(indent) else line
+                       for line in match.group(3).splitlines(True))
         line = text.count("\n", 0, match.start()) + 1
         where = "README.md:%d" % line
         if lang in ("sh", "bash", "shell", "console"):

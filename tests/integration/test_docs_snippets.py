@@ -156,7 +156,7 @@ class Context:
     def network_args(self, args):
         """nova_network's example networks, made on the local libvirtd under the test's names."""
         out = {}
-        if "uri" not in args and isinstance(args.get("name"), str):
+        if isinstance(args.get("name"), str):
             original = args["name"]
             index = self.networks.setdefault(original, len(self.networks))
             out["name"] = self.prefix + original
@@ -258,7 +258,8 @@ def task_outcomes(data, names):
                     results[task["task"]["name"]] = (False, "did not run on localhost: %s" % task["hosts"])
                 else:
                     bad = host.get("failed") or host.get("unreachable") or host.get("skipped")
-                    results[task["task"]["name"]] = (not bad, host.get("msg") or "")
+                    warnings = "".join("\nwarning: " + w for w in host.get("warnings") or [])
+                    results[task["task"]["name"]] = (not bad, "%s%s" % (host.get("msg") or "", warnings))
     return dict((name, results.get(name, (False, "never ran"))) for name in names)
 
 
@@ -385,20 +386,39 @@ def run_plugin(ctx, snippets):
 
 
 def run_source(ctx, source):
-    """Run the snippets of one file; returns {snippet id: (ok, detail)} (the skipped ones absent)."""
+    """Run the snippets of one file, read now: (the snippets, {snippet id: (ok, detail)} of those run)."""
     if source == "README.md":
-        return run_readme(ctx, docs_snippets.readme_snippets())
-    return run_plugin(ctx, docs_snippets.plugin_snippets(source))
+        snippets = docs_snippets.readme_snippets()
+        return snippets, run_readme(ctx, snippets)
+    snippets = docs_snippets.plugin_snippets(source)
+    return snippets, run_plugin(ctx, snippets)
 
 
 def clean(ctx):
     """Remove what the source's snippets made: servers named with the prefix on the bed (and their
-    volumes and DHCP reservations), the local pool and networks (local_hv's teardown)."""
+    volumes and DHCP reservations) and networks (an example of nova_network naming a hypervisor);
+    the local pool and networks go with local_hv's teardown."""
     ctx.bed.wipe(ctx.prefix)
+    for index in range(1, len(ctx.bed.hosts) + 1):
+        conn = ctx.bed.conn(index)
+        try:
+            for net in conn.listAllNetworks():
+                if net.name().startswith(ctx.prefix):
+                    if net.isActive():
+                        net.destroy()
+                    net.undefine()
+        finally:
+            conn.close()
 
 
 def leftovers(ctx):
     left = ctx.bed.leftovers(ctx.prefix) + ctx.hv.leftovers()
+    for index in range(1, len(ctx.bed.hosts) + 1):
+        conn = ctx.bed.conn(index)
+        try:
+            left += ["bed network " + n.name() for n in conn.listAllNetworks() if n.name().startswith(ctx.prefix)]
+        finally:
+            conn.close()
     left += ["local network " + n.name() for n in ctx.conn.listAllNetworks()
              if n.name().startswith(ctx.prefix)]
     left += ["local domain " + d.name() for d in ctx.conn.listAllDomains() if d.name().startswith(ctx.prefix)]
@@ -431,10 +451,12 @@ def test_skip_list_is_exact():
 def test_snippets_run(source, conn, local_hv, bed, tiny_image, tmp_path):
     ctx = Context(conn, local_hv, bed, tiny_image, tmp_path)
     try:
-        outcomes = run_source(ctx, source)
+        found, outcomes = run_source(ctx, source)
     finally:
         clean(ctx)
     failed = dict((ident, detail) for ident, (ok, detail) in outcomes.items() if not ok)
+    # every snippet of the file ran, or is in NOT_RUN
+    assert sorted(outcomes) == sorted(s.id for s in found if (s.source, s.text) not in NOT_RUN)
     assert outcomes, "no snippet of %s ran" % source
     assert failed == {}, "\n\n".join("%s:\n%s" % item for item in failed.items())
     local_hv.teardown()
