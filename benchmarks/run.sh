@@ -10,7 +10,8 @@
 # test bed (three nspawn hosts, prepare_compute.yml, the image pre-cached) which it always takes
 # down at the end, also on failure or Ctrl-C. Each part writes its raw results to
 # build/benchmarks/<part>.json; BENCHMARKS.md is then regenerated from every JSON there
-# (benchmarks/report.py), so a part run alone updates its section only.
+# (benchmarks/report.py), and a part with no JSON keeps its section and targets rows from the
+# previous BENCHMARKS.md, marked as from an earlier run: a part run alone updates its section only.
 #
 # Environment: NOVALITE_BENCH_RUNS (runs per one-server figure, default 5), NOVALITE_BENCH_RUNS30
 # (runs per 30-server figure, default 3), NOVALITE_BENCH_SKIP_SETUP=1 (skip setup-host.sh),
