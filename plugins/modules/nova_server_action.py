@@ -9,7 +9,7 @@ __metaclass__ = type
 DOCUMENTATION = r"""
 ---
 module: nova_server_action
-short_description: Start, stop, reboot, pause, suspend, lock servers or read their console, as Nova's server actions
+short_description: Start, stop, reboot, pause, suspend, rescue, rebuild, lock servers, read their console, as Nova does
 version_added: "0.2.0"
 description:
   - Performs one of Nova's server actions (C(POST /servers/{id}/action)) on each server named in O(server),
@@ -26,7 +26,7 @@ description:
     act.
   - Idempotent - a server already where the action leads (O(action=stop) of a stopped server, O(action=lock)
     of a locked one, ...) is left as it is and the task is C(ok). O(action=reboot) always reboots.
-  - A task whose run died (killed in the middle: its task_state stays, its lease runs out within 60
+  - A task whose run died (killed in the middle, its task_state stays, its lease runs out within 60
     seconds) is recovered by the next run that acts on the server, as Nova's compute manager does when it
     starts - the task is cleared and the vm_state is what the domain is (running - C(active), paused -
     C(paused), saved - C(suspended), off - C(stopped)); the action then goes on.
@@ -43,7 +43,7 @@ extends_documentation_fragment:
 attributes:
   check_mode:
     support: full
-    description: Says, per server, whether the action would change it (RV(servers[].action.changed)); refusals are the same.
+    description: Says, per server, whether the action would change it (C(action.changed) of each of RV(servers)); refusals are the same.
   diff_mode:
     support: none
     description: Not supported.
@@ -67,20 +67,25 @@ options:
         domain shut off; C(suspended) / C(active), the guest going on where it was.
       - V(lock) / V(unlock) - a locked server refuses every action but unlock, and its delete.
       - V(console_output) - the last O(length) lines of each server's serial console, in
-        RV(servers[].console_output) and RV(console_output).
+        the C(console_output) of each of RV(servers) and RV(console_output).
       - V(rebuild) - the server built again from O(image) on its own host - the same UUID, name, MACs,
         addresses and flavor; the root disk made anew on the image's base (the ephemeral disk too, unless
         O(preserve_ephemeral)), the config drive written again. task_states C(rebuilding),
         C(rebuild_block_device_mapping), C(rebuild_spawning); C(active), or C(stopped) again when it was
         stopped, as in Nova. Always rebuilds.
+      - V(rescue) - the server booted from a rescue image (O(image), else its own) with its root disk attached
+        as the second disk (C(vdb)), as Nova's libvirt driver rescues; C(rescued) (status C(RESCUE)). The
+        rescue runs from the domain's live definition only, its persistent one stays the server's.
+      - V(unrescue) - the rescue powered off and its disk removed, the server started from its own disk;
+        C(active). (V(stop) of a rescued server also ends its rescue.)
     type: str
     required: true
-    choices: [start, stop, reboot, pause, unpause, suspend, resume, lock, unlock, console_output, rebuild]
+    choices: [start, stop, reboot, pause, unpause, suspend, resume, lock, unlock, console_output, rebuild, rescue, unrescue]
   reboot_type:
     description:
       - V(soft) - the ACPI power button, and once the guest is off, started again; a guest that does not
         shut down within O(shutdown_timeout) is rebooted hard instead, as Nova does
-        (RV(servers[].action.reboot_type) says which reboot was done).
+        (C(action.reboot_type) of each of RV(servers) says which reboot was done).
       - V(hard) - powered off and started again. Also allowed when the server is stopped, paused, suspended
         or in error, as in Nova.
     type: str
@@ -100,8 +105,9 @@ options:
     default: false
   image:
     description:
-      - With O(action=rebuild), the image to rebuild from, a name of the O(images) catalog; the server's own
-        image when not given. Its properties are checked against the server's hypervisor with the scheduler's
+      - With O(action=rebuild), the image to rebuild from, and with O(action=rescue) the rescue image (Nova's
+        C(rescue_image_ref)), a name of the O(images) catalog; the server's own image when not given.
+      - A rebuild's image's properties are checked against the server's hypervisor with the scheduler's
         C(ImagePropertiesFilter), as Nova checks a rebuild's new image on the same host.
     type: str
   userdata:
@@ -228,6 +234,18 @@ EXAMPLES = r"""
       hostname: web1
     hypervisors: "{{ nova_hypervisors }}"
 
+- name: Rescue it - boot a rescue image with its root disk attached as vdb
+  novalite.compute.nova_server_action:
+    server: web1
+    action: rescue
+    hypervisors: "{{ nova_hypervisors }}"
+
+- name: End the rescue
+  novalite.compute.nova_server_action:
+    server: web1
+    action: unrescue
+    hypervisors: "{{ nova_hypervisors }}"
+
 - name: Delete it
   novalite.compute.nova_server:
     name: web1
@@ -283,7 +301,7 @@ from ansible_collections.novalite.compute.plugins.module_utils.virt import image
 from ansible_collections.novalite.compute.plugins.module_utils.virt.libvirt import connection
 
 ACTIONS = ["start", "stop", "reboot", "pause", "unpause", "suspend", "resume", "lock", "unlock", "console_output",
-           "rebuild"]
+           "rebuild", "rescue", "unrescue"]
 
 
 def open_url(url, **kwargs):
@@ -307,14 +325,17 @@ def check_action_request(params):
     if params["length"] is not None:
         check_int("length", params["length"], 0, 100000)
     check_notifications_file("notifications_file", params["notifications_file"])
-    rebuild_only = [key for key in ("image", "userdata", "metadata") if params[key] is not None]
+    rebuild_only = [key for key in ("userdata", "metadata") if params[key] is not None]
     if params["preserve_ephemeral"]:
         rebuild_only.append("preserve_ephemeral")
     if rebuild_only and params["action"] != "rebuild":
         raise InvalidRequest("%s: only applies with action=rebuild" % rebuild_only[0])
+    if params["image"] is not None and params["action"] not in ("rebuild", "rescue"):
+        raise InvalidRequest("image: only applies with action=rebuild or action=rescue")
     meta = check_meta(params["metadata"], "metadata") if params["metadata"] is not None else None
     return {"image": params["image"], "userdata": check_userdata("userdata", params["userdata"]), "meta": meta,
-            "preserve_ephemeral": params["preserve_ephemeral"],"servers": list(servers), "action": params["action"], "reboot_type": params["reboot_type"],
+            "preserve_ephemeral": params["preserve_ephemeral"], "servers": list(servers), "action": params["action"],
+            "reboot_type": params["reboot_type"],
             "shutdown_timeout": params["shutdown_timeout"], "override_lock": params["override_lock"],
             "length": params["length"]}
 

@@ -4,16 +4,14 @@ expected_task_state); a run killed with SIGKILL mid-action leaves the server wit
 (shown, and refused to others while the lease lives), and the next run, once the lease is over,
 recovers it and acts; nothing is orphaned."""
 
-import os
 import threading
 import time
 
-import pytest
-
 from conftest import catalog
-from helpers import SERVER_PLAY, kill_playbook, run_playbook, server_result, start_playbook
+from helpers import kill_playbook, run_playbook, server_result, start_playbook
 from test_local_server_actions import ACTION_PLAY, INFO_PLAY, Server
 
+from ansible_collections.novalite.compute.plugins.module_utils.argument_specs import hypervisor_options  # noqa: E402
 from ansible_collections.novalite.compute.plugins.module_utils.compute import states  # noqa: E402
 from ansible_collections.novalite.compute.plugins.module_utils.compute.api import ComputeAPI  # noqa: E402
 from ansible_collections.novalite.compute.plugins.module_utils.compute import instance_actions as ia  # noqa: E402
@@ -24,7 +22,9 @@ from ansible_collections.novalite.compute.plugins.module_utils.virt.libvirt impo
 
 
 def engine(hv_config):
-    api = ComputeAPI(check_catalogs([], [], [hv_config]), scheduler_config({}), timeout=60)
+    config = dict((key, option.get("default")) for key, option in hypervisor_options().items())
+    config.update(hv_config)
+    api = ComputeAPI(check_catalogs([], [], [config]), scheduler_config({}), timeout=60)
     api.gather_host_states()
     return api
 
@@ -39,6 +39,12 @@ def test_two_threads_begin_a_task_on_one_server_one_wins(conn, local_hv, tiny_im
             barrier = threading.Barrier(2)
 
             def begin(task):
+                try:
+                    begin_task(task)
+                except Exception as exc:  # pylint: disable=broad-except
+                    outcomes.append(("error", repr(exc)))
+
+            def begin_task(task):
                 api = engine(local_hv.config())
                 hv = api.hypervisors["local"]
                 record = [r for r in hv.facts["instances"] if r["name"] == server.name][0]
@@ -55,7 +61,7 @@ def test_two_threads_begin_a_task_on_one_server_one_wins(conn, local_hv, tiny_im
                 thread.start()
             for thread in threads:
                 thread.join()
-            assert sorted(kind for kind, _ in outcomes) == ["began", "refused"], outcomes
+            assert sorted(outcome[0] for outcome in outcomes) == ["began", "refused"], outcomes
             won = [task for kind, task in outcomes if kind == "began"][0]
             refusal = [text for kind, text in outcomes if kind == "refused"][0]
             assert "Expected: {'task_state': [None]}. Actual: {'task_state': '%s'}" % won in refusal

@@ -369,3 +369,54 @@ def test_rebuild_on_a_second_image_keeps_the_server_and_boots_it(conn, local_hv,
     finally:
         server.delete()
     assert local_hv.leftovers() == []
+
+
+def test_rescue_boots_the_rescue_image_with_the_root_disk_then_unrescue(conn, local_hv, tiny_image, tmp_path):
+    server = Server(conn, local_hv, tiny_image, tmp_path)
+    images_dir = os.path.dirname(tiny_image["root"])
+    tiny = next(i for i in server.args["images"] if i["name"] == "tiny")
+    server.args["images"].append(dict(tiny, name="tiny-rescue", file=os.path.join(images_dir, "tiny-root-rescue.qcow2")))
+    images = dict(images=server.args["images"])
+    try:
+        made = server.create()["server"]
+        server.wait_console("NOVALITE-TICK 1")
+        assert server.act("unrescue")["changed"] is False  # active already: where unrescue leads
+        mark = len(server.console())
+        rescued = server.act("rescue", image="tiny-rescue", **images)
+        assert rescued["changed"] is True, rescued.get("msg")
+        assert (rescued["server"]["status"], rescued["server"]["vm_state"], rescued["server"]["task_state"]) == (
+            "RESCUE", "rescued", None)
+        assert [e["event_type"] for e in rescued["notifications"]] == [
+            "compute.instance.rescue.start", "compute.instance.rescue.end"]
+        assert rescued["notifications"][0]["payload"]["state_description"] == "rescuing"
+        text = server.wait_console("NOVALITE-TICK 1 ", since=mark)
+        # the rescue image boots from vda; the server's own root disk is there, as vdb
+        assert "NOVALITE-DISK vda tiny-rescue" in text and "NOVALITE-DISK vdb tiny\n" in text.replace("\r", "")
+        assert "NOVALITE-CONFIG-DRIVE uuid=%s" % made["id"] in text
+        assert server.act("rescue", image="tiny-rescue", **images)["changed"] is False
+        # what a rescued server refuses, as in Nova
+        assert "while it is in vm_state rescued" in server.act("pause")["msg"]
+        assert "while it is in vm_state rescued" in server.act("reboot", reboot_type="hard")["msg"]
+        info = run_playbook(INFO_PLAY, {"args": {"name": server.name, "hypervisors": [local_hv.config()]}}).task("info")
+        assert info["servers"][0]["status"] == "RESCUE"
+        # its persistent definition is still the server's own
+        assert "disk.rescue" not in server.dom().XMLDesc(2)  # VIR_DOMAIN_XML_INACTIVE
+
+        mark = len(server.console())
+        back = server.act("unrescue")
+        assert back["changed"] is True and back["server"]["status"] == "ACTIVE", back.get("msg")
+        assert [e["event_type"] for e in back["notifications"]] == [
+            "compute.instance.unrescue.start", "compute.instance.unrescue.end"]
+        text = server.wait_console("NOVALITE-TICK 1 ", since=mark)
+        assert "NOVALITE-DISK vda tiny\n" in text.replace("\r", "") and "tiny-rescue" not in text
+        assert not os.path.exists(os.path.join(local_hv.pool_path, made["id"] + ".disk.rescue"))
+        assert server.act("unrescue")["changed"] is False
+        # the default rescue image is the server's own; stop ends a rescue
+        assert server.act("rescue", **images)["changed"] is True
+        stopped = server.act("stop", shutdown_timeout=5)
+        assert stopped["server"]["status"] == "SHUTOFF", stopped.get("msg")
+        assert not os.path.exists(os.path.join(local_hv.pool_path, made["id"] + ".disk.rescue"))
+        assert "disk.rescue" not in server.dom().XMLDesc(0)
+    finally:
+        server.delete()
+    assert local_hv.leftovers() == []

@@ -428,8 +428,9 @@ class ComputeAPI:
                 self._check_action(request, record)
                 todo.add(record["uuid"])
         rebuilds = {}
-        if action == ia.REBUILD:
-            rebuilds = dict((record["uuid"], self._rebuild_request(request, hv, record)) for hv, record in found)
+        if action in (ia.REBUILD, ia.RESCUE):
+            rebuilds = dict((record["uuid"], self._rebuild_request(request, hv, record)) for hv, record in found
+                            if record["uuid"] in todo)
         acted = set()
         details = {}
         for hv, record in found:
@@ -454,7 +455,7 @@ class ComputeAPI:
         return result
 
     def _rebuild_request(self, request, hv, record):
-        """compute.api.rebuild's checks, before anything changes: the image (the server's own when
+        """compute.api.rebuild's (and rescue's) checks, before anything changes: the image (the server's own when
         none is given) in the catalog and fit for the server's flavor (_check_requested_image), its
         properties on the server's host (the scheduler's ImagePropertiesFilter on that host alone,
         as Nova checks a rebuild's new image), the server's key pair in the catalog (its config drive
@@ -467,9 +468,15 @@ class ComputeAPI:
         if image["disk_format"] in ("aki", "ari"):
             raise ComputeError("image: %r is a kernel or ramdisk image, not a bootable one" % name)
         key = record.get("key_name")
-        if record.get("config_drive") and key and key not in self.catalogs["keypairs"]:
+        if request["action"] == ia.REBUILD and record.get("config_drive") and key and key not in self.catalogs["keypairs"]:
             raise ComputeError("keypairs: %s's key pair %r is not in the keypairs catalog; give it, so that the "
                                "rebuilt config drive has it" % (record["name"], key))
+        if request["action"] == ia.RESCUE:  # Nova does not filter a rescue image
+            rescue = dict(request, image=image, flavor=record["flavor"])
+            if not self.check_mode:
+                compute_images.prepare_request_images(rescue, self.catalogs, open_url=self.open_url,
+                                                      timeout=self.remaining("reading image %s" % name))
+            return rescue
         spec = build_request_spec(
             flavor=Flavor.from_dict(record["flavor"]),
             image=ImageMeta(image["name"], properties=image["properties"], min_ram=image["min_ram"],
@@ -513,11 +520,12 @@ class ComputeAPI:
             ia.SUSPEND: lambda: manager.suspend_instance(record, check),
             ia.RESUME: lambda: manager.resume_instance(record, check),
             ia.REBUILD: lambda: manager.rebuild_instance(record, request, check),
+            ia.RESCUE: lambda: manager.rescue_instance(record, request, check),
+            ia.UNRESCUE: lambda: manager.unrescue_instance(record, check),
         }
         if action not in calls:
             raise ComputeError("action: %s is not done yet" % action)
         return calls[action]()
-
 
     # ------------------------------------------------------------------ delete
     def delete(self, request):

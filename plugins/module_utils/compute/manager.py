@@ -19,7 +19,7 @@ from ansible_collections.novalite.compute.plugins.module_utils.compute import in
 from ansible_collections.novalite.compute.plugins.module_utils.compute import states
 from ansible_collections.novalite.compute.plugins.module_utils.compute.notifications import notification_payload
 from ansible_collections.novalite.compute.plugins.module_utils.compute.utils import Background, user_data_digest, utcnow
-from ansible_collections.novalite.compute.plugins.module_utils.exception import RescheduledException, TaskTimeout
+from ansible_collections.novalite.compute.plugins.module_utils.exception import ComputeError, RescheduledException, TaskTimeout
 from ansible_collections.novalite.compute.plugins.module_utils.virt import configdrive
 from ansible_collections.novalite.compute.plugins.module_utils.virt.libvirt import driver
 from ansible_collections.novalite.compute.plugins.module_utils.virt.libvirt import guest
@@ -28,6 +28,10 @@ from ansible_collections.novalite.compute.plugins.module_utils.virt.libvirt impo
 from ansible_collections.novalite.compute.plugins.module_utils.virt.libvirt import locks
 from ansible_collections.novalite.compute.plugins.module_utils.virt.libvirt import network as libvirt_network
 from ansible_collections.novalite.compute.plugins.module_utils.virt.libvirt import storage
+
+
+REBOOT_TASKS = (states.REBOOTING, states.REBOOT_PENDING, states.REBOOT_STARTED, states.REBOOTING_HARD,
+                states.REBOOT_PENDING_HARD, states.REBOOT_STARTED_HARD)
 
 
 class ComputeManager:
@@ -363,8 +367,10 @@ class ComputeManager:
     def stop_instance(self, record, shutdown_timeout, check=None):
         """ComputeManager.stop_instance: powering-off; a clean ACPI shutdown within
         shutdown_timeout, then the plug (driver.power_off); stopped."""
-        def work(dom, _record):
+        def work(dom, record):
             clean = driver.power_off(dom, min(shutdown_timeout, self.api.remaining("stopping %s" % record["name"])))
+            if record.get("rescue_image"):  # a rescued server stopped: its rescue definition is gone with it
+                self._remove_rescue_disk(record)
             return {"vm_state": states.STOPPED}, {"clean_shutdown": clean}
         return self.run_action(record, ia.STOP, states.POWERING_OFF, work, check)
 
@@ -438,8 +444,10 @@ class ComputeManager:
     def init_instance(self, record):
         """ComputeManager._init_instance for a server whose task's run died (task_state set,
         its lease over): a rebuild cut off leaves the server in error (its disks may be half
-        made; rebuild it again); any other task is cleared and the vm_state is what the domain
-        is (running: active, paused: paused, saved: suspended, off: stopped), so the server can
+        made; rebuild it again); a reboot cut off with the guest down is finished hard, as
+        _retry_reboot does; any other task is cleared and the vm_state is what the domain
+        is (its rescue definition running: rescued, running: active, paused: paused, saved:
+        suspended, off: stopped; a rescue disk no rescue runs on is removed), so the server can
         be acted on again. Returns the task that was recovered, or None (another run did it)."""
         with self._instance_lock(record):
             dom, current = self._current(record)
@@ -453,6 +461,13 @@ class ComputeManager:
                 current["vm_state"] = states.ERROR
                 current["fault"] = {"code": 500, "created": utcnow(), "message": "rebuild abandoned at task_state %s: "
                                     "its run stopped; rebuild the server again" % task}
+            elif task in REBOOT_TASKS and power != states.RUNNING:
+                # _retry_reboot: a reboot cut off with the guest down is finished, hard
+                driver.hard_reboot(dom)
+                driver.power_on(dom, self.api.remaining("restarting %s" % record["name"]))
+                current.update(vm_state=states.ACTIVE, power_state=guest.power_state(dom))
+            elif power in (states.RUNNING, states.PAUSED_POWER) and guest.is_rescue(dom):
+                current["vm_state"] = states.RESCUED
             elif power == states.RUNNING:
                 current["vm_state"] = states.ACTIVE
             elif power == states.PAUSED_POWER:
@@ -461,6 +476,8 @@ class ComputeManager:
                 current["vm_state"] = states.SUSPENDED
             else:
                 current["vm_state"] = states.STOPPED
+            if current["vm_state"] != states.RESCUED and task in (states.RESCUING, states.UNRESCUING):
+                self._remove_rescue_disk(current)
             current.update(task_state=None, lease_until=None, updated_at=utcnow())
             instance_record.save_record(dom, instance_record.stored(current))
             record.clear()
@@ -512,3 +529,57 @@ class ComputeManager:
         if vol is None:
             return None
         return configdrive.read_user_data(storage.download_volume(self.hv.conn, vol))
+
+    def rescue_instance(self, record, request, check=None):
+        """ComputeManager.rescue_instance (LibvirtDriver.rescue): rescuing - a rescue disk made on the
+        rescue image's base (the server's own image unless another is given), the guest powered off,
+        and the domain started from a rescue definition - the rescue disk boots as vda with the rescue
+        image's kernel, the server's root disk attached as vdb, its config drive and NICs as they were.
+        The rescue definition is the domain's live one only (virDomainCreateXML over the defined
+        domain): its persistent definition stays the server's, so that unrescue, or a run killed here,
+        comes back to it. rescued."""
+        def work(dom, record):
+            pool = self.hv.pool()
+            uuid = record["uuid"]
+            old = storage.find_volume(pool, uuid + ".disk.rescue")
+            if old is not None:
+                storage.delete_volume(old)
+            image = request["image"]
+            base_path, _copied = imagecache.cache_image(
+                self.hv.conn, pool, request["image_file"], image["disk_format"], request.get("image_checksum"),
+                timeout=self.api.remaining("caching image %s on %s" % (image["name"], self.hv.name)))
+            rescue = storage.create_volume(pool, uuid + ".disk.rescue", request["image_size"], "qcow2",
+                                           (base_path, "qcow2" if image["disk_format"] == "qcow2" else "raw"))
+            disks = [{"path": rescue.path(), "format": "qcow2", "dev": "vda"}]
+            devs = iter(("vdb", "vdc", "vdd", "vde", "vdf"))
+            for suffix, fmt, readonly in ((".disk", "qcow2", False), (".disk.eph0", "qcow2", False),
+                                          (".disk.swap", "qcow2", False), (".disk.config", "raw", True)):
+                vol = storage.find_volume(pool, uuid + suffix)
+                if vol is not None:
+                    disks.append({"path": vol.path(), "format": fmt, "dev": next(devs), "readonly": readonly})
+            record["rescue_image"] = image["name"]
+            resources = dict(self._boot_files(request, pool), disks=disks,
+                             nics=[{"network": p["network"], "mac": p["mac"]} for p in record.get("ports") or []])
+            spec = self._domain_spec(request, record, pool, resources)
+            guest.poweroff(dom)
+            guest.create_transient(self.hv.conn, spec)
+            if not guest.wait_for_state(dom, states.RUNNING, self.api.remaining("starting %s's rescue" % record["name"])):
+                raise ComputeError("the rescue domain of %s did not reach RUNNING" % record["name"])
+            return {"vm_state": states.RESCUED}, {"image": image["name"]}
+        return self.run_action(record, ia.RESCUE, states.RESCUING, work, check)
+
+    def unrescue_instance(self, record, check=None):
+        """ComputeManager.unrescue_instance: unrescuing - the rescue domain powered off (its persistent
+        definition, the server's, is what remains), the rescue disk removed, the server started; active."""
+        def work(dom, record):
+            guest.poweroff(dom)
+            self._remove_rescue_disk(record)
+            driver.power_on(dom, self.api.remaining("starting %s" % record["name"]))
+            return {"vm_state": states.ACTIVE}, {}
+        return self.run_action(record, ia.UNRESCUE, states.UNRESCUING, work, check)
+
+    def _remove_rescue_disk(self, record):
+        vol = storage.find_volume(self.hv.pool(), record["uuid"] + ".disk.rescue")
+        if vol is not None:
+            storage.delete_volume(vol)
+        record["rescue_image"] = None

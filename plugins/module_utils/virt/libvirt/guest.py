@@ -44,6 +44,21 @@ def define_domain(conn, spec):
         raise DriverError("cannot define domain: %s" % exc.get_error_message())
 
 
+def create_transient(conn, spec):
+    """Start a defined domain from another definition, for this run of it only
+    (virDomainCreateXML over the persistent domain: its persistent definition stays, and is
+    what it starts from once powered off). A rescue boots so."""
+    try:
+        return conn.createXML(domain_xml(spec), 0)
+    except libvirt.libvirtError as exc:
+        raise DriverError("cannot start domain %s: %s" % (spec["name"], exc.get_error_message()))
+
+
+def is_rescue(dom):
+    """Whether the domain runs from a rescue definition (its live disks hold the rescue disk)."""
+    return ".disk.rescue'" in dom.XMLDesc(0) or '.disk.rescue"' in dom.XMLDesc(0)
+
+
 def start_domain(dom, paused=False):
     """Power on; `paused`: QEMU runs but the guest's CPUs wait for resume_domain."""
     try:
