@@ -7,8 +7,13 @@ and the machine, nothing else. The role installs libvirt, not this script: the
 packages it needs are only pre-downloaded into each host's apt cache, because the
 hosts have no network beyond the bridge.
 
-    python3 tests/testbed/testbed.py up --name nlbed --hosts 3
+    python3 tests/testbed/testbed.py up --name nlbed --hosts 3 [--extra-addresses N]
     python3 tests/testbed/testbed.py down --name nlbed
+
+extra_addresses=N (default 0: none) gives each host N more addresses of the bed's /24 on the
+same interface (one machine reachable under several addresses: sshd listens on all of them,
+and the known_hosts file has every address with the host's key), for benchmarks that need
+many distinct hypervisor URIs without as many machines.
 """
 
 import argparse
@@ -29,6 +34,9 @@ INCLUDE = "systemd,systemd-sysv,dbus,openssh-server,iproute2,python3,python3-apt
 ROLE_PACKAGES = ["qemu-system-x86", "qemu-utils", "libvirt-daemon-system", "libvirt-clients",
                  "python3-libvirt", "dnsmasq-base"]
 SUBNET_BASE = "10.213"
+# A host's own address is .11, .12, ...; extra addresses (extra_addresses=N) are .100 upward,
+# host after host: host 1 has .100 to .100+N-1, host 2 the next N, and so on.
+EXTRA_FIRST = 100
 
 
 def run(cmd, check=True, **kwargs):
@@ -112,11 +120,15 @@ class TestBed:
 
     __test__ = False  # not a pytest class
 
-    def __init__(self, name="nlbed", hosts=3):
+    def __init__(self, name="nlbed", hosts=3, extra_addresses=0):
         if not name.isalnum() or len(name) > 8:
             raise ValueError("test bed name must be at most 8 letters and digits")
+        if extra_addresses < 0 or EXTRA_FIRST + hosts * extra_addresses - 1 > 254:
+            raise ValueError("%d extra addresses for each of %d hosts do not fit in .%d to .254 of the bed's /24"
+                             % (extra_addresses, hosts, EXTRA_FIRST))
         self.name = name
         self.count = hosts
+        self.extra_addresses = extra_addresses
         self.dir = os.path.join(STATE, name)
         self.key = os.path.join(self.dir, "id_ed25519")
         self.known_hosts = os.path.join(self.dir, "known_hosts")
@@ -129,16 +141,24 @@ class TestBed:
     def _host(self, index):
         name = "%s-h%d" % (self.name, index)
         address = "%s.%d" % (self.subnet, 10 + index)
-        query = "keyfile=%s&known_hosts=%s&sshauth=privkey" % (self.key, self.known_hosts)
+        first = EXTRA_FIRST + (index - 1) * self.extra_addresses
+        extra = ["%s.%d" % (self.subnet, first + k) for k in range(self.extra_addresses)]
         return {
             "name": name, "address": address, "netns": name,
+            # every address the host answers on, its own first (only it without extra_addresses)
+            "addresses": [address] + extra,
             "veth": "%sv%d" % (self.name, index),
             "root": os.path.join(self.dir, name, "rootfs"),
             "pidfile": os.path.join(self.dir, name, "nspawn.pid"),
             "logfile": os.path.join(self.dir, name, "nspawn.log"),
-            "uri": "qemu+libssh2://root@%s/system?%s" % (address, query),
+            "uri": self.uri(address),
             "ssh_key": self.key, "known_hosts": self.known_hosts,
         }
+
+    def uri(self, address):
+        """The libvirt URI of the host at `address` (its own, or one of its extra addresses)."""
+        query = "keyfile=%s&known_hosts=%s&sshauth=privkey" % (self.key, self.known_hosts)
+        return "qemu+libssh2://root@%s/system?%s" % (address, query)
 
     # ------------------------------------------------------------------ up
     def up(self, timeout=180):
@@ -159,6 +179,8 @@ class TestBed:
             deadline = time.monotonic() + timeout
             for host in self.hosts:
                 self._wait_ssh(host, deadline)
+            if self.extra_addresses:
+                self._extra_known_hosts()
             self._write_inventory()
             return self
         except BaseException:
@@ -203,6 +225,9 @@ class TestBed:
         run(["ip", "link", "set", host["veth"], "master", self.bridge, "up"])
         ns = ["ip", "netns", "exec", host["netns"]]
         run(ns + ["ip", "addr", "add", host["address"] + "/24", "dev", "host0"])
+        for extra in host["addresses"][1:]:
+            # sshd listens on every address (no ListenAddress), so it answers on these too
+            run(ns + ["ip", "addr", "add", extra + "/24", "dev", "host0"])
         run(ns + ["ip", "link", "set", "host0", "up"])
         run(ns + ["ip", "link", "set", "lo", "up"])
         log("%s prepared in %.1f s" % (host["name"], time.monotonic() - start))
@@ -230,6 +255,25 @@ class TestBed:
             if time.monotonic() > deadline:
                 raise RuntimeError("%s did not answer ssh: %s\n%s" % (host["name"], proc.stderr, self._tail(host)))
             time.sleep(0.5)
+
+    def _extra_known_hosts(self):
+        """The extra addresses in known_hosts with their host's own key (the one _make_host
+        generated), then one login to the first and the last of each host's extra addresses
+        with strict host key checking, to show sshd answers there and the entries hold."""
+        lines = []
+        for host in self.hosts:
+            with open(os.path.join(host["root"], "etc/ssh/ssh_host_ed25519_key.pub")) as handle:
+                key = " ".join(handle.read().split()[:2])
+            lines += ["%s %s" % (address, key) for address in host["addresses"][1:]]
+        with open(self.known_hosts, "a") as handle:
+            handle.write("\n".join(lines) + "\n")
+        for host in self.hosts:
+            for address in sorted(set([host["addresses"][1], host["addresses"][-1]])):
+                proc = run(self.ssh_command(dict(host, address=address), ["true"]), check=False)
+                if proc.returncode != 0:
+                    raise RuntimeError("%s does not answer ssh on its extra address %s: %s"
+                                       % (host["name"], address, proc.stderr))
+        log("%d extra addresses per host in known_hosts, ssh checked" % self.extra_addresses)
 
     @staticmethod
     def _tail(host):
@@ -262,8 +306,11 @@ class TestBed:
             handle.write("\n".join(lines))
 
     def describe(self):
-        return {"name": self.name, "inventory": self.inventory_path, "bridge": self.bridge,
-                "hosts": [dict((k, v) for k, v in h.items() if k != "booted_at") for h in self.hosts]}
+        described = {"name": self.name, "inventory": self.inventory_path, "bridge": self.bridge,
+                     "hosts": [dict((k, v) for k, v in h.items() if k != "booted_at") for h in self.hosts]}
+        if self.extra_addresses:
+            described["extra_addresses"] = self.extra_addresses
+        return described
 
     # ------------------------------------------------------------------ stop and down
     def stop_host(self, host, sig=signal.SIGTERM, timeout=20):
@@ -351,8 +398,10 @@ def main(argv=None):
     parser.add_argument("action", choices=["up", "down", "status", "base"])
     parser.add_argument("--name", default="nlbed")
     parser.add_argument("--hosts", type=int, default=3)
+    parser.add_argument("--extra-addresses", type=int, default=0,
+                        help="more addresses of the bed's /24 for each host (default 0)")
     args = parser.parse_args(argv)
-    bed = TestBed(args.name, args.hosts)
+    bed = TestBed(args.name, args.hosts, args.extra_addresses)
     if args.action == "base":
         print(build_base())
     elif args.action == "up":
