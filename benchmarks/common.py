@@ -61,8 +61,15 @@ def catalog():
 
 
 # --------------------------------------------------------------------------- the bed
+# Each bed host answers on 33 more addresses of the bed's /24 (tests/testbed extra_addresses):
+# 3 x 34 = 102 distinct addresses, so the host_facts part's 100 hypervisor entries are 100
+# distinct URIs (nova_host_facts refuses two entries that reach the same host, port and driver)
+# over the same 3 machines.
+EXTRA_ADDRESSES = 33
+
+
 def testbed():
-    return TestBed(BED_NAME, 3)
+    return TestBed(BED_NAME, 3, extra_addresses=EXTRA_ADDRESSES)
 
 
 def bed_hosts():

@@ -1,7 +1,10 @@
 """Part `host_facts` (issue #5, part 4): `nova_host_facts` over the three bed hosts and over
-100 hypervisor URIs (the three hosts reached many times over: hypervisor names must be
-unique, URIs need not be, and each entry opens its own libvirt connection), gathered in
-parallel.
+100 hypervisor entries, gathered in parallel. The 100 are 3 machines reached under 100
+addresses: each bed host answers on 34 addresses of the bed's /24 (its own and 33 extra ones,
+common.EXTRA_ADDRESSES), and the entries take them host after host, so every entry has its
+own URI (nova_host_facts refuses two entries that reach the same host, port and driver) and
+opens its own libvirt connection over SSH. The figures measure the cost of 100 connections
+and gatherings, not 100 machines' worth of libvirt work: 3 libvirtds answer them all.
 
 Figures: the `ansible-playbook` wall clock of one `nova_host_facts` task (3 hosts from the
 inventory group; 100 from its `hypervisors` option), and the engine alone in this process
@@ -33,8 +36,15 @@ PLAY = """- hosts: localhost
 
 
 def hypervisor_list(count):
+    """`count` entries hv001..., each its own address: the hosts' own addresses first, then
+    their extra addresses, host after host (hv001 on host 1, hv002 on host 2, ...)."""
+    bed = common.testbed()
     hosts = common.bed_hosts()
-    return [{"name": "hv%03d" % (index + 1), "uri": hosts[index % len(hosts)]["uri"], "virt_type": "qemu"}
+    addresses = [host["addresses"][k] for k in range(len(hosts[0]["addresses"])) for host in hosts]
+    if count > len(addresses):
+        raise SystemExit("%d hypervisor entries asked for, but the bed's %d hosts answer on %d addresses "
+                         "(common.EXTRA_ADDRESSES)" % (count, len(hosts), len(addresses)))
+    return [{"name": "hv%03d" % (index + 1), "uri": bed.uri(addresses[index]), "virt_type": "qemu"}
             for index in range(count)]
 
 
@@ -119,9 +129,15 @@ def render(data):
         "## `nova_host_facts` over the bed hosts and over %d hypervisor URIs (part 4)" % n,
         "",
         "`benchmarks/host_facts.py`: one `nova_host_facts` task in `ansible-playbook` (3 hosts from the "
-        "`nova_compute` group; %d from its `hypervisors` option: names `hv001`… over the three bed URIs in "
-        "turn, each entry its own libvirt connection over SSH), and the engine alone in the benchmark's "
+        "`nova_compute` group; %d from its `hypervisors` option: names `hv001`…, each its own URI and "
+        "libvirt connection over SSH), and the engine alone in the benchmark's "
         "process (`hypervisor.gather_all`: connect and read each host's facts, in parallel threads)." % n,
+        "",
+        "**The %d are 3 machines reached under %d addresses**: each bed host answers on several addresses "
+        "of the bed's /24 (`tests/testbed` `extra_addresses`), and the entries take them host after host "
+        "(`nova_host_facts` refuses two entries that reach the same host, port and driver). So the figures "
+        "measure the cost of %d connections and gatherings (SSH handshakes, logins, libvirt calls), not "
+        "%d machines' worth of libvirt work: the same 3 libvirtds answer them all." % (n, n, n, n),
         "",
         "| figure | median (min–max, n) | hosts up (per run) |",
         "|---|---|---|",
