@@ -1,5 +1,5 @@
 """The snippets of the documentation, read from the files themselves: every fenced code block of
-README.md, and the EXAMPLES of every plugin of the collection that has them (plugins/*/*.py, so a
+README.md (and of each role's README.md), and the EXAMPLES of every plugin of the collection that has them (plugins/*/*.py, so a
 new module's examples are found without a change here). Pure text work, no I/O beyond reading;
 tests/integration/test_docs_snippets.py runs them.
 
@@ -66,7 +66,9 @@ def sh_commands(text):
     return commands
 
 
-def readme_snippets(path=os.path.join(REPO, "README.md")):
+def readme_snippets(relpath="README.md"):
+    """The snippets of a Markdown file: README.md, or a role's README."""
+    path = os.path.join(REPO, relpath)
     with open(path) as handle:
         text = handle.read()
     found = []
@@ -79,30 +81,30 @@ def readme_snippets(path=os.path.join(REPO, "README.md")):
         body = "".join(line[len(indent):] if line.startswith(indent) else line
                        for line in match.group(3).splitlines(True))
         line = text.count("\n", 0, match.start()) + 1
-        where = "README.md:%d" % line
+        where = "%s:%d" % (relpath, line)
         if lang in ("sh", "bash", "shell", "console"):
             for command in sh_commands(body):
-                found.append(Snippet("README.md", "sh", command, "%s sh: %s" % (where, command), block=block))
+                found.append(Snippet(relpath, "sh", command, "%s sh: %s" % (where, command), block=block))
         elif lang in ("yaml", "yml"):
             data = yaml.safe_load(body)
             if isinstance(data, dict) and "plugin" in data:
-                found.append(Snippet("README.md", "inventory-plugin", body, "%s inventory %s" % (where, data["plugin"]),
+                found.append(Snippet(relpath, "inventory-plugin", body, "%s inventory %s" % (where, data["plugin"]),
                                      data=data, filename=_inventory_name(body) or "nova.yml"))
             elif isinstance(data, list) and data and all(isinstance(p, dict) and ("hosts" in p or "import_playbook" in p
                                                                                   or "ansible.builtin.import_playbook" in p)
                                                          for p in data):
-                found.append(Snippet("README.md", "playbook", body, "%s playbook" % where, data=data))
+                found.append(Snippet(relpath, "playbook", body, "%s playbook" % where, data=data))
             elif isinstance(data, list) and data and all(isinstance(t, dict) for t in data):
                 for index, task in enumerate(data, 1):
-                    found.append(Snippet("README.md", "task", yaml.safe_dump(task), "%s task %d: %s"
+                    found.append(Snippet(relpath, "task", yaml.safe_dump(task), "%s task %d: %s"
                                          % (where, index, _task_label(task)), data=task, block=block))
             else:
-                found.append(Snippet("README.md", "unknown", body, "%s yaml (not a playbook, tasks or an inventory)"
+                found.append(Snippet(relpath, "unknown", body, "%s yaml (not a playbook, tasks or an inventory)"
                                      % where))
         elif lang == "ini":
-            found.append(Snippet("README.md", "inventory-ini", body, "%s ini inventory" % where))
+            found.append(Snippet(relpath, "inventory-ini", body, "%s ini inventory" % where))
         else:
-            found.append(Snippet("README.md", "unknown", body, "%s %s block" % (where, lang or "unlabelled")))
+            found.append(Snippet(relpath, "unknown", body, "%s %s block" % (where, lang or "unlabelled")))
     return found
 
 
@@ -183,8 +185,16 @@ def plugin_snippets(relpath):
     return found
 
 
+def markdown_sources():
+    """README.md and each role's README.md."""
+    roles = sorted(glob.glob(os.path.join(REPO, "roles", "*", "README.md")))
+    return ["README.md"] + [os.path.relpath(p, REPO) for p in roles]
+
+
 def all_snippets():
-    found = readme_snippets()
+    found = []
+    for relpath in markdown_sources():
+        found += readme_snippets(relpath)
     for relpath in plugin_sources():
         found += plugin_snippets(relpath)
     return found

@@ -1,6 +1,6 @@
-"""Documentation that cannot rot (issue 15, item 11): every snippet of README.md and every
-plugin's EXAMPLES, read from the files at test time (docs_snippets.py), is run for real, so a
-snippet that stops working fails the suite.
+"""Documentation that cannot rot (issue 15, item 11): every snippet of README.md (and of each
+role's README.md) and every plugin's EXAMPLES, read from the files at test time
+(docs_snippets.py), is run for real, so a snippet that stops working fails the suite.
 
 How each kind runs:
   - tasks (a module's EXAMPLES): all the tasks of one file in one generated play on localhost,
@@ -9,7 +9,8 @@ How each kind runs:
     them, in the group nova_compute, plus localhost (so "the inventory's hypervisors" are the bed).
   - README tasks: the tasks of one block likewise, with the README's inventory (below).
   - playbooks (README): as written, after the substitutions below, with the README's own ini
-    inventory (substituted) plus localhost: rc 0 and no failed task.
+    inventory (substituted) plus localhost: rc 0 and no failed task. A role's README's playbook
+    runs with that inventory too (it targets the group nova_compute the README's declares).
   - inventories: `ansible-inventory --list` (an ini text as is; a nova.yml through the plugin,
     which reads the bed): rc 0 with unparsed sources failing, no hypervisor skipped.
   - sh commands (README): in a copy of the checkout's files (as "a clone of this repository"),
@@ -288,6 +289,10 @@ def run_tasks(ctx, snippets, inventory=None):
 
 
 def readme_inventory(ctx, snippets):
+    """The README's one ini inventory, substituted: the inventory of every Markdown file's plays
+    (a role's README names the group nova_compute the README's inventory declares)."""
+    if not snippets or snippets[0].source != "README.md":
+        snippets = docs_snippets.readme_snippets()
     ini = [s for s in snippets if s.kind == "inventory-ini"]
     assert len(ini) == 1, "the README's playbooks and commands use its one ini inventory: %s" % ini
     return ctx.ini(ini[0].text)
@@ -387,8 +392,8 @@ def run_plugin(ctx, snippets):
 
 def run_source(ctx, source):
     """Run the snippets of one file, read now: (the snippets, {snippet id: (ok, detail)} of those run)."""
-    if source == "README.md":
-        snippets = docs_snippets.readme_snippets()
+    if source.endswith(".md"):
+        snippets = docs_snippets.readme_snippets(source)
         return snippets, run_readme(ctx, snippets)
     snippets = docs_snippets.plugin_snippets(source)
     return snippets, run_plugin(ctx, snippets)
@@ -425,7 +430,7 @@ def leftovers(ctx):
     return left
 
 
-SOURCES = ["README.md"] + docs_snippets.plugin_sources()
+SOURCES = docs_snippets.markdown_sources() + docs_snippets.plugin_sources()
 
 
 def test_skip_list_is_exact():
