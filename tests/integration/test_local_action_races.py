@@ -8,7 +8,7 @@ import threading
 import time
 
 from conftest import catalog
-from helpers import kill_playbook, run_playbook, server_result, start_playbook
+from helpers import FACTS_PLAY, SERVER_PLAY, kill_playbook, run_playbook, server_result, start_playbook
 from test_local_server_actions import ACTION_PLAY, INFO_PLAY, Server
 
 from ansible_collections.novalite.compute.plugins.module_utils.argument_specs import hypervisor_options  # noqa: E402
@@ -159,6 +159,12 @@ def test_killed_in_the_middle_of_each_action_then_rerun(conn, local_hv, tiny_ima
             while task_state(server)[1] and task_state(server)[1] > time.time():
                 assert time.time() < deadline
                 time.sleep(1)
+        # past its lease the server with a task cut off is still a server: nova_server does not reap it
+        # as an abandoned build (nor build it anew), nova_host_facts lists no orphan
+        present = run_playbook(SERVER_PLAY, {"args": servers[0].args}).task("server")
+        assert present["changed"] is False and present["server"]["id"] == servers[0].uuid, present.get("msg")
+        facts = run_playbook(FACTS_PLAY, {"args": [local_hv.config()]}).task("facts")["ansible_facts"]["nova_hosts"]
+        assert facts["local"]["orphans"] == [], facts["local"]["orphans"]
         for server, (action, extra, _during, after) in zip(servers, KILLED):
             rerun = server.act(action, images=images, **dict(extra, shutdown_timeout=10))
             assert not rerun.get("failed"), (server.name, server.killed_in, rerun.get("msg"))

@@ -9,7 +9,7 @@ import subprocess
 import time
 
 from conftest import catalog
-from helpers import SERVER_PLAY, run_playbook
+from helpers import PYTHON, SERVER_PLAY, ansible_env, run_playbook
 
 ACTION_PLAY = """
 - hosts: localhost
@@ -100,6 +100,7 @@ def test_stop_start_reboot_with_states_notifications_console_and_idempotence(con
         # nova_server and nova_server_info see it SHUTOFF too
         info = run_playbook(INFO_PLAY, {"args": {"name": server.name, "hypervisors": [local_hv.config()]}}).task("info")
         assert info["servers"][0]["status"] == "SHUTOFF"
+        assert inventory_status(local_hv, tmp_path, server.name) == "SHUTOFF"
 
         mark = len(server.console())
         started = server.act("start")
@@ -109,6 +110,7 @@ def test_stop_start_reboot_with_states_notifications_console_and_idempotence(con
         assert started["notifications"][0]["payload"]["state_description"] == "powering-on"
         server.wait_console("NOVALITE-GUEST-BOOTED", since=mark)
         assert server.act("start")["changed"] is False
+        assert inventory_status(local_hv, tmp_path, server.name) == "ACTIVE"
 
         # a soft reboot: the ACPI shutdown, then a second boot
         server.wait_console("NOVALITE-TICK 1", since=mark)
@@ -132,6 +134,17 @@ def test_stop_start_reboot_with_states_notifications_console_and_idempotence(con
     finally:
         server.delete()
     assert local_hv.leftovers() == []
+
+
+def inventory_status(hv, tmp_path, name):
+    """The server's nova_status in the nova inventory plugin's ansible-inventory --list."""
+    source = tmp_path / "nova.yml"
+    source.write_text(json.dumps({"plugin": "novalite.compute.nova", "storage_pool": hv.pool_name,
+                                  "hypervisors": [{"name": "local", "uri": "qemu:///system"}]}))
+    proc = subprocess.run([os.path.join(os.path.dirname(PYTHON), "ansible-inventory"), "-i", str(source), "--list"],
+                          capture_output=True, text=True, env=ansible_env(), check=True)
+    data = json.loads(proc.stdout, object_hook=lambda d: d.get("__ansible_unsafe", d))
+    return data["_meta"]["hostvars"][name]["nova_status"]
 
 
 INFO_PLAY = """
