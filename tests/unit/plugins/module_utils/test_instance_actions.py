@@ -118,3 +118,18 @@ def test_a_config_drive_gives_back_its_user_data_for_a_rebuild():
     assert configdrive.read_user_data(configdrive.build(instance, {}, "#cloud-config\nhello: 1\n")) == \
         "#cloud-config\nhello: 1\n"
     assert configdrive.read_user_data(configdrive.build(instance, {}, None)) is None
+
+
+class _Api:
+    check_mode = True  # nothing is reaped: settle only sorts the copies
+    deadline = time.monotonic() + 1
+
+
+def test_settle_keeps_a_server_whose_action_run_died_and_drops_an_abandoned_build():
+    from ansible_collections.novalite.compute.plugins.module_utils.compute import instance_list
+    hv = object()
+    past = time.time() - 100
+    stopping = record("active", "powering-off", past, uuid="u-1")
+    building = record("building", "spawning", past, name="web-2", uuid="u-2")
+    settled = instance_list.settle(_Api(), {"web-1": [(hv, stopping)], "web-2": [(hv, building)]})
+    assert settled == {"web-1": (hv, stopping)}
