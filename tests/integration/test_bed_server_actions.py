@@ -135,14 +135,14 @@ def test_killed_mid_stop_and_mid_rebuild_on_the_bed_then_rerun(bed, prefix, tiny
     made = []
     for index, (action, extra, during, _after) in enumerate(cases):
         name = "%skill%d" % (prefix, index)
-        args, server = create(bed, tiny_image, name)
+        created, server = create(bed, tiny_image, name)
         console_until(bed, tiny_image, name, "NOVALITE-TICK 1")
-        run = start_playbook(str(tmp_path), index, dict(extra, server=name, action=action, hypervisors=bed.hypervisors(),
-                                                         images=images(tiny_image)["images"], shutdown_timeout=30,
-                                                         timeout=120), playbook=ACTION_PLAY)
+        args = dict(extra, server=name, action=action, hypervisors=bed.hypervisors(),
+                    images=images(tiny_image)["images"], shutdown_timeout=30, timeout=120)
+        run = start_playbook(str(tmp_path), index, args, playbook=ACTION_PLAY)
         wait_task(bed, server["hypervisor_hostname"], name, during)
         kill_playbook(run)
-        made.append((name, args, server))
+        made.append((name, created, server))
     for (name, _args, server), (action, extra, _during, after) in zip(made, cases):
         record = record_of(bed, server["hypervisor_hostname"], name)
         assert record["task_state"] is not None
