@@ -4,6 +4,7 @@ expected_task_state); a run killed with SIGKILL mid-action leaves the server wit
 (shown, and refused to others while the lease lives), and the next run, once the lease is over,
 recovers it and acts; nothing is orphaned."""
 
+import os
 import threading
 import time
 
@@ -131,6 +132,35 @@ KILLED = [  # action, extra arguments, the task_states to kill it in, what the r
 ]
 
 
+KILLED_TOO = [  # the same, for actions that start from another state (prepared first)
+    ("start", {}, ("powering-on",), "ACTIVE", ("stop", {"shutdown_timeout": 0})),
+    ("resume", {}, ("resuming",), "ACTIVE", ("suspend", {})),  # read from the restoring guest too
+    ("rescue", {}, ("rescuing",), "RESCUE", None),
+    ("unrescue", {}, ("unrescuing",), "ACTIVE", ("rescue", {})),
+]
+
+
+def test_killed_in_the_middle_of_start_resume_rescue_unrescue_then_rerun(conn, local_hv, tiny_image, tmp_path):
+    servers = [Server(conn, local_hv, tiny_image, tmp_path, "q%d" % i) for i in range(len(KILLED_TOO))]
+    try:
+        for server in servers:
+            server.create()
+        for server in servers:
+            server.wait_console("NOVALITE-TICK 1")
+        images = catalog(tiny_image)["images"]
+        for server, case in zip(servers, KILLED_TOO):
+            if case[4]:
+                prepared = server.act(case[4][0], images=images, **case[4][1])
+                assert prepared["changed"] is True, prepared.get("msg")
+        kill_and_rerun(local_hv, tmp_path, servers, [case[:4] for case in KILLED_TOO], images)
+        assert servers[2].act("unrescue")["server"]["status"] == "ACTIVE"
+    finally:
+        for server in servers:
+            server.delete()
+    assert local_hv.leftovers() == []
+    assert not [name for name in os.listdir(local_hv.pool_path) if name.endswith(".disk.rescue")]
+
+
 def test_killed_in_the_middle_of_each_action_then_rerun(conn, local_hv, tiny_image, tmp_path):
     servers = [Server(conn, local_hv, tiny_image, tmp_path, "k%d" % i) for i in range(len(KILLED))]
     try:
@@ -139,41 +169,82 @@ def test_killed_in_the_middle_of_each_action_then_rerun(conn, local_hv, tiny_ima
         for server in servers:
             server.wait_console("NOVALITE-TICK 1")
         images = catalog(tiny_image)["images"]
-        for index, (server, (action, extra, during, _after)) in enumerate(zip(servers, KILLED)):
-            args = dict(extra, server=server.name, action=action, hypervisors=[local_hv.config()], images=images,
-                        timeout=120)
-            run = start_playbook(str(tmp_path), 20 + index, args, playbook=ACTION_PLAY)
-            seen = wait_task(server, during)
-            kill_playbook(run)
-            server.killed_in = seen
-        # the user sees each server with the task it was killed in; other runs are refused meanwhile
-        info = run_playbook(INFO_PLAY, {"args": {"hypervisors": [local_hv.config()]}}).task("info")
-        shown = dict((s["name"], s["task_state"]) for s in info["servers"])
-        for server in servers:
-            assert shown[server.name] is not None, (server.name, shown)
-        refused = servers[0].act("start")
-        assert refused.get("failed") is True and "another run is acting on it" in refused["msg"]
-        # once the lease is over (60 s at most after the kill), the rerun recovers and acts
-        deadline = time.time() + states.LEASE_SECONDS + 5
-        for server in servers:
-            while task_state(server)[1] and task_state(server)[1] > time.time():
-                assert time.time() < deadline
-                time.sleep(1)
-        # past its lease the server with a task cut off is still a server: nova_server does not reap it
-        # as an abandoned build (nor build it anew), nova_host_facts lists no orphan
-        present = run_playbook(SERVER_PLAY, {"args": servers[0].args}).task("server")
-        assert present["changed"] is False and present["server"]["id"] == servers[0].uuid, present.get("msg")
-        facts = run_playbook(FACTS_PLAY, {"args": [local_hv.config()]}).task("facts")["ansible_facts"]["nova_hosts"]
-        assert facts["local"]["orphans"] == [], facts["local"]["orphans"]
-        for server, (action, extra, _during, after) in zip(servers, KILLED):
-            rerun = server.act(action, images=images, **dict(extra, shutdown_timeout=10))
-            assert not rerun.get("failed"), (server.name, server.killed_in, rerun.get("msg"))
-            assert rerun["server"]["status"] == after and rerun["server"]["task_state"] is None, rerun["server"]
-            assert any("recovered" in w for w in rerun.get("warnings", [])), (server.name, rerun.get("warnings"))
+        kill_and_rerun(local_hv, tmp_path, servers, KILLED, images)
         # the suspended one resumes; the stopped one starts: each can be acted on again
         assert servers[0].act("start")["server"]["status"] == "ACTIVE"
         assert servers[2].act("resume")["server"]["status"] == "ACTIVE"
     finally:
         for server in servers:
             server.delete()
+    assert local_hv.leftovers() == []
+
+
+def kill_and_rerun(local_hv, tmp_path, servers, cases, images):
+    """Each server's action started and SIGKILLed in one of its task_states; then, the lease over,
+    the same action run again: it recovers the server and ends where the action leads."""
+    for index, (server, (action, extra, during, _after)) in enumerate(zip(servers, cases)):
+        args = dict(extra, server=server.name, action=action, hypervisors=[local_hv.config()], images=images,
+                    timeout=120)
+        run = start_playbook(str(tmp_path), 20 + index, args, playbook=ACTION_PLAY)
+        seen = wait_task(server, during)
+        kill_playbook(run)
+        server.killed_in = seen
+    # the user sees each server with the task it was killed in; other runs are refused meanwhile
+    info = run_playbook(INFO_PLAY, {"args": {"hypervisors": [local_hv.config()]}}).task("info")
+    shown = dict((s["name"], s["task_state"]) for s in info["servers"])
+    for server in servers:
+        assert shown[server.name] is not None, (server.name, shown)
+    refused = servers[0].act("start")
+    assert refused.get("failed") is True and "another run is acting on it" in refused["msg"]
+    # once the lease is over (60 s at most after the kill), the rerun recovers and acts
+    deadline = time.time() + states.LEASE_SECONDS + 5
+    for server in servers:
+        while task_state(server)[1] and task_state(server)[1] > time.time():
+            assert time.time() < deadline
+            time.sleep(1)
+    # past its lease the server with a task cut off is still a server: nova_server does not reap it
+    # as an abandoned build (nor build it anew), nova_host_facts lists no orphan
+    present = run_playbook(SERVER_PLAY, {"args": servers[0].args}).task("server")
+    assert present["changed"] is False and present["server"]["id"] == servers[0].uuid, present.get("msg")
+    # (a run killed the moment it saved its task may still have held the instance's lock: a stale
+    # lock, which the next run that takes it breaks)
+    assert [o for o in orphans(local_hv) if o["type"] != "lock"] == []
+    for server, (action, extra, _during, after) in zip(servers, cases):
+        rerun = server.act(action, images=images, **dict(extra, shutdown_timeout=10))
+        assert not rerun.get("failed"), (server.name, server.killed_in, rerun.get("msg"))
+        assert rerun["server"]["status"] == after and rerun["server"]["task_state"] is None, rerun["server"]
+        assert any("recovered" in w for w in rerun.get("warnings", [])), (server.name, rerun.get("warnings"))
+    assert orphans(local_hv) == []
+
+
+def orphans(local_hv):
+    facts = run_playbook(FACTS_PLAY, {"args": [local_hv.config()]}).task("facts")["ansible_facts"]["nova_hosts"]
+    return facts["local"]["orphans"]
+
+
+def test_a_pause_or_unpause_cut_off_is_recovered_from_the_domain(conn, local_hv, tiny_image, tmp_path):
+    """pause and unpause take milliseconds (no kill lands inside them): the record a run killed there
+    leaves is written as it would be (task_state set, lease over), then the actions run again."""
+    server = Server(conn, local_hv, tiny_image, tmp_path)
+
+    def cut_off(task):
+        record = instance_record.read_record(server.dom())
+        record.update(task_state=task, lease_until=time.time() - 1)
+        instance_record.save_record(server.dom(), record)
+
+    try:
+        server.create()
+        server.dom().suspend()  # the pause had happened, its run died before saving vm_state paused
+        cut_off("pausing")
+        shown = run_playbook(INFO_PLAY, {"args": {"name": server.name, "hypervisors": [local_hv.config()]}})
+        assert shown.task("info")["servers"][0]["task_state"] == "pausing"
+        again = server.act("pause")
+        assert again["changed"] is False and again["server"]["status"] == "PAUSED", again.get("msg")
+        assert any("recovered as paused" in w for w in again.get("warnings", [])), again.get("warnings")
+        cut_off("unpausing")  # killed before the guest was resumed
+        resumed = server.act("unpause")
+        assert resumed["changed"] is True and resumed["server"]["status"] == "ACTIVE", resumed.get("msg")
+        assert server.dom().state()[0] == 1
+    finally:
+        server.delete()
     assert local_hv.leftovers() == []

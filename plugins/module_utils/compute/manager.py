@@ -416,8 +416,12 @@ class ComputeManager:
 
     def resume_instance(self, record, check=None):
         """ComputeManager.resume_instance: resuming; started from the managed save; active. The
-        restored guest's live record is the one saved with it (task_state suspending)."""
-        def work(dom, _record):
+        record (task_state resuming, the lease) goes into the saved definition first, so that the
+        guest restored from it shows this task, not the suspend's it was saved with."""
+        def work(dom, record):
+            if guest.has_managed_save(dom):
+                with self._record_lock:
+                    guest.save_record_in_managed_save(dom, instance_record.stored(record))
             driver.resume(dom, self.api.remaining("resuming %s" % record["name"]))
             return {"vm_state": states.ACTIVE, "_expected": (states.RESUMING, states.SUSPENDING)}, {}
         return self.run_action(record, ia.RESUME, states.RESUMING, work, check)
@@ -444,8 +448,8 @@ class ComputeManager:
     def init_instance(self, record):
         """ComputeManager._init_instance for a server whose task's run died (task_state set,
         its lease over): a rebuild cut off leaves the server in error (its disks may be half
-        made; rebuild it again); a reboot cut off with the guest down is finished hard, as
-        _retry_reboot does; any other task is cleared and the vm_state is what the domain
+        made; rebuild it again); a reboot (or an unrescue) cut off with the guest down is
+        finished, hard, as _retry_reboot does; any other task is cleared and the vm_state is what the domain
         is (its rescue definition running: rescued, running: active, paused: paused, saved:
         suspended, off: stopped; a rescue disk no rescue runs on is removed), so the server can
         be acted on again. Returns the task that was recovered, or None (another run did it)."""
@@ -461,7 +465,7 @@ class ComputeManager:
                 current["vm_state"] = states.ERROR
                 current["fault"] = {"code": 500, "created": utcnow(), "message": "rebuild abandoned at task_state %s: "
                                     "its run stopped; rebuild the server again" % task}
-            elif task in REBOOT_TASKS and power != states.RUNNING:
+            elif task in REBOOT_TASKS + (states.UNRESCUING,) and power != states.RUNNING:
                 # _retry_reboot: a reboot cut off with the guest down is finished, hard
                 driver.hard_reboot(dom)
                 driver.power_on(dom, self.api.remaining("restarting %s" % record["name"]))

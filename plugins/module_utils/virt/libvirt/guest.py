@@ -10,6 +10,7 @@ __metaclass__ = type
 
 import time
 
+from ansible_collections.novalite.compute.plugins.module_utils.virt.libvirt import instance_record
 from ansible_collections.novalite.compute.plugins.module_utils.virt.libvirt.config import domain_xml
 from ansible_collections.novalite.compute.plugins.module_utils.virt.libvirt.storage import download_volume, find_volume
 from ansible_collections.novalite.compute.plugins.module_utils.virt.libvirt.connection import (
@@ -108,6 +109,15 @@ def save_memory_state(dom):
         dom.managedSave(0)
     except libvirt.libvirtError as exc:
         raise DriverError("cannot save domain %s: %s" % (dom.name(), exc.get_error_message()))
+
+
+def save_record_in_managed_save(dom, record):
+    """Write the instance record into the definition the managed save holds (virDomainManagedSaveDefineXML):
+    the domain restored from it starts with this record, not the one saved with its memory."""
+    try:
+        dom.managedSaveDefineXML(instance_record.with_record(dom.managedSaveGetXMLDesc(0), record), 0)
+    except libvirt.libvirtError as exc:
+        raise DriverError("cannot update the saved definition of %s: %s" % (dom.name(), exc.get_error_message()))
 
 
 def has_managed_save(dom):

@@ -95,6 +95,19 @@ def from_domain_xml(document):
     return from_element(element)
 
 
+def with_record(document, record):
+    """A whole domain XML document with its record replaced by `record`."""
+    ET.register_namespace(PREFIX, NAMESPACE)
+    root = ET.fromstring(document)
+    metadata = root.find("metadata")
+    if metadata is None:
+        metadata = ET.SubElement(root, "metadata")
+    for old in metadata.findall(_tag("instance")):
+        metadata.remove(old)
+    metadata.append(to_element(record))
+    return ET.tostring(root, encoding="unicode")
+
+
 def from_xml(metadata_xml):
     return from_element(ET.fromstring(metadata_xml))
 

@@ -81,3 +81,10 @@ def test_the_lock_round_trips_as_a_boolean():
     for locked in (True, False):
         back = ir.from_xml(ir.to_xml({"uuid": "u", "name": "n", "locked": locked, "locked_by": "owner"}))
         assert back["locked"] is locked and back["locked_by"] == "owner"
+
+
+def test_with_record_replaces_the_record_of_a_domain_document():
+    from ansible_collections.novalite.compute.plugins.module_utils.virt.libvirt import instance_record as ir
+    document = "<domain><name>n</name><metadata>%s</metadata></domain>" % ir.to_xml({"uuid": "u", "task_state": "suspending"})
+    replaced = ir.with_record(document, {"uuid": "u", "task_state": "resuming"})
+    assert ir.from_domain_xml(replaced)["task_state"] == "resuming" and replaced.count("<novalite:instance") == 1
