@@ -224,8 +224,8 @@ def main(argv=None):
     with open(args.out + ".tmp", "w") as handle:
         handle.write(text)
     os.rename(args.out + ".tmp", args.out)
-    common.log("wrote %s (%s measured%s)" % (args.out, ", ".join(sorted(parts)),
-                                            "; kept from an earlier run: " + ", ".join(kept) if kept else ""))
+    kept_note = "; kept from an earlier run: " + ", ".join(kept) if kept else ""
+    common.log("wrote %s (%s measured%s)" % (args.out, ", ".join(sorted(parts)), kept_note))
 
 
 if __name__ == "__main__":
