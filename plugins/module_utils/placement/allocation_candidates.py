@@ -51,13 +51,17 @@ def fits_host(host, host_needs):
 def partition(hosts, host_needs):
     """(the hosts that fit host_needs (see needs()), the others), each in their order;
     hosts itself when all fit: placement's allocation candidates."""
-    verdicts = None
+    short = []      # (rooms, amount) of the classes some host has too little of
     for attribute, amount in host_needs:
-        room_of = attrgetter(attribute)
-        if min(map(room_of, hosts), default=amount) >= amount:
-            continue
-        these = list(map(le, repeat(amount), map(room_of, hosts)))
-        verdicts = these if verdicts is None else list(map(min, verdicts, these))
-    if verdicts is None or all(verdicts):
+        rooms = list(map(attrgetter(attribute), hosts))
+        if min(rooms, default=amount) < amount:
+            short.append((rooms, amount))
+    if not short:
+        return hosts, []
+    if len(short) == 1:
+        verdicts = list(map(le, repeat(short[0][1]), short[0][0]))
+    else:
+        verdicts = list(map(all, zip(*[map(le, repeat(amount), rooms) for rooms, amount in short])))
+    if all(verdicts):
         return hosts, []
     return list(compress(hosts, verdicts)), list(compress(hosts, map(not_, verdicts)))

@@ -214,7 +214,7 @@ def _claim(weights, needs, full, pick):
     first of all; the first with room in placement. (position, weight), or None when no
     candidate has room. full: {position: True} of the hosts found without room (they
     never regain it within the request), added to in the order found."""
-    count = max(pick + 1, 8)
+    count = pick + 1       # usually the first has room: ask for more only when it has not
     while True:
         best = weights.best(count)
         for position, weight in [best[pick]] + best[:pick] + best[pick + 1:]:

@@ -50,7 +50,7 @@ class BaseHostFilter:
 
     def host_inputs(self, spec_obj):
         """The HostState attributes host_passes reads for this request, if the filter says
-        (their values hashable: hosts with equal values share a verdict)."""
+        (hosts holding the same objects there share a verdict)."""
         return ()
 
     def reason(self, spec_obj):
@@ -70,9 +70,13 @@ class BaseHostFilter:
         if not inputs:
             host_passes = self.host_passes
             return split(hosts, [host_passes(host, spec_obj) for host in hosts])
-        # host_passes once per distinct set of values there (HostState shares equal
-        # values, so most hosts share a handful), on one host holding it.
-        keys = list(map(attrgetter(*inputs), hosts))
+        # host_passes once per distinct set of objects there (HostState shares equal
+        # values, so most hosts share a handful), on one host holding it; the objects
+        # known by identity (hashing nested tuples host by host would cost more).
+        if len(inputs) == 1:
+            keys = list(map(id, map(attrgetter(inputs[0]), hosts)))
+        else:
+            keys = list(zip(*[map(id, map(attrgetter(name), hosts)) for name in inputs]))
         if keys.count(keys[0]) == len(keys):
             return (hosts, []) if self.host_passes(hosts[0], spec_obj) else ([], hosts)
         verdict_of = dict((key, self.host_passes(host, spec_obj)) for key, host in dict(zip(keys, hosts)).items())
