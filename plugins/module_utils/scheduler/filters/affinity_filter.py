@@ -23,8 +23,11 @@ class _GroupAffinityFilter(BaseHostFilter):
 def _below_max_members(host_state, group, members, limit, instance_uuid):
     """The anti-affinity rule: the host holds the instance itself (a move's source), or fewer
     than limit members of the group (members: group.member_set())."""
-    if instance_uuid is not None and instance_uuid in host_state.instances:
+    instances = host_state.instances
+    if instance_uuid is not None and instance_uuid in instances:
         return True
+    if members is not None and members.isdisjoint(instances):     # only tagged members: counted already
+        return host_state.group_counts.get(group.name, 0) < limit
     return host_state.count_group_members(group, members) < limit
 
 
