@@ -209,20 +209,25 @@ def _placement_reason(resources):
     return "no room in placement for %s" % ", ".join("%s %d" % item for item in resources.items())
 
 
-def _claim(weights, needs, full, pick):
+def _claim(weights, needs, full, pick, retire):
     """The claim (SchedulerManager._schedule): the hosts best first, the picked one
     first of all; the first with room in placement. (position, weight), or None when no
     candidate has room. full: {position: True} of the hosts found without room (they
-    never regain it within the request), added to in the order found."""
+    never regain it within the request), added to in the order found. retire: also take
+    those out of the weights' order (only when no pick among the best needs them)."""
     count = pick + 1       # usually the first has room: ask for more only when it has not
     while True:
         best = weights.best(count)
+        if len(best) <= pick:       # every host left is full (retired from the order)
+            return None
         for position, weight in [best[pick]] + best[:pick] + best[pick + 1:]:
             if position in full:
                 continue
             if allocation_candidates.fits_host(weights.hosts[position], needs):
                 return position, weight
             full[position] = True
+            if retire:
+                weights.retire(position)
         if len(best) < count:
             return None
         count *= 4
@@ -310,7 +315,7 @@ def select_destinations(host_states, spec, config=None, rng=None):
         if index == 0:
             first_weighed = [(weights.hosts[p].host, w) for p, w in weights.best(WEIGHED_IN_RESULT)]
         known_full = len(full)
-        claim = _claim(weights, needs, full, pick)
+        claim = _claim(weights, needs, full, pick, retire=config.host_subset_size == 1)
         if len(full) > known_full:
             report.record(PLACEMENT, index, len(weights),
                           [weights.hosts[p] for p in list(full)[known_full:]])
@@ -337,7 +342,8 @@ def select_destinations(host_states, spec, config=None, rng=None):
     taken = set(position for position, _weight in claimed)
     alternates = []
     if config.max_attempts > 1:
-        alternates = [weights.hosts[p].host for p, _w in weights.best(len(taken) + config.max_attempts - 1)
+        alternates = [weights.hosts[p].host for p, _w in weights.best(len(taken) + config.max_attempts - 1,
+                                                                       retired_too=True)
                       if p not in taken][:config.max_attempts - 1]
     selections = [Selection(weights.hosts[position].host, alternates, weight, uuid)
                   for (position, weight), uuid in zip(claimed, uuids)]

@@ -213,6 +213,7 @@ class HostWeights:
         self._bounds = None         # the (low, span) of each term behind scores
         self._pending = set()       # positions whose raw figures changed since scoring
         self._top = []              # the best [(position, weight)] while nothing changed
+        self.retired = set()        # candidates weighed (in the bounds) but out of the order
         if self.count > 1:
             # A weigher adds nothing (it is left out) when its multiplier is 0 and
             # no aggregate sets its option, or when every raw figure is 0.
@@ -256,9 +257,15 @@ class HostWeights:
                 total = term.weigh(position, total, low, span)
         return total
 
-    def best(self, count):
-        """The best `count` candidates: [(position, weight)], best first.
-        With one candidate left, its weight is 0.0 (one host is not weighed)."""
+    def best(self, count, retired_too=False):
+        """The best `count` candidates: [(position, weight)], best first, the retired
+        ones left out unless retired_too. With one candidate left, its weight is 0.0
+        (one host is not weighed)."""
+        if retired_too and self.retired and self.count > 1:
+            found = self.best(count)
+            bounds = [term.bounds() for term in self.terms]
+            found += [(p, self._score_one(p, bounds)) for p in self.retired]
+            return sorted(found, key=lambda pair: (-pair[1], pair[0]))[:count]
         if self.count <= 1:
             return [(p, 0.0) for p, alive in enumerate(self.alive) if alive][:count]
         if self._order is None:
@@ -308,6 +315,17 @@ class HostWeights:
         """The host at position is now this object (a copy the scheduler consumes)."""
         self.hosts[position] = host
 
+    def retire(self, position):
+        """The host at position can no longer be chosen (placement has no room left on it,
+        and will have none for this request), but stays weighed: its figures still count
+        in every weigher's bounds, as in Nova. Left out of best() from now on."""
+        if not self.alive[position] or position in self.retired or self.count <= 1:
+            return
+        self._track()
+        self._settle()
+        self.retired.add(position)
+        self._order.remove((-self.scores[position], position))
+
     def refresh(self, position):
         """The host at position may have changed: weigh it again."""
         if not self.alive[position]:
@@ -324,7 +342,8 @@ class HostWeights:
                 if term.sorted_raw is not None:
                     term.sorted_raw.remove(old)
                     term.sorted_raw.add(new)
-        self._pending.add(position)
+        if position not in self.retired:
+            self._pending.add(position)
 
     def discard(self, position):
         """The host at position is no longer a candidate."""
@@ -340,7 +359,10 @@ class HostWeights:
             if term.sorted_raw is not None:
                 term.sorted_raw.remove(term.raw[position])
         self._pending.discard(position)
-        self._order.remove((-self.scores[position], position))
+        if position in self.retired:
+            self.retired.discard(position)
+        else:
+            self._order.remove((-self.scores[position], position))
 
     def _settle(self):
         """Move the changed hosts in the order (weighed under the reference bounds)."""
@@ -357,4 +379,5 @@ class HostWeights:
         # Every position in one pass (those no longer candidates too: cheaper
         # than picking the others out), then the candidates in order.
         scores = self.scores = self._score_all()
-        self._order = SortedList([(-scores[p], p) for p, alive in enumerate(self.alive) if alive])
+        retired = self.retired
+        self._order = SortedList([(-scores[p], p) for p, alive in enumerate(self.alive) if alive and p not in retired])
