@@ -28,6 +28,9 @@ of the range). The order is then walked from the top, each host weighed exactly
 under the current bounds, until the next reference weight plus the drift is
 below the weakest of the best found; if that walk gets long, the order is
 rebuilt under the current bounds (O(n log n)). Exact either way.
+
+A host the request has filled is retired: out of the order (it can no longer be
+chosen), still in the sorted raw figures (it still bounds every weigher, as in Nova).
 """
 
 from __future__ import absolute_import, division, print_function
