@@ -365,3 +365,43 @@ def build_request_spec(flavor, image, num_instances=1, availability_zone=None,
                        instance_group=instance_group, project_id=project_id,
                        instance_uuids=instance_uuids, ignore_hosts=ignore_hosts)
     return spec.validate()
+
+
+# ---------------------------------------------------------------- the stored request spec
+# Nova keeps each server's RequestSpec (request_specs table) from create on, and every move asks
+# the scheduler again with it (the flavor replaced for a resize, ignore_hosts set for the source).
+# Here it is kept in the server's record: these are its plain-data form and back.
+
+def spec_to_stored(spec):
+    """A RequestSpec as plain data for the record (one instance: its own spec)."""
+    group = spec.instance_group
+    return {
+        "flavor": spec.flavor.to_dict(),
+        "image": {"name": spec.image.name, "properties": dict(spec.image.properties),
+                  "min_ram": spec.image.min_ram, "min_disk": spec.image.min_disk},
+        "availability_zone": spec.availability_zone,
+        "scheduler_hints": dict(spec.scheduler_hints),
+        "instance_group": None if group is None else {"name": group.name, "policy": group.policy,
+                                                      "rules": dict(group.rules)},
+        "project_id": spec.project_id,
+    }
+
+
+def spec_from_stored(data, flavor=None, ignore_hosts=None, instance_uuid=None):
+    """The RequestSpec of a stored one (see spec_to_stored), for one instance; `flavor` (a Flavor)
+    replaces the stored flavor (a resize), `ignore_hosts` the hosts a move leaves out."""
+    image = data.get("image") or {}
+    group = data.get("instance_group")
+    hints = dict(data.get("scheduler_hints") or {})
+    instance_group = None
+    if group:
+        instance_group = ServerGroup(group["name"], group["policy"], rules=group.get("rules") or {})
+    hints.pop("group", None)
+    spec = build_request_spec(
+        flavor=flavor if flavor is not None else Flavor.from_dict(data.get("flavor")),
+        image=ImageMeta(image.get("name") or "unknown", properties=image.get("properties") or {},
+                        min_ram=image.get("min_ram") or 0, min_disk=image.get("min_disk") or 0),
+        num_instances=1, availability_zone=data.get("availability_zone"), scheduler_hints=hints,
+        instance_group=instance_group, project_id=data.get("project_id") or "default",
+        instance_uuids=[instance_uuid] if instance_uuid else None, ignore_hosts=ignore_hosts)
+    return spec

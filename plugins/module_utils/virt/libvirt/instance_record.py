@@ -28,8 +28,10 @@ _SCALARS = (
     "updated_at", "lease_until", "user_data_digest", "locked", "locked_by", "rescue_image",
 )
 
-# Structured fields, stored as JSON text (flavor, metadata, ports, fault).
-_STRUCTURED = ("flavor", "metadata", "ports", "fault")
+# Structured fields, stored as JSON text: flavor, metadata, ports, fault; request_spec (Nova's
+# RequestSpec kept with the server from create on, for every move that asks the scheduler again);
+# migration (Nova's migration record of the move under way or the last one: compute/migrate.py).
+_STRUCTURED = ("flavor", "metadata", "ports", "fault", "request_spec", "migration")
 
 
 def _tag(name):
