@@ -58,6 +58,30 @@ options:
         a UUID (it would be taken for one); with O(state=absent) nothing is deleted.
     type: str
     required: true
+  allow_resize:
+    description:
+      - With O(state=present), a server that exists with another flavor than O(flavor) is resized to
+        it, as Nova's resize does: through the scheduler with the server's stored request spec and
+        the new flavor (its other host's filters, group policy and zone all hold), a move claim on
+        the destination, the server powered off, its disks copied (a bigger root disk grows; a
+        smaller one is refused before anything changes), started there with the same MACs and
+        addresses. It is then C(VERIFY_RESIZE) (vm_state C(resized)) until confirmed or reverted
+        (M(novalite.compute.nova_server_action) C(confirm_resize) / C(revert_resize)), or
+        confirmed at once with O(resize_auto_confirm).
+      - Without it, a different flavor is drift (O(on_drift)).
+    type: bool
+    default: false
+  allow_resize_to_same_host:
+    description:
+      - Nova's C(allow_resize_to_same_host) (default false, as Nova's): whether the server's own
+        host may be chosen for a resize. Resizing on the same host is not supported yet: when the
+        scheduler chooses it the resize fails with nothing changed.
+    type: bool
+    default: false
+  resize_auto_confirm:
+    description: Confirm a resize made with O(allow_resize) at once (the source's copy removed).
+    type: bool
+    default: false
   state:
     description: Whether the server should exist.
     type: str
@@ -478,7 +502,9 @@ def _outcome(params, notifier, check_mode, diff):
             quotas=quotas, notifier=notifier, check_mode=check_mode,
             wait=params["wait"], timeout=params["timeout"], connect_timeout=params["connect_timeout"],
             open_url=open_url, allow_unchecked_names=params["allow_unchecked_names"], wait_for=params["wait_for"],
-            on_drift=params["on_drift"])
+            on_drift=params["on_drift"], allow_resize=params["allow_resize"],
+            allow_resize_to_same_host=params["allow_resize_to_same_host"],
+            resize_auto_confirm=params["resize_auto_confirm"])
         if params["state"] == "absent":
             result = compute_api.delete(request)
         else:
@@ -530,6 +556,9 @@ def argument_spec():
         purge_orphans=dict(type="bool", default=False),
         allow_unchecked_names=dict(type="bool", default=False),
         override_lock=dict(type="bool", default=False),
+        allow_resize=dict(type="bool", default=False),
+        allow_resize_to_same_host=dict(type="bool", default=False),
+        resize_auto_confirm=dict(type="bool", default=False),
     )
     spec.update(group_argument_spec())
     return spec

@@ -29,6 +29,7 @@ from ansible_collections.novalite.compute.plugins.module_utils.compute import in
 from ansible_collections.novalite.compute.plugins.module_utils.compute import images as compute_images
 from ansible_collections.novalite.compute.plugins.module_utils.compute import instance_list
 from ansible_collections.novalite.compute.plugins.module_utils.compute import leases
+from ansible_collections.novalite.compute.plugins.module_utils.compute import migrate
 from ansible_collections.novalite.compute.plugins.module_utils.compute import readiness
 from ansible_collections.novalite.compute.plugins.module_utils.compute import states
 from ansible_collections.novalite.compute.plugins.module_utils.compute.conductor import ComputeTaskManager
@@ -42,7 +43,8 @@ from ansible_collections.novalite.compute.plugins.module_utils.compute.views imp
 from ansible_collections.novalite.compute.plugins.module_utils.exception import ComputeError, RescheduledException, TaskTimeout
 from ansible_collections.novalite.compute.plugins.module_utils.scheduler.filters.image_props_filter import ImagePropertiesFilter
 from ansible_collections.novalite.compute.plugins.module_utils.scheduler.manager import NoValidHost, select_destinations
-from ansible_collections.novalite.compute.plugins.module_utils.scheduler.request_spec import Flavor, ImageMeta, ServerGroup, build_request_spec
+from ansible_collections.novalite.compute.plugins.module_utils.scheduler.request_spec import (
+    Flavor, ImageMeta, ServerGroup, build_request_spec, spec_to_stored)
 from ansible_collections.novalite.compute.plugins.module_utils.virt.libvirt import locks
 from ansible_collections.novalite.compute.plugins.module_utils.virt.libvirt import network as libvirt_network
 from ansible_collections.novalite.compute.plugins.module_utils.virt.libvirt import orphans
@@ -54,7 +56,7 @@ class ComputeAPI:
     def __init__(self, catalogs, scheduler_config, project_id="default", quotas=None,
                  notifier=None, check_mode=False, wait=True, timeout=180,
                  connect_timeout=30, open_url=None, allow_unchecked_names=False, wait_for="active",
-                 on_drift="warn"):
+                 on_drift="warn", allow_resize=False, allow_resize_to_same_host=False, resize_auto_confirm=False):
         self.catalogs = catalogs
         self.scheduler_config = scheduler_config
         self.project_id = project_id
@@ -71,6 +73,9 @@ class ComputeAPI:
         self.open_url = open_url
         self.allow_unchecked_names = allow_unchecked_names
         self.on_drift = on_drift
+        self.allow_resize = allow_resize
+        self.allow_resize_to_same_host = allow_resize_to_same_host
+        self.resize_auto_confirm = resize_auto_confirm
         self._built_here = set()
         # Pools are made (when missing) only once the request has passed every check: see _prepare_pools.
         self.hypervisors = dict((name, Hypervisor(config))
@@ -140,7 +145,9 @@ class ComputeAPI:
         request = self._resolve_uuid(request)
         names = self.server_names(request)
         copies = instance_list.find_copies(self.hypervisors.values(), set(names))
+        copies = self._recover_moves(copies)
         existing = instance_list.settle(self, instance_list.check_names_free(self, names, copies))
+        resized = self._resize_existing(request, existing)
         missing = [name for name in names if name not in existing]
         if missing and is_uuid(request["name"]):
             raise ComputeError("name: %r is a UUID and no server on the hypervisors that answer has it; a new "
@@ -149,7 +156,9 @@ class ComputeAPI:
         drifts = self._check_drift(request, existing)
         if missing:
             self._check_names_checkable(missing)
-        result = {"changed": False, "servers": [], "placement": None, "faults": []}
+        result = {"changed": bool(resized), "servers": [], "placement": None, "faults": []}
+        if resized:
+            result["resized"] = resized
         before = dict((name, diff_view(server_view(record, hv))) for name, (hv, record) in existing.items())
         result["diff"] = {"before": before, "after": before}
         for name in names:
@@ -216,6 +225,56 @@ class ComputeAPI:
                                                    for i in failed)),
                 servers=result["servers"], details={"faults": self.faults, "placement": placement})
         return result
+
+    def _recover_moves(self, copies):
+        """The moves a dead run left on the named servers, finished or rolled back (migrate.py)."""
+        if self.check_mode:
+            return copies
+        names = [name for name, pairs in copies.items() if any(r.get("migration") for _hv, r in pairs)]
+        if names and any(migrate.recover_moves(self, copies[name]) for name in names):
+            copies.update(instance_list.refreshed(self, names))
+        return copies
+
+    def _resize_existing(self, request, existing):
+        """allow_resize: each existing server whose flavor is not the request's is resized to it
+        (MigrationTask, migrate.py), confirmed at once with resize_auto_confirm. {name: migration}"""
+        if not self.allow_resize:
+            return {}
+        resized = {}
+        for name, (hv, record) in sorted(existing.items()):
+            wanted = request["flavor"]
+            if (record.get("flavor") or {}).get("name") == wanted["name"] and record.get("vm_state") != states.RESIZED:
+                continue
+            result = migrate.MoveTask(self).resize(name, wanted["name"],
+                                                   allow_same_host=self.allow_resize_to_same_host,
+                                                   auto_confirm=self.resize_auto_confirm)
+            if not result["changed"]:
+                continue
+            resized[name] = result.get("migration") or result.get("destination")
+            if not self.check_mode:
+                fresh = instance_list.refreshed(self, [name])[name]
+                servers = [(h, r) for h, r in fresh if not states.is_shadow(r, h.name)]
+                if servers:
+                    existing[name] = servers[0]
+        return resized
+
+    # ------------------------------------------------------------------ moves
+    def resize(self, name, flavor, allow_same_host=None, auto_confirm=False, override_lock=False):
+        """compute.API.resize: the server on a host the scheduler picks with the new flavor."""
+        same = self.allow_resize_to_same_host if allow_same_host is None else allow_same_host
+        return migrate.MoveTask(self).resize(name, flavor, allow_same_host=same, auto_confirm=auto_confirm,
+                                             override_lock=override_lock)
+
+    def migrate(self, name, host=None, auto_confirm=False, override_lock=False):
+        """compute.API.resize without a flavor: a cold migration, to `host` if given (still filtered)."""
+        return migrate.MoveTask(self).resize(name, None, auto_confirm=auto_confirm, target_host=host,
+                                             override_lock=override_lock)
+
+    def confirm_resize(self, name):
+        return migrate.MoveTask(self).confirm(name)
+
+    def revert_resize(self, name):
+        return migrate.MoveTask(self).revert(name)
 
     def _check_names_checkable(self, names):
         """Fail closed: a new name might exist on a hypervisor that does not answer, so it is not
@@ -301,6 +360,8 @@ class ComputeAPI:
         now = utcnow()
         reservation_id = "r-" + uuidlib.uuid4().hex[:8]
         group = request["scheduler_hints"].get("group")
+        # Nova's RequestSpec, kept with each server from create on (moves schedule with it again)
+        stored_spec = spec_to_stored(self._request_spec(request, 1))
         instances = []
         for index, name in enumerate(names[:allowed]):
             instances.append({
@@ -323,6 +384,7 @@ class ComputeAPI:
                 "config_drive": "True" if request["config_drive"] else "",
                 "user_data_digest": user_data_digest(request.get("userdata")),
                 "ports": [],
+                "request_spec": stored_spec,
             })
         return instances
 

@@ -52,6 +52,8 @@ def settle(api, copies):
     while True:
         waiting = []
         for name, pairs in sorted(copies.items()):
+            # a shadow (the other host's side of a move) is not the server: recover_moves handles it
+            pairs = [(hv, r) for hv, r in pairs if not states.is_shadow(r, hv.name)]
             complete = [(hv, r) for hv, r in pairs if not states.is_transient(r)]
             finished = set(r.get("uuid") for _hv, r in complete)
             kept = list(complete)
@@ -130,6 +132,8 @@ def list_servers(hypervisors, filters):
         if not hv.up:
             continue
         for record in hv.facts["instances"]:
+            if states.is_shadow(record, hv.name):
+                continue    # the other host's side of a move: the server is listed where it is
             server = server_view(record, hv)
             if _matches(server, filters):
                 found.append(server)

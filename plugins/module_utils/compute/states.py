@@ -15,6 +15,7 @@ STOPPED = "stopped"
 PAUSED = "paused"
 SUSPENDED = "suspended"
 RESCUED = "rescued"
+RESIZED = "resized"
 ERROR = "error"
 DELETED = "deleted"
 
@@ -42,6 +43,16 @@ REBUILDING = "rebuilding"
 REBUILD_BLOCK_DEVICE_MAPPING = "rebuild_block_device_mapping"
 REBUILD_SPAWNING = "rebuild_spawning"
 REBUILD_STATES = (REBUILDING, REBUILD_BLOCK_DEVICE_MAPPING, REBUILD_SPAWNING)
+# The moves' task_states (resize and cold migrate share them, as in Nova; live migration is MIGRATING)
+RESIZE_PREP = "resize_prep"
+RESIZE_MIGRATING = "resize_migrating"
+RESIZE_MIGRATED = "resize_migrated"
+RESIZE_FINISH = "resize_finish"
+RESIZE_REVERTING = "resize_reverting"
+RESIZE_CONFIRMING = "resize_confirming"
+MIGRATING = "migrating"
+RESIZE_STATES = (RESIZE_PREP, RESIZE_MIGRATING, RESIZE_MIGRATED, RESIZE_FINISH)
+MOVE_STATES = RESIZE_STATES + (RESIZE_REVERTING, RESIZE_CONFIRMING, MIGRATING, REBUILDING)
 
 # power_state
 NOSTATE = 0
@@ -56,11 +67,14 @@ POWER_STATES = {NOSTATE: "NOSTATE", RUNNING: "RUNNING", PAUSED_POWER: "PAUSED", 
 # The API status of each vm_state, and of the tasks that change it (nova.api.openstack.common's
 # _STATE_MAP: an active server rebooting is REBOOT, rebuilding REBUILD, ...).
 STATUS = {BUILDING: "BUILD", ACTIVE: "ACTIVE", STOPPED: "SHUTOFF", PAUSED: "PAUSED", SUSPENDED: "SUSPENDED",
-          RESCUED: "RESCUE", ERROR: "ERROR", DELETED: "DELETED"}
+          RESCUED: "RESCUE", RESIZED: "VERIFY_RESIZE", ERROR: "ERROR", DELETED: "DELETED"}
 TASK_STATUS = {(ACTIVE, REBOOTING): "REBOOT", (ACTIVE, REBOOT_PENDING): "REBOOT", (ACTIVE, REBOOT_STARTED): "REBOOT",
                (ACTIVE, REBOOTING_HARD): "HARD_REBOOT", (ACTIVE, REBOOT_PENDING_HARD): "HARD_REBOOT",
                (ACTIVE, REBOOT_STARTED_HARD): "HARD_REBOOT"}
 TASK_STATUS.update(((vm_state, task), "REBUILD") for vm_state in (ACTIVE, STOPPED, ERROR) for task in REBUILD_STATES)
+TASK_STATUS.update(((vm_state, task), "RESIZE") for vm_state in (ACTIVE, STOPPED) for task in RESIZE_STATES)
+TASK_STATUS.update({(RESIZED, RESIZE_REVERTING): "REVERT_RESIZE", (RESIZED, RESIZE_CONFIRMING): "VERIFY_RESIZE",
+                    (ACTIVE, MIGRATING): "MIGRATING"})
 
 # A build's lease runs this long past its last renewal (see build_in_progress and leases.py).
 LEASE_SECONDS = 60
@@ -71,6 +85,15 @@ def is_building(record):
     yet, and a build whose run died is reaped. A built server with a task in progress (a stop, a
     rebuild) is a server: its abandoned task is recovered (compute.manager), never reaped."""
     return record.get("vm_state") in (BUILDING, None)
+
+
+def is_shadow(record, host):
+    """A copy of a server that is not where the server is: the other host's side of a move (the
+    destination's domain while a resize or migration is prepared, the source's until the move is
+    confirmed). Its record has the move's migration and names the server's host, which is not the
+    host holding it (a record without a migration is never a shadow: hypervisors renamed in the
+    inventory do not hide servers)."""
+    return bool(record.get("migration")) and bool(record.get("host")) and record.get("host") != host
 
 
 def is_transient(record):

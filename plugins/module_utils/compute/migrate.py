@@ -1,0 +1,660 @@
+# -*- coding: utf-8 -*-
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""The moves that go back through the scheduler (nova.conductor.tasks.migrate.MigrationTask and
+live_migrate.LiveMigrationTask, with the compute managers' halves of each move):
+
+  resize / cold migrate   compute.API.resize -> MigrationTask: select_destinations with the stored
+                          RequestSpec (the new flavor; ignore_hosts = the source unless
+                          allow_resize_to_same_host) -> prep_resize (the move claim on the
+                          destination) -> resize_instance (the source powers off, its disks are
+                          copied) -> finish_resize (the destination spawns: vm_state resized)
+                          -> confirm_resize (the source cleaned) or revert_resize (back on the source)
+  live migrate            LiveMigrationTask: select_destinations (or the given host, still
+                          filtered) -> pre_live_migration (the destination's bases, overlays and
+                          DHCP reservations) -> libvirt's live migration -> post_live_migration
+                          (the source cleaned); a failure or an abort: rollback_live_migration
+
+The hypervisor is the record: the server's record on each host carries the move's migration
+(Nova's migrations row: uuid, migration_type, status, source_compute, dest_compute, old and new
+flavor, the vm_state to return to). The copy a host holds of a server that is elsewhere (the
+destination while the move is prepared, the source until it is confirmed) names the server's
+host, not its own: states.is_shadow. A run killed mid-move leaves both sides on record;
+recover_moves, run before any later action on the server, rolls a move back unless its
+destination had finished (then the move stands, as resized, or its confirm or revert is
+completed)."""
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+import contextlib
+import time
+import uuid as uuidlib
+
+from ansible_collections.novalite.compute.plugins.module_utils import units
+from ansible_collections.novalite.compute.plugins.module_utils.compute import instance_list
+from ansible_collections.novalite.compute.plugins.module_utils.compute import states
+from ansible_collections.novalite.compute.plugins.module_utils.compute.claims import live_group_hosts
+from ansible_collections.novalite.compute.plugins.module_utils.compute.manager import ComputeManager
+from ansible_collections.novalite.compute.plugins.module_utils.compute.notifications import notification_payload
+from ansible_collections.novalite.compute.plugins.module_utils.compute.utils import utcnow
+from ansible_collections.novalite.compute.plugins.module_utils.compute.views import server_view
+from ansible_collections.novalite.compute.plugins.module_utils.exception import ComputeError
+from ansible_collections.novalite.compute.plugins.module_utils.placement import allocation_candidates
+from ansible_collections.novalite.compute.plugins.module_utils.placement.inventory import resources_from_flavor
+from ansible_collections.novalite.compute.plugins.module_utils.scheduler.filters import registry as filters
+from ansible_collections.novalite.compute.plugins.module_utils.scheduler.host_state import HostState
+from ansible_collections.novalite.compute.plugins.module_utils.scheduler.manager import NoValidHost, select_destinations
+from ansible_collections.novalite.compute.plugins.module_utils.scheduler.request_spec import (
+    Flavor, ImageMeta, ServerGroup, build_request_spec, spec_from_stored, spec_to_stored)
+from ansible_collections.novalite.compute.plugins.module_utils.virt.libvirt import guest
+from ansible_collections.novalite.compute.plugins.module_utils.virt.libvirt import instance_record
+from ansible_collections.novalite.compute.plugins.module_utils.virt.libvirt import locks
+from ansible_collections.novalite.compute.plugins.module_utils.virt.libvirt import migration as libvirt_migration
+from ansible_collections.novalite.compute.plugins.module_utils.virt.libvirt import network as libvirt_network
+from ansible_collections.novalite.compute.plugins.module_utils.virt.libvirt import storage
+
+# nova.objects.migration's types and statuses
+RESIZE = "resize"
+MIGRATION = "migration"
+LIVE_MIGRATION = "live-migration"
+EVACUATION = "evacuation"
+# where a cold move's migration goes: pre-migrating -> migrating -> post-migrating -> finished
+# -> confirming -> confirmed, or -> reverting -> reverted; error when it was rolled back
+DONE = ("finished", "confirming", "reverting")
+
+# vm_states a resize or cold migration is allowed in (compute.api.resize: ACTIVE, STOPPED)
+ALLOWED_FOR_RESIZE = (states.ACTIVE, states.STOPPED)
+SHUTDOWN_TIMEOUT = 30
+
+
+class MoveFailed(ComputeError):
+    """A move failed and was rolled back: the server is where it was."""
+
+
+def stored_request_spec(record, catalogs=None):
+    """The server's stored RequestSpec (plain data), or, for a server created before specs were
+    stored, one built from its record as Nova's RequestSpec.from_components does for an instance
+    without one: its flavor, image (the catalog's properties when the catalog still has it), server
+    group and project; no availability zone (the record keeps the zone it landed in, not one asked
+    for) and no hints."""
+    if record.get("request_spec"):
+        return record["request_spec"]
+    catalogs = catalogs or {}
+    image = (catalogs.get("images") or {}).get(record.get("image")) or {}
+    group = None
+    group_name = record.get("server_group")
+    if group_name:
+        conf = (catalogs.get("server_groups") or {}).get(group_name)
+        group = ServerGroup(group_name, conf["policy"], rules=conf.get("rules") or {}) if conf else None
+    spec = build_request_spec(
+        flavor=Flavor.from_dict(record.get("flavor")),
+        image=ImageMeta(record.get("image") or "unknown", properties=image.get("properties") or {},
+                        min_ram=image.get("min_ram") or 0, min_disk=image.get("min_disk") or 0),
+        instance_group=group, project_id=record.get("project_id") or "default")
+    return spec_to_stored(spec)
+
+
+def _copy_record(record, **changes):
+    copy = dict((k, v) for k, v in record.items() if k not in ("domain",))
+    copy.update(changes)
+    return copy
+
+
+class _Side:
+    """One host's copy of the server during a move: its hypervisor, domain and record."""
+
+    def __init__(self, api, hv, record, dom=None):
+        self.api = api
+        self.hv = hv
+        self.record = record
+        self.dom = dom
+
+    def save(self, **changes):
+        self.record.update(changes)
+        self.record["updated_at"] = utcnow()
+        if states.is_complete(self.record) and not self.record.get("migration_live"):
+            self.record["lease_until"] = None
+        else:
+            self.record["lease_until"] = time.time() + states.LEASE_SECONDS
+        if self.dom is None:
+            self.dom = guest.find_domain(self.hv.conn, self.record["name"])
+        instance_record.save_record(self.dom, instance_record.stored(self.record))
+
+    def save_migration(self, **changes):
+        migration = dict(self.record.get("migration") or {})
+        migration.update(changes, updated_at=utcnow())
+        self.save(migration=migration)
+
+
+class _Renewer:
+    """What the heartbeat renews while a move runs: both sides' leases."""
+
+    def __init__(self, sides):
+        self.sides = sides
+
+    def renew(self):
+        for side in self.sides:
+            if side.dom is not None and side.record.get("task_state") is not None:
+                try:
+                    side.save()
+                except Exception:  # a side being removed: its next step says so
+                    pass
+
+
+# ------------------------------------------------------------------------------ finding the server
+def find_server(api, name):
+    """(Hypervisor, record, [(Hypervisor, record)] shadows) of the named server (name or UUID), once
+    any move a dead run left half-done on it is recovered. ComputeError naming `name` when no
+    reachable host has it."""
+    request = api._resolve_uuid({"name": name, "max_count": 1})
+    copies = instance_list.find_copies(api.hypervisors.values(), set([request["name"]]))
+    pairs = copies.get(request["name"], [])
+    if pairs and not api.check_mode and recover_moves(api, pairs):
+        pairs = instance_list.refreshed(api, [request["name"]])[request["name"]]
+    servers = [(hv, r) for hv, r in pairs if not states.is_shadow(r, hv.name)]
+    shadows = [(hv, r) for hv, r in pairs if states.is_shadow(r, hv.name)]
+    if not servers:
+        raise ComputeError("name: no server %r on the hypervisors that answer%s" % (
+            name, "" if not api.unreachable() else " (%s do not answer)" % ", ".join(sorted(api.unreachable()))))
+    found = instance_list.settle(api, {request["name"]: servers})
+    hv, record = found[request["name"]]
+    shadows = [(shv, r) for shv, r in shadows if r.get("uuid") == record.get("uuid")]
+    return hv, record, shadows
+
+
+def _sides_of(pairs):
+    """{migration uuid: {"source": (hv, record), "dest": (hv, record)}} of the copies that carry a
+    migration, each side by the host the migration names."""
+    moves = {}
+    for hv, record in pairs:
+        migration = record.get("migration")
+        if not migration:
+            continue
+        move = moves.setdefault(migration["uuid"], {})
+        if hv.name == migration.get("dest_compute"):
+            move["dest"] = (hv, record)
+        elif hv.name == migration.get("source_compute"):
+            move["source"] = (hv, record)
+    return moves
+
+
+def recover_moves(api, pairs):
+    """Finish or roll back the moves a dead run left (a task_state of a move, its lease over). A
+    move whose lease is live belongs to a run still at it (or one killed less than a lease ago): it
+    is waited for within the task's timeout, then ComputeError. True if anything was done."""
+    done = False
+    name = pairs[0][1].get("name") if pairs else None
+    while True:
+        now = time.time()
+        waiting = None
+        for _move_uuid, move in sorted(_sides_of(pairs).items()):
+            records = [r for _hv, r in move.values()]
+            busy = [r for r in records if r.get("task_state") in states.MOVE_STATES]
+            if not busy:
+                if "source" in move and "dest" in move and not any(states.is_shadow(r, hv.name)
+                                                                    for hv, r in move.values()):
+                    busy = records      # both sides claim the server: a finish cut short
+                else:
+                    continue
+            live = [r for r in busy if states.task_in_progress(r, now)]
+            if live:
+                waiting = live[0]
+                continue
+            MoveTask(api).recover(move)
+            done = True
+        if waiting is None:
+            return done
+        if time.monotonic() > api.deadline:
+            raise ComputeError("name: %s is being moved by another run (task_state %s; its lease runs %.0f s "
+                               "more); try again when it ends" % (waiting.get("name"), waiting.get("task_state"),
+                                                                 waiting["lease_until"] - now))
+        time.sleep(instance_list.POLL_SECONDS)
+        pairs = instance_list.refreshed(api, [name])[name]
+
+
+# ------------------------------------------------------------------------------ the task
+class MoveTask:
+    """MigrationTask / LiveMigrationTask for one server, and the compute managers' halves."""
+
+    def __init__(self, api):
+        self.api = api
+        self.notifier = api.notifier
+
+    # ------------------------------------------------------------------ scheduling
+    def _select(self, record, spec, source, target=None):
+        """select_destinations for the move: hosts without the server's networks are down for it; a
+        target host (2.56) is the only candidate, still filtered. (host, placement) or ComputeError."""
+        wanted = set(port["network"] for port in record.get("ports") or [])
+        host_states = []
+        for hv in self.api.hypervisors.values():
+            state = hv.host_state()
+            if hv.up and not wanted <= set(hv.networks):
+                state.up = False
+            if target is not None and hv.name != target:
+                continue
+            host_states.append(state)
+        spec.instance_uuids = [record["uuid"]]
+        # the server's own usage is the source's: a group counts the member where it is
+        try:
+            result = select_destinations(host_states, spec, self.api.scheduler_config)
+        except NoValidHost as exc:
+            raise ComputeError(str(exc), details={"placement": {"filters": exc.report},
+                                                  "hypervisors_down": self.api.unreachable()})
+        placement = {"filters": result.filter_report,
+                     "weighed": [{"host": host, "weight": weight} for host, weight in result.weighed],
+                     "hosts": [s.host for s in result.selections], "hypervisors_down": self.api.unreachable()}
+        return result.selections[0], placement
+
+    # ------------------------------------------------------------------ checks before anything
+    def _check_movable(self, action, record, locked_ok=False):
+        name = record.get("name")
+        if states.task_in_progress(record, time.time()):
+            raise ComputeError("Cannot '%s' instance %s while it is in task_state %s" % (
+                action, name, record.get("task_state")))
+        if record.get("vm_state") not in ALLOWED_FOR_RESIZE:
+            raise ComputeError("Cannot '%s' instance %s while it is in vm_state %s" % (
+                action, name, record.get("vm_state")))
+        if record.get("locked") and not locked_ok:
+            raise ComputeError("Instance %s is locked: unlock it first (action unlock), or set override_lock" % name)
+
+    def resize(self, name, flavor_name=None, allow_same_host=False, auto_confirm=False, target_host=None,
+               override_lock=False):
+        """compute.API.resize (a new flavor) or migrate (flavor_name None): through the scheduler with
+        the stored spec, then prep_resize, resize_instance, finish_resize; confirmed at once with
+        auto_confirm. Returns the module's result."""
+        action = "resize" if flavor_name else "migrate"
+        if flavor_name is not None and flavor_name not in self.api.catalogs["flavors"]:
+            raise ComputeError("flavor: %r is not in the flavors catalog (known: %s)"
+                               % (flavor_name, ", ".join(sorted(self.api.catalogs["flavors"]))))
+        if target_host is not None and target_host not in self.api.hypervisors:
+            raise ComputeError("host: %r is not one of the hypervisors (%s)"
+                               % (target_host, ", ".join(sorted(self.api.hypervisors))))
+        self.api.gather_host_states()
+        hv, record, shadows = find_server(self.api, name)
+        before = server_view(record, hv)
+        old_flavor = record.get("flavor") or {}
+        if flavor_name is not None:
+            new_flavor = dict(self.api.catalogs["flavors"][flavor_name])
+            migration = record.get("migration") or {}
+            if record.get("vm_state") == states.RESIZED and migration.get("new_flavor", {}).get("name") == flavor_name:
+                return self._finish_result(hv, record, before, False, auto_confirm)   # done, awaiting confirm
+            if old_flavor.get("name") == flavor_name and record.get("vm_state") != states.RESIZED:
+                return {"changed": False, "server": before, "servers": [before]}
+            if new_flavor["disk"] < (old_flavor.get("disk") or 0):
+                raise ComputeError("flavor: %s's root disk (%d GB) is smaller than the server's (%d GB): "
+                                   "Nova's libvirt driver refuses to resize a disk down; nothing was changed"
+                                   % (flavor_name, new_flavor["disk"], old_flavor.get("disk") or 0))
+            if (new_flavor.get("ephemeral") or 0) < (old_flavor.get("ephemeral") or 0):
+                raise ComputeError("flavor: %s's ephemeral disk (%d GB) is smaller than the server's (%d GB): "
+                                   "an ephemeral disk is not resized down; nothing was changed"
+                                   % (flavor_name, new_flavor.get("ephemeral") or 0, old_flavor.get("ephemeral")))
+        else:
+            new_flavor = dict(old_flavor)
+        if record.get("vm_state") == states.RESIZED:
+            raise ComputeError("Cannot '%s' instance %s while it is in vm_state resized: confirm or revert "
+                               "the resize first" % (action, record.get("name")))
+        self._check_movable(action, record, override_lock)
+        stored = stored_request_spec(record, self.api.catalogs)
+        same_host = allow_same_host and flavor_name is not None
+        ignore = [] if same_host else [hv.name]
+        if target_host is not None and target_host == hv.name and not same_host:
+            raise ComputeError("host: %s is the server's own host; a %s goes to another host%s" % (
+                target_host, action, " (allow_resize_to_same_host lets a resize stay)" if flavor_name else ""))
+        spec = spec_from_stored(stored, flavor=Flavor.from_dict(new_flavor), ignore_hosts=ignore,
+                                instance_uuid=record["uuid"])
+        selection, placement = self._select(record, spec, hv.name, target_host)
+        dest = self.api.hypervisors[selection.host]
+        if dest is hv:
+            raise ComputeError("allow_resize_to_same_host: the scheduler chose the server's own host %s; a resize "
+                               "on the same host is not supported here yet, nothing was changed" % hv.name,
+                               details={"placement": placement})
+        libvirt_migration.check_same_layout(hv.pool(), dest.pool())
+        if self.api.check_mode:
+            view = dict(before, placement=dict(placement, selected=dest.name))
+            return {"changed": True, "server": view, "servers": [view], "placement": placement,
+                    "destination": dest.name}
+        migration = {"uuid": str(uuidlib.uuid4()), "migration_type": RESIZE if flavor_name else MIGRATION,
+                     "status": "pre-migrating", "source_compute": hv.name, "dest_compute": dest.name,
+                     "old_flavor": old_flavor, "new_flavor": new_flavor, "old_vm_state": record["vm_state"],
+                     "created_at": utcnow(), "request_spec": None}
+        source = _Side(self.api, hv, _copy_record(record), guest.find_domain(hv.conn, record["domain"]))
+        source.record["request_spec"] = stored
+        target = _Side(self.api, dest, None)
+        renewer = _Renewer([source, target])
+        with self.api.heartbeat.holding(renewer):
+            source.save(task_state=states.RESIZE_PREP, migration=migration)
+            self.notifier.notify("compute.instance.resize.prep.start", hv.name, notification_payload(source.record))
+            try:
+                self.prep_resize(source, target, spec)
+                self.resize_instance(source, target)
+                self.finish_resize(source, target)
+            except Exception as exc:
+                self._roll_back(source, target, exc)
+                raise MoveFailed("%s of %s to %s failed and was rolled back (the server is on %s as it was): %s"
+                                 % (action, record["name"], dest.name, hv.name, exc),
+                                 servers=[server_view(source.record, hv)], details={"placement": placement})
+        if auto_confirm:
+            self.confirm_resize(target, source)
+        result = self._finish_result(dest, target.record, before, True, False)
+        result["placement"] = placement
+        result["migration"] = target.record.get("migration")
+        return result
+
+    def _finish_result(self, hv, record, before, changed, auto_confirm):
+        if auto_confirm and record.get("vm_state") == states.RESIZED:
+            return self.confirm(record["name"])
+        view = server_view(record, hv)
+        return {"changed": changed, "server": view, "servers": [view], "migration": record.get("migration"),
+                "diff": {"before": before, "after": view}}
+
+    # ------------------------------------------------------------------ compute manager's halves
+    def prep_resize(self, source, target, spec):
+        """ComputeManager.prep_resize on the destination: the move claim (ResourceTracker.resize_claim)
+        under the host's claim lock and the group's fleet lock: placement's room for the new flavor
+        and the group policy on live usage; the destination's domain defined (not started) as the
+        claim, a shadow naming the source as the server's host."""
+        dest = target.hv
+        record = source.record
+        with dest.claims, locks.HostLock(dest.pool(), "claim", timeout=self.api.remaining(
+                "claiming on %s" % dest.name)):
+            with self._group_lock(spec):
+                facts = dest.refresh_facts()
+                move_claim_check(self.api, dest, spec, facts, record["uuid"])
+                target.record = _copy_record(record, flavor=record["migration"]["new_flavor"], ports=[])
+                manager = ComputeManager(self.api, dest)
+                spec_xml = manager._domain_spec(None, target.record, dest.pool())
+                target.record["lease_until"] = time.time() + states.LEASE_SECONDS
+                spec_xml["record"] = instance_record.stored(target.record)
+                spec_xml["memory_mb"] = record["migration"]["new_flavor"]["ram"]
+                spec_xml["vcpus"] = record["migration"]["new_flavor"]["vcpus"]
+                target.dom = guest.define_domain(dest.conn, spec_xml)
+
+    @contextlib.contextmanager
+    def _group_lock(self, spec):
+        group = spec.instance_group
+        with contextlib.ExitStack() as stack:
+            if group is not None and group.policy in ("affinity", "anti-affinity"):
+                home = self.api.home_hypervisor()
+                stack.enter_context(locks.HostLock(home.pool(), "group-" + group.name,
+                                                   timeout=self.api.remaining("taking group %s's lock" % group.name)))
+            yield
+
+    def resize_instance(self, source, target):
+        """ComputeManager.resize_instance on the source: powered off (cleanly, then forced), every disk
+        copied into the destination's pool (bases ensured there first), the root grown to the new
+        flavor; the destination's DHCP reservations made with the same MACs and addresses."""
+        hv, dest = source.hv, target.hv
+        source.save(task_state=states.RESIZE_MIGRATING)
+        source.save_migration(status="migrating")
+        target.save(task_state=states.RESIZE_MIGRATING, migration=source.record["migration"])
+        libvirt_migration.wait_shutdown(source.dom, min(SHUTDOWN_TIMEOUT, self.api.remaining("powering off")))
+        layout = libvirt_migration.domain_layout(source.dom)
+        uuid = source.record["uuid"]
+        new_flavor = source.record["migration"]["new_flavor"]
+        grow = {uuid + ".disk": new_flavor["disk"] * units.Gi}
+        if new_flavor.get("ephemeral"):
+            grow[uuid + ".disk.eph0"] = new_flavor["ephemeral"] * units.Gi
+        started = time.monotonic()
+        copied = libvirt_migration.copy_disks(hv.conn, hv.pool(), dest.conn, dest.pool(), uuid, layout, grow=grow,
+                                              skip=(uuid + ".disk.swap",))
+        # the disks in a build's order: root, ephemeral, swap (made anew at the new flavor's size),
+        # config drive
+        by_name = dict((disk["path"].rsplit("/", 1)[-1], disk) for disk in layout["disks"])
+        base = storage.pool_path(dest.pool())
+        disks = []
+        for suffix in (".disk", ".disk.eph0", ".disk.swap", ".disk.config"):
+            name = uuid + suffix
+            if suffix == ".disk.swap":
+                old = storage.find_volume(dest.pool(), name)
+                if old is not None:
+                    storage.delete_volume(old)
+                if not new_flavor.get("swap"):
+                    continue
+                storage.create_volume(dest.pool(), name, new_flavor["swap"] * units.Mi, "qcow2")
+                disks.append({"path": base + "/" + name, "format": "qcow2"})
+            elif name in by_name:
+                disks.append(dict(by_name[name], path=base + "/" + name))
+        for disk, dev in zip(disks, ("vda", "vdb", "vdc", "vdd", "vde")):
+            disk["dev"] = dev
+        if storage.find_volume(dest.pool(), uuid + ".console.log") is None:
+            storage.create_volume(dest.pool(), uuid + ".console.log", 0, "raw")
+        # the same MACs and addresses, reserved on the destination's networks (on record first)
+        target.save(ports=[dict(port) for port in source.record.get("ports") or []])
+        ports = []
+        for port in source.record.get("ports") or []:
+            net = libvirt_network.find_network(dest.conn, port["network"])
+            if net is None:
+                raise ComputeError("network %s is missing on %s" % (port["network"], dest.name))
+            with dest.reservations:
+                ip = libvirt_network.reserve_fixed_ip(dest.conn, dest.pool(), net, port["mac"], source.record["name"],
+                                                      port.get("ip"))
+            ports.append(dict(port, ip=ip))
+        target.layout = dict(layout, disks=disks)
+        target.save(ports=ports)
+        source.save(task_state=states.RESIZE_MIGRATED)
+        source.save_migration(status="post-migrating", disk_bytes=sum(copied.values()),
+                              disk_copy_seconds=round(time.monotonic() - started, 3))
+
+    def finish_resize(self, source, target):
+        """ComputeManager.finish_resize on the destination: the domain with the new flavor, its copied
+        disks and the same MACs, powered on if the server ran; vm_state resized. The source's copy
+        becomes the shadow, kept (powered off) until confirm or revert."""
+        dest = target.hv
+        record = source.record
+        migration = dict(record["migration"], status="finished")
+        target.save(task_state=states.RESIZE_FINISH, migration=migration)
+        manager = ComputeManager(self.api, dest)
+        spec = manager._domain_spec(None, target.record, dest.pool(), {
+            "disks": target.layout["disks"],
+            "nics": [{"network": p["network"], "mac": p["mac"]} for p in target.record["ports"]]})
+        for key in ("kernel", "initrd", "cmdline"):
+            if target.layout.get(key):
+                spec[key] = target.layout[key]
+        spec_data = dict(target.record.get("request_spec") or {}, flavor=migration["new_flavor"])
+        done = dict(target.record, host=dest.name, request_spec=spec_data, availability_zone=dest.config["availability_zone"],
+                    vm_state=states.RESIZED, task_state=None, lease_until=None, migration=migration)
+        spec["record"] = instance_record.stored(done)
+        target.dom = guest.define_domain(dest.conn, spec)
+        if migration["old_vm_state"] == states.ACTIVE:
+            guest.start_domain(target.dom)
+            if not guest.wait_for_state(target.dom, states.RUNNING, self.api.remaining("starting on %s" % dest.name)):
+                raise ComputeError("%s did not reach RUNNING on %s" % (record["name"], dest.name))
+        target.record = done
+        target.save(power_state=guest.power_state(target.dom))
+        source.save(host=dest.name, vm_state=states.RESIZED, task_state=None, migration=migration,
+                    power_state=guest.power_state(source.dom))
+        self.notifier.notify("compute.instance.finish_resize.end", dest.name, notification_payload(target.record))
+
+    def _roll_back(self, source, target, exc):
+        """A move that failed before its destination finished: the destination's copy removed (domain,
+        volumes, reservations), the source as it was (powered on again if it ran)."""
+        migration = dict(source.record.get("migration") or {}, status="error", updated_at=utcnow())
+        if target.hv is not None and target.hv is not source.hv:
+            self._clean_side(target.hv, source.record["uuid"], source.record["name"],
+                             (target.record or {}).get("ports") or source.record.get("ports") or [])
+        old_vm_state = migration.get("old_vm_state") or states.ACTIVE
+        dom = source.dom or guest.find_domain(source.hv.conn, source.record["name"])
+        source.dom = dom
+        if old_vm_state == states.ACTIVE and not dom.isActive():
+            guest.start_domain(dom)
+            guest.wait_for_state(dom, states.RUNNING, 30)
+        fault = {"code": 500, "created": utcnow(), "message": "move to %s rolled back: %s"
+                 % (migration.get("dest_compute"), exc)}
+        source.record["lease_until"] = None
+        source.save(host=source.hv.name, vm_state=old_vm_state, task_state=None, migration=migration,
+                    flavor=migration.get("old_flavor") or source.record.get("flavor"),
+                    power_state=guest.power_state(dom), fault=fault)
+
+    def _clean_side(self, hv, uuid, name, ports):
+        """What one host holds of a server's move: its domain (of that uuid), volumes, reservations."""
+        dom = guest.find_domain(hv.conn, name)
+        if dom is not None:
+            record = instance_record.read_record(dom)
+            if record is not None and record.get("uuid") == uuid:
+                guest.destroy_domain(dom)
+        pool = hv.pool()
+        for vol in storage.instance_volumes(pool, uuid):
+            storage.delete_volume(vol)
+        for port in ports:
+            net = libvirt_network.find_network(hv.conn, port["network"])
+            if net is not None:
+                libvirt_network.release_fixed_ip(pool, net, port["mac"])
+
+    # ------------------------------------------------------------------ confirm / revert
+    def confirm(self, name):
+        """compute.API.confirm_resize: the source's copy removed; vm_state back to what it was."""
+        self.api.gather_host_states()
+        hv, record, shadows = find_server(self.api, name)
+        if record.get("vm_state") != states.RESIZED:
+            view = server_view(record, hv)
+            return {"changed": False, "server": view, "servers": [view], "migration": record.get("migration")}
+        before = server_view(record, hv)
+        if self.api.check_mode:
+            return {"changed": True, "server": before, "servers": [before]}
+        target = _Side(self.api, hv, _copy_record(record), guest.find_domain(hv.conn, record["domain"]))
+        source = None
+        for shv, shadow in shadows:
+            if shv.name == (record.get("migration") or {}).get("source_compute"):
+                source = _Side(self.api, shv, _copy_record(shadow))
+        self.confirm_resize(target, source)
+        view = server_view(target.record, hv)
+        return {"changed": True, "server": view, "servers": [view], "migration": target.record.get("migration"),
+                "diff": {"before": before, "after": view}}
+
+    def confirm_resize(self, target, source):
+        migration = dict(target.record["migration"])
+        target.save(task_state=states.RESIZE_CONFIRMING, migration=dict(migration, status="confirming"))
+        if source is not None:
+            self._clean_side(source.hv, target.record["uuid"], target.record["name"],
+                             source.record.get("ports") or [])
+        migration.update(status="confirmed", updated_at=utcnow())
+        target.record["lease_until"] = None
+        target.save(vm_state=migration.get("old_vm_state") or states.ACTIVE, task_state=None, migration=migration)
+        self.notifier.notify("compute.instance.resize.confirm.end", target.hv.name,
+                             notification_payload(target.record))
+
+    def revert(self, name):
+        """compute.API.revert_resize: the destination's copy removed, the server back on the source
+        with its old flavor, powered on if it ran."""
+        self.api.gather_host_states()
+        hv, record, shadows = find_server(self.api, name)
+        if record.get("vm_state") != states.RESIZED:
+            view = server_view(record, hv)
+            return {"changed": False, "server": view, "servers": [view], "migration": record.get("migration")}
+        before = server_view(record, hv)
+        migration = record.get("migration") or {}
+        source = None
+        for shv, shadow in shadows:
+            if shv.name == migration.get("source_compute"):
+                source = _Side(self.api, shv, _copy_record(shadow))
+        if source is None:
+            raise ComputeError("revert: the source host %s of %s does not answer or no longer holds its copy; "
+                               "nothing was changed" % (migration.get("source_compute"), name))
+        if self.api.check_mode:
+            return {"changed": True, "server": before, "servers": [before]}
+        target = _Side(self.api, hv, _copy_record(record), guest.find_domain(hv.conn, record["domain"]))
+        self.revert_resize(target, source)
+        view = server_view(source.record, source.hv)
+        return {"changed": True, "server": view, "servers": [view], "migration": source.record.get("migration"),
+                "diff": {"before": before, "after": view}}
+
+    def revert_resize(self, target, source):
+        migration = dict(target.record["migration"], status="reverting")
+        target.save(task_state=states.RESIZE_REVERTING, migration=migration)
+        source.save(task_state=states.RESIZE_REVERTING, migration=migration)
+        self._clean_side(target.hv, target.record["uuid"], target.record["name"], target.record.get("ports") or [])
+        source.dom = guest.find_domain(source.hv.conn, source.record["name"])
+        if migration.get("old_vm_state") == states.ACTIVE and not source.dom.isActive():
+            guest.start_domain(source.dom)
+            guest.wait_for_state(source.dom, states.RUNNING, self.api.remaining("starting on %s" % source.hv.name))
+        migration.update(status="reverted", updated_at=utcnow())
+        source.record["lease_until"] = None
+        source.save(host=source.hv.name, availability_zone=source.hv.config["availability_zone"],
+                    flavor=migration.get("old_flavor") or source.record["flavor"],
+                    vm_state=migration.get("old_vm_state") or states.ACTIVE, task_state=None,
+                    migration=migration, power_state=guest.power_state(source.dom))
+        self.notifier.notify("compute.instance.resize.revert.end", source.hv.name,
+                             notification_payload(source.record))
+
+    # ------------------------------------------------------------------ recovery
+    def recover(self, move):
+        """A move a dead run left: finished on the destination -> it stands (the source made the shadow;
+        a confirm or revert cut short is completed); else rolled back onto the source."""
+        source = move.get("source")
+        dest = move.get("dest")
+        src_side = _Side(self.api, source[0], _copy_record(source[1])) if source else None
+        dst_side = _Side(self.api, dest[0], _copy_record(dest[1])) if dest else None
+        if dst_side is not None:
+            dst_side.dom = guest.find_domain(dst_side.hv.conn, dst_side.record["name"])
+        if src_side is not None:
+            src_side.dom = guest.find_domain(src_side.hv.conn, src_side.record["name"])
+        dst_migration = (dst_side.record.get("migration") or {}) if dst_side else {}
+        status = dst_migration.get("status")
+        finished = dst_side is not None and dst_side.record.get("host") == dst_side.hv.name
+        if finished and status == "reverting" and src_side is not None:
+            self.revert_resize(dst_side, src_side)
+        elif finished and status in ("finished", "confirming"):
+            if status == "confirming" or src_side is None:
+                self.confirm_resize(dst_side, src_side)
+            else:
+                src_side.save(host=dst_side.hv.name, vm_state=states.RESIZED, task_state=None,
+                              migration=dst_migration)
+                if dst_side.record.get("task_state") is not None:
+                    dst_side.save(task_state=None)
+        elif src_side is not None:
+            migration = src_side.record.get("migration") or {}
+            if dst_side is None:
+                # the destination's copy may be half made with no record yet: its volumes by uuid
+                dest_name = migration.get("dest_compute")
+                dest_hv = self.api.hypervisors.get(dest_name)
+                if dest_hv is not None and dest_hv.up:
+                    dst_side = _Side(self.api, dest_hv, None)
+            target = dst_side or _Side(self.api, src_side.hv, None)
+            if target.hv is src_side.hv:
+                target = _NoSide()
+            self._roll_back(src_side, target, "its run stopped at task_state %s" % src_side.record.get("task_state"))
+        elif dst_side is not None:
+            # only the destination's side answers and it never finished: nothing of it is the server
+            self._clean_side(dst_side.hv, dst_side.record["uuid"], dst_side.record["name"],
+                             dst_side.record.get("ports") or [])
+
+
+class _NoSide:
+    """No destination to clean."""
+
+    hv = None
+    record = None
+
+
+def move_claim_check(api, dest, spec, facts, uuid):
+    """ResourceTracker.resize_claim's checks on the destination's live usage: placement's room for the
+    flavor, and the server group's policy (the server itself, on its source, not counted)."""
+    state = HostState.from_facts(facts, dict(dest.config, up=True, failed_builds=0))
+    group = spec.instance_group
+    spec = spec.copy()
+    spec.instance_uuid = uuid
+    if group is not None:
+        spec.instance_group = group = group.copy()
+        hosts = set()
+        for hv in api.hypervisors.values():
+            if not hv.up:
+                continue
+            records = facts["instances"] if hv is dest else hv.facts["instances"]
+            if any(r.get("server_group") == group.name and r.get("uuid") != uuid
+                   and not states.is_shadow(r, hv.name) for r in records):
+                hosts.add(hv.name)
+        if group.policy == "affinity":
+            hosts |= live_group_hosts(api, group.name) - set([dest.name])
+        group.hosts = sorted(hosts)
+        group.members = [r.get("uuid") for r in facts["instances"]
+                         if r.get("server_group") == group.name and r.get("uuid") != uuid]
+    resources = resources_from_flavor(spec.flavor)
+    short = allocation_candidates.missing(state.rooms, resources)
+    if short:
+        raise ComputeError("move claim on %s refused by placement: the host's live usage leaves no room for %s"
+                           % (dest.name, ", ".join("%s %d" % (rc, resources[rc]) for rc in short)))
+    for filter_cls in (filters.ServerGroupAntiAffinityFilter, filters.ServerGroupAffinityFilter):
+        if not filter_cls().host_passes(state, spec):
+            raise ComputeError("move claim on %s refused by %s: the members now on the hosts break the group's "
+                               "policy there" % (dest.name, filter_cls.__name__))
