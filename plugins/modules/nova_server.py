@@ -65,9 +65,8 @@ options:
         the new flavor (its other host's filters, group policy and zone all hold), a move claim on
         the destination, the server powered off, its disks copied (a bigger root disk grows; a
         smaller one is refused before anything changes), started there with the same MACs and
-        addresses. It is then C(VERIFY_RESIZE) (vm_state C(resized)) until confirmed or reverted
-        (M(novalite.compute.nova_server_action) C(confirm_resize) / C(revert_resize)), or
-        confirmed at once with O(resize_auto_confirm).
+        addresses. It is then C(VERIFY_RESIZE) (vm_state C(resized)), the source keeping its powered-off
+        copy, until confirmed or reverted, or confirmed at once with O(resize_auto_confirm).
       - Without it, a different flavor is drift (O(on_drift)).
     type: bool
     default: false
@@ -422,6 +421,13 @@ placement:
     - How the scheduler placed the servers, when something was scheduled. C(filters) gives per-filter
       host counts, C(weighed) the best weighed hosts, C(hosts) the host chosen for each server.
   returned: when servers were scheduled
+  type: dict
+resized:
+  description:
+    - With O(allow_resize), per server resized by this task, its migration (C(uuid), C(migration_type),
+      C(status), C(source_compute), C(dest_compute), C(old_flavor), C(new_flavor), C(disk_bytes),
+      C(disk_copy_seconds)); in check mode, the planned destination host.
+  returned: when a server was resized
   type: dict
 faults:
   description: Every failed build attempt (server, host, attempt, message), rescheduled or final.
