@@ -30,6 +30,10 @@ description:
     seconds) is recovered by the next run that acts on the server, as Nova's compute manager does when it
     starts - the task is cleared and the vm_state is what the domain is (running - C(active), paused -
     C(paused), saved - C(suspended), off - C(stopped)); the action then goes on.
+  - The moves that go back through the scheduler (O(action=resize), O(action=migrate), and their
+    O(action=confirm_resize) and O(action=revert_resize)) are Nova's MigrationTask; a run killed in the middle
+    of one leaves its progress on record in both hosts' copies, and the next run that touches the server rolls
+    it back (or, when the destination had finished, lets it stand) before anything else.
   - The console (O(action=console_output)) is the guest's serial console log, read through libvirt (so from
     remote hypervisors too), as Nova's C(os-getConsoleOutput).
 author:
@@ -78,9 +82,39 @@ options:
         rescue runs from the domain's live definition only, its persistent one stays the server's.
       - V(unrescue) - the rescue powered off and its disk removed, the server started from its own disk;
         C(active). (V(stop) of a rescued server also ends its rescue.)
+      - V(resize) - the server moved to a host the scheduler picks with its stored request spec and the new
+        O(flavor) (the filters, its server group's policy and its zone all hold; its own host only with
+        O(allow_resize_to_same_host)), as Nova's resize - a move claim on the destination, the server powered
+        off, its disks copied (a bigger root grows; a smaller root or ephemeral disk is refused before anything
+        changes), started there (if it ran) with the same MACs and addresses; task_states C(resize_prep),
+        C(resize_migrating), C(resize_migrated), C(resize_finish); then vm_state C(resized) (status
+        C(VERIFY_RESIZE)), the source keeping its powered-off copy, until V(confirm_resize) or V(revert_resize)
+        (or at once with O(auto_confirm)). A failure rolls the move back onto the source. RV(servers[].migration)
+        is its migration record.
+      - V(migrate) - a cold migration - the same with the server's own flavor, to another host, O(host) if
+        given (still checked by every filter, as Nova's API 2.56).
+      - V(confirm_resize) - the source's copy removed; the server back in the vm_state it had.
+      - V(revert_resize) - the destination's copy removed and the server back on its source with its old flavor.
     type: str
     required: true
-    choices: [start, stop, reboot, pause, unpause, suspend, resume, lock, unlock, console_output, rebuild, rescue, unrescue]
+    choices: [start, stop, reboot, pause, unpause, suspend, resume, lock, unlock, console_output, rebuild,
+              rescue, unrescue, resize, migrate, confirm_resize, revert_resize]
+  flavor:
+    description: With O(action=resize), the new flavor, a name of the O(flavors) catalog.
+    type: str
+  host:
+    description: With O(action=migrate), the hypervisor to move to (by its name in O(hypervisors)); the scheduler picks one when not given.
+    type: str
+  allow_resize_to_same_host:
+    description:
+      - With O(action=resize), Nova's C(allow_resize_to_same_host) (false by default, as Nova's). Resizing on the
+        same host is not supported yet - when the scheduler chooses it, nothing is changed and the task fails.
+    type: bool
+    default: false
+  auto_confirm:
+    description: With O(action=resize) or O(action=migrate), confirm the move at once (Nova's C(resize_confirm_window) reached).
+    type: bool
+    default: false
   reboot_type:
     description:
       - V(soft) - the ACPI power button, and once the guest is off, started again; a guest that does not
@@ -146,8 +180,7 @@ options:
     default: 180
   flavors:
     description:
-      - Not used by this module; accepted as an option of the action group C(novalite.compute.nova), so that
-        C(module_defaults) for C(group/novalite.compute.nova) can carry it (M(novalite.compute.nova_server) uses it).
+      - The flavor catalog, for O(action=resize) (as M(novalite.compute.nova_server) takes it).
   images:
     description:
       - The image catalog, for O(action=rebuild) (as M(novalite.compute.nova_server) takes it).
@@ -158,8 +191,8 @@ options:
         the key).
   server_groups:
     description:
-      - Not used by this module; accepted as an option of the action group C(novalite.compute.nova), so that
-        C(module_defaults) for C(group/novalite.compute.nova) can carry it (M(novalite.compute.nova_server) uses it).
+      - The server groups catalog, for the moves of servers created before their request spec was kept (their
+        spec is built from their record, its group's policy from this catalog).
   quotas:
     description:
       - Not used by this module; accepted as an option of the action group C(novalite.compute.nova), so that
@@ -246,6 +279,29 @@ EXAMPLES = r"""
     action: unrescue
     hypervisors: "{{ nova_hypervisors }}"
 
+- name: Resize it to m1.small on another host, confirmed at once
+  novalite.compute.nova_server_action:
+    server: web1
+    action: resize
+    flavor: m1.small
+    auto_confirm: true
+    flavors:
+      - {name: m1.tiny, vcpus: 1, ram: 512, disk: 1}
+      - {name: m1.small, vcpus: 1, ram: 1024, disk: 2}
+    hypervisors: "{{ nova_hypervisors }}"
+
+- name: Cold-migrate it (the scheduler picks the host), then put it back where it was
+  novalite.compute.nova_server_action:
+    server: web1
+    action: migrate
+    hypervisors: "{{ nova_hypervisors }}"
+
+- name: Revert the migration
+  novalite.compute.nova_server_action:
+    server: web1
+    action: revert_resize
+    hypervisors: "{{ nova_hypervisors }}"
+
 - name: Delete it
   novalite.compute.nova_server:
     name: web1
@@ -301,7 +357,8 @@ from ansible_collections.novalite.compute.plugins.module_utils.virt import image
 from ansible_collections.novalite.compute.plugins.module_utils.virt.libvirt import connection
 
 ACTIONS = ["start", "stop", "reboot", "pause", "unpause", "suspend", "resume", "lock", "unlock", "console_output",
-           "rebuild", "rescue", "unrescue"]
+           "rebuild", "rescue", "unrescue", "resize", "migrate", "confirm_resize", "revert_resize"]
+MOVES = ("resize", "migrate", "confirm_resize", "revert_resize")
 
 
 def open_url(url, **kwargs):
@@ -332,12 +389,20 @@ def check_action_request(params):
         raise InvalidRequest("%s: only applies with action=rebuild" % rebuild_only[0])
     if params["image"] is not None and params["action"] not in ("rebuild", "rescue"):
         raise InvalidRequest("image: only applies with action=rebuild or action=rescue")
+    action = params["action"]
+    for key, allowed in (("flavor", ("resize",)), ("host", ("migrate",)),
+                         ("allow_resize_to_same_host", ("resize",)), ("auto_confirm", ("resize", "migrate"))):
+        if params[key] and action not in allowed:
+            raise InvalidRequest("%s: only applies with action=%s" % (key, " or ".join(allowed)))
+    if action == "resize" and not params["flavor"]:
+        raise InvalidRequest("flavor: action=resize needs the new flavor")
     meta = check_meta(params["metadata"], "metadata") if params["metadata"] is not None else None
     return {"image": params["image"], "userdata": check_userdata("userdata", params["userdata"]), "meta": meta,
             "preserve_ephemeral": params["preserve_ephemeral"], "servers": list(servers), "action": params["action"],
             "reboot_type": params["reboot_type"],
             "shutdown_timeout": params["shutdown_timeout"], "override_lock": params["override_lock"],
-            "length": params["length"]}
+            "length": params["length"], "flavor": params["flavor"], "host": params["host"],
+            "allow_resize_to_same_host": params["allow_resize_to_same_host"], "auto_confirm": params["auto_confirm"]}
 
 
 def run(params, check_mode=False):
@@ -353,12 +418,16 @@ def run(params, check_mode=False):
 def _outcome(params, notifier, check_mode):
     try:
         request = check_action_request(params)
-        catalogs = check_catalogs([], params["images"], params["hypervisors"], keypairs=params["keypairs"])
+        catalogs = check_catalogs(params["flavors"], params["images"], params["hypervisors"],
+                                  params["server_groups"], keypairs=params["keypairs"])
         compute_api = api.ComputeAPI(
             catalogs, scheduler_config({}), notifier=notifier, check_mode=check_mode, wait=params["wait"],
             timeout=params["timeout"], connect_timeout=params["connect_timeout"], wait_for=params["wait_for"],
             open_url=open_url)
-        result = compute_api.server_action(request)
+        if request["action"] in MOVES:
+            result = compute_api.move_action(request)
+        else:
+            result = compute_api.server_action(request)
     except (InvalidRequest, images.ImageError) as exc:
         return dict(failed=True, msg=str(exc))
     except exception.ComputeError as exc:
@@ -392,6 +461,10 @@ def argument_spec():
         userdata=dict(type="str", no_log=True, aliases=["user_data"]),
         metadata=dict(type="dict", aliases=["meta"]),
         preserve_ephemeral=dict(type="bool", default=False),
+        flavor=dict(type="str"),
+        host=dict(type="str"),
+        allow_resize_to_same_host=dict(type="bool", default=False),
+        auto_confirm=dict(type="bool", default=False),
     )
     spec.update(group_argument_spec())
     return spec

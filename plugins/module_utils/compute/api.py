@@ -247,7 +247,7 @@ class ComputeAPI:
                 continue
             result = migrate.MoveTask(self).resize(name, wanted["name"],
                                                    allow_same_host=self.allow_resize_to_same_host,
-                                                   auto_confirm=self.resize_auto_confirm)
+                                                   auto_confirm=self.resize_auto_confirm, gather=False)
             if not result["changed"]:
                 continue
             resized[name] = result.get("migration") or result.get("destination")
@@ -269,6 +269,36 @@ class ComputeAPI:
         """compute.API.resize without a flavor: a cold migration, to `host` if given (still filtered)."""
         return migrate.MoveTask(self).resize(name, None, auto_confirm=auto_confirm, target_host=host,
                                              override_lock=override_lock)
+
+    def move_action(self, request):
+        """nova_server_action's moves (resize, migrate, confirm_resize, revert_resize), one server after
+        the other; each checked (lock, state) before it is touched."""
+        action = request["action"]
+        servers, migrations = [], {}
+        self.gather_host_states()
+        task = migrate.MoveTask(self)
+        changed = False
+        for name in request["servers"]:
+            if action == "resize":
+                one = task.resize(name, request["flavor"], allow_same_host=request["allow_resize_to_same_host"],
+                                  auto_confirm=request["auto_confirm"], override_lock=request["override_lock"],
+                                  gather=False)
+            elif action == "migrate":
+                one = task.resize(name, None, auto_confirm=request["auto_confirm"], target_host=request["host"],
+                                  override_lock=request["override_lock"], gather=False)
+            elif action == "confirm_resize":
+                one = task.confirm(name, override_lock=request["override_lock"], gather=False)
+            else:
+                one = task.revert(name, override_lock=request["override_lock"], gather=False)
+            changed = changed or one["changed"]
+            server = dict(one["server"], action={"name": action, "changed": one["changed"]})
+            if one.get("migration"):
+                server["migration"] = one["migration"]
+                migrations[name] = one["migration"]
+            if one.get("destination"):
+                server["action"]["destination"] = one["destination"]
+            servers.append(server)
+        return {"changed": changed, "servers": servers, "warnings": []}
 
     def confirm_resize(self, name):
         return migrate.MoveTask(self).confirm(name)
@@ -448,7 +478,8 @@ class ComputeAPI:
         for wanted in names:
             copies = [(hv, r) for hv in self.hypervisors.values() if hv.up for r in hv.facts["instances"]
                       if wanted in (r.get("name"), r.get("uuid")) or wanted.lower() == r.get("uuid")]
-            servers = [(hv, r) for hv, r in copies if not states.is_transient(r)]
+            # a move's shadow (the other host's side: migrate.py) is not the server
+            servers = [(hv, r) for hv, r in copies if not states.is_transient(r) and not states.is_shadow(r, hv.name)]
             if len(servers) > 1:
                 raise ComputeError("server: %s names %d servers, on %s; name them by UUID" % (
                     wanted, len(servers), ", ".join("%s (uuid %s)" % (hv.name, r["uuid"]) for hv, r in servers)))
@@ -479,6 +510,10 @@ class ComputeAPI:
         result = {"changed": False, "servers": [], "warnings": []}
         if not self.check_mode:
             for hv, record in found:
+                if record.get("task_state") in states.MOVE_STATES:
+                    raise ComputeError("server: %s has a move under way or cut short (task_state %s); run the move "
+                                       "again, or nova_server, to finish or roll it back" % (
+                                           record["name"], record["task_state"]))
                 if record.get("task_state") is not None and not states.task_in_progress(record, time.time()):
                     task = ComputeManager(self, hv).init_instance(record)
                     if task:

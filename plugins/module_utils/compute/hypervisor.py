@@ -42,6 +42,7 @@ class Hypervisor:
         """Connect and read the host's facts; on failure the host is down."""
         try:
             self.conn = connection.connect(self.uri)
+            self._pool = None   # a pool looked up on an earlier connection is not this one's
             if self.create_pool:
                 self.pool()
             self.facts = libvirt_host.host_facts(self.conn, self.config["storage_pool"], self.config["virt_type"])

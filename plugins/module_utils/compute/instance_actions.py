@@ -27,6 +27,12 @@ RESUME = "resume"
 RESCUE = "rescue"
 UNRESCUE = "unrescue"
 REBUILD = "rebuild"
+RESIZE = "resize"
+MIGRATE = "migrate"
+CONFIRM_RESIZE = "confirm_resize"
+REVERT_RESIZE = "revert_resize"
+# the moves that go back through the scheduler (compute/migrate.py)
+MOVES = (RESIZE, MIGRATE, CONFIRM_RESIZE, REVERT_RESIZE)
 LOCK = "lock"
 UNLOCK = "unlock"
 CONSOLE_OUTPUT = "console_output"
@@ -50,6 +56,10 @@ ALLOWED_VM_STATES = {
     RESCUE: (states.ACTIVE, states.STOPPED, states.ERROR),
     UNRESCUE: (states.RESCUED,),
     REBUILD: (states.ACTIVE, states.STOPPED, states.ERROR),
+    RESIZE: (states.ACTIVE, states.STOPPED),
+    MIGRATE: (states.ACTIVE, states.STOPPED),
+    CONFIRM_RESIZE: (states.RESIZED,),
+    REVERT_RESIZE: (states.RESIZED,),
     LOCK: None,
     UNLOCK: None,
     CONSOLE_OUTPUT: None,
@@ -58,7 +68,8 @@ ALLOWED_VM_STATES = {
 
 # check_instance_lock: the actions a locked server refuses (lock, unlock and reading the console
 # are not lock-checked in Nova).
-LOCK_CHECKED = (START, STOP, REBOOT, PAUSE, UNPAUSE, SUSPEND, RESUME, RESCUE, UNRESCUE, REBUILD, DELETE)
+LOCK_CHECKED = (START, STOP, REBOOT, PAUSE, UNPAUSE, SUSPEND, RESUME, RESCUE, UNRESCUE, REBUILD, DELETE,
+                RESIZE, MIGRATE, CONFIRM_RESIZE, REVERT_RESIZE)
 
 # Where an action leads: a server already there is left as it is (changed false). Reboot and
 # rebuild lead nowhere new: they always act.

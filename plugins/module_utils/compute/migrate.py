@@ -32,6 +32,7 @@ import time
 import uuid as uuidlib
 
 from ansible_collections.novalite.compute.plugins.module_utils import units
+from ansible_collections.novalite.compute.plugins.module_utils.compute import instance_actions
 from ansible_collections.novalite.compute.plugins.module_utils.compute import instance_list
 from ansible_collections.novalite.compute.plugins.module_utils.compute import states
 from ansible_collections.novalite.compute.plugins.module_utils.compute.claims import live_group_hosts
@@ -63,8 +64,6 @@ EVACUATION = "evacuation"
 # -> confirming -> confirmed, or -> reverting -> reverted; error when it was rolled back
 DONE = ("finished", "confirming", "reverting")
 
-# vm_states a resize or cold migration is allowed in (compute.api.resize: ACTIVE, STOPPED)
-ALLOWED_FOR_RESIZE = (states.ACTIVE, states.STOPPED)
 SHUTDOWN_TIMEOUT = 30
 
 
@@ -247,19 +246,14 @@ class MoveTask:
         return result.selections[0], placement
 
     # ------------------------------------------------------------------ checks before anything
-    def _check_movable(self, action, record, locked_ok=False):
-        name = record.get("name")
-        if states.task_in_progress(record, time.time()):
-            raise ComputeError("Cannot '%s' instance %s while it is in task_state %s" % (
-                action, name, record.get("task_state")))
-        if record.get("vm_state") not in ALLOWED_FOR_RESIZE:
-            raise ComputeError("Cannot '%s' instance %s while it is in vm_state %s" % (
-                action, name, record.get("vm_state")))
-        if record.get("locked") and not locked_ok:
-            raise ComputeError("Instance %s is locked: unlock it first (action unlock), or set override_lock" % name)
+    @staticmethod
+    def _check_movable(action, record, override_lock=False):
+        """The API's checks, from the actions' table (instance_actions): the lock, then the state."""
+        instance_actions.check_instance_lock(action, record, override_lock)
+        instance_actions.check_instance_state(action, record, time.time())
 
     def resize(self, name, flavor_name=None, allow_same_host=False, auto_confirm=False, target_host=None,
-               override_lock=False):
+               override_lock=False, gather=True):
         """compute.API.resize (a new flavor) or migrate (flavor_name None): through the scheduler with
         the stored spec, then prep_resize, resize_instance, finish_resize; confirmed at once with
         auto_confirm. Returns the module's result."""
@@ -270,7 +264,8 @@ class MoveTask:
         if target_host is not None and target_host not in self.api.hypervisors:
             raise ComputeError("host: %r is not one of the hypervisors (%s)"
                                % (target_host, ", ".join(sorted(self.api.hypervisors))))
-        self.api.gather_host_states()
+        if gather:
+            self.api.gather_host_states()
         hv, record, shadows = find_server(self.api, name)
         before = server_view(record, hv)
         old_flavor = record.get("flavor") or {}
@@ -294,7 +289,8 @@ class MoveTask:
         if record.get("vm_state") == states.RESIZED:
             raise ComputeError("Cannot '%s' instance %s while it is in vm_state resized: confirm or revert "
                                "the resize first" % (action, record.get("name")))
-        self._check_movable(action, record, override_lock)
+        self._check_movable(instance_actions.RESIZE if flavor_name else instance_actions.MIGRATE, record,
+                            override_lock)
         stored = stored_request_spec(record, self.api.catalogs)
         same_host = allow_same_host and flavor_name is not None
         ignore = [] if same_host else [hv.name]
@@ -343,7 +339,7 @@ class MoveTask:
 
     def _finish_result(self, hv, record, before, changed, auto_confirm):
         if auto_confirm and record.get("vm_state") == states.RESIZED:
-            return self.confirm(record["name"])
+            return self.confirm(record["name"], gather=False)
         view = server_view(record, hv)
         return {"changed": changed, "server": view, "servers": [view], "migration": record.get("migration"),
                 "diff": {"before": before, "after": view}}
@@ -502,10 +498,12 @@ class MoveTask:
                 libvirt_network.release_fixed_ip(pool, net, port["mac"])
 
     # ------------------------------------------------------------------ confirm / revert
-    def confirm(self, name):
+    def confirm(self, name, override_lock=False, gather=True):
         """compute.API.confirm_resize: the source's copy removed; vm_state back to what it was."""
-        self.api.gather_host_states()
+        if gather:
+            self.api.gather_host_states()
         hv, record, shadows = find_server(self.api, name)
+        instance_actions.check_instance_lock(instance_actions.CONFIRM_RESIZE, record, override_lock)
         if record.get("vm_state") != states.RESIZED:
             view = server_view(record, hv)
             return {"changed": False, "server": view, "servers": [view], "migration": record.get("migration")}
@@ -534,11 +532,13 @@ class MoveTask:
         self.notifier.notify("compute.instance.resize.confirm.end", target.hv.name,
                              notification_payload(target.record))
 
-    def revert(self, name):
+    def revert(self, name, override_lock=False, gather=True):
         """compute.API.revert_resize: the destination's copy removed, the server back on the source
         with its old flavor, powered on if it ran."""
-        self.api.gather_host_states()
+        if gather:
+            self.api.gather_host_states()
         hv, record, shadows = find_server(self.api, name)
+        instance_actions.check_instance_lock(instance_actions.REVERT_RESIZE, record, override_lock)
         if record.get("vm_state") != states.RESIZED:
             view = server_view(record, hv)
             return {"changed": False, "server": view, "servers": [view], "migration": record.get("migration")}
