@@ -94,17 +94,35 @@ options:
       - V(migrate) - a cold migration - the same with the server's own flavor, to another host, O(host) if
         given (still checked by every filter, as Nova's API 2.56).
       - V(confirm_resize) - the source's copy removed; the server back in the vm_state it had.
+      - V(live_migrate) - the guest keeps running while libvirt moves it to a host the scheduler picks (or
+        O(host), still filtered), as Nova's live migration with block migration - no shared storage; the
+        destination gets the bases, empty overlays and the config drive first, then QEMU copies memory and the
+        overlays to it directly (the control node manages the migration over its own connections: the hosts need
+        no SSH to one another, only to reach each other over TCP); the same MACs and DHCP reservations;
+        task_state C(migrating). RV(servers[].migration) has its C(downtime_ms). A failure, or
+        O(completion_timeout) passing (the migration is then aborted), leaves the guest running on the source
+        with nothing left on the destination.
       - V(revert_resize) - the destination's copy removed and the server back on its source with its old flavor.
     type: str
     required: true
     choices: [start, stop, reboot, pause, unpause, suspend, resume, lock, unlock, console_output, rebuild,
-              rescue, unrescue, resize, migrate, confirm_resize, revert_resize]
+              rescue, unrescue, resize, migrate, confirm_resize, revert_resize, live_migrate]
   flavor:
     description: With O(action=resize), the new flavor, a name of the O(flavors) catalog.
     type: str
   host:
-    description: With O(action=migrate), the hypervisor to move to (by its name in O(hypervisors)); the scheduler picks one when not given.
+    description:
+      - With O(action=migrate) or O(action=live_migrate), the hypervisor to move to (by its name in
+        O(hypervisors)); the scheduler picks one when not given.
     type: str
+  completion_timeout:
+    description:
+      - With O(action=live_migrate), seconds (1 to 86400) the migration may take before it is aborted (Nova's
+        C(live_migration_completion_timeout)); what is left of O(timeout) when not given.
+    type: int
+  live_migration_bandwidth:
+    description: With O(action=live_migrate), the most MiB/s (1 to 100000) the migration may use (Nova's C([libvirt] live_migration_bandwidth)); no limit when not given.
+    type: int
   allow_resize_to_same_host:
     description:
       - With O(action=resize), Nova's C(allow_resize_to_same_host) (false by default, as Nova's). Resizing on the
@@ -302,6 +320,13 @@ EXAMPLES = r"""
     action: revert_resize
     hypervisors: "{{ nova_hypervisors }}"
 
+- name: Live-migrate it, aborted if it takes more than two minutes
+  novalite.compute.nova_server_action:
+    server: web1
+    action: live_migrate
+    completion_timeout: 120
+    hypervisors: "{{ nova_hypervisors }}"
+
 - name: Delete it
   novalite.compute.nova_server:
     name: web1
@@ -357,8 +382,8 @@ from ansible_collections.novalite.compute.plugins.module_utils.virt import image
 from ansible_collections.novalite.compute.plugins.module_utils.virt.libvirt import connection
 
 ACTIONS = ["start", "stop", "reboot", "pause", "unpause", "suspend", "resume", "lock", "unlock", "console_output",
-           "rebuild", "rescue", "unrescue", "resize", "migrate", "confirm_resize", "revert_resize"]
-MOVES = ("resize", "migrate", "confirm_resize", "revert_resize")
+           "rebuild", "rescue", "unrescue", "resize", "migrate", "confirm_resize", "revert_resize", "live_migrate"]
+MOVES = ("resize", "migrate", "confirm_resize", "revert_resize", "live_migrate")
 
 
 def open_url(url, **kwargs):
@@ -390,7 +415,12 @@ def check_action_request(params):
     if params["image"] is not None and params["action"] not in ("rebuild", "rescue"):
         raise InvalidRequest("image: only applies with action=rebuild or action=rescue")
     action = params["action"]
-    for key, allowed in (("flavor", ("resize",)), ("host", ("migrate",)),
+    if params["completion_timeout"] is not None:
+        check_int("completion_timeout", params["completion_timeout"], 1, 86400)
+    if params["live_migration_bandwidth"] is not None:
+        check_int("live_migration_bandwidth", params["live_migration_bandwidth"], 1, 100000)
+    for key, allowed in (("flavor", ("resize",)), ("host", ("migrate", "live_migrate")),
+                         ("completion_timeout", ("live_migrate",)), ("live_migration_bandwidth", ("live_migrate",)),
                          ("allow_resize_to_same_host", ("resize",)), ("auto_confirm", ("resize", "migrate"))):
         if params[key] and action not in allowed:
             raise InvalidRequest("%s: only applies with action=%s" % (key, " or ".join(allowed)))
@@ -402,7 +432,8 @@ def check_action_request(params):
             "reboot_type": params["reboot_type"],
             "shutdown_timeout": params["shutdown_timeout"], "override_lock": params["override_lock"],
             "length": params["length"], "flavor": params["flavor"], "host": params["host"],
-            "allow_resize_to_same_host": params["allow_resize_to_same_host"], "auto_confirm": params["auto_confirm"]}
+            "allow_resize_to_same_host": params["allow_resize_to_same_host"], "auto_confirm": params["auto_confirm"],
+            "completion_timeout": params["completion_timeout"], "bandwidth": params["live_migration_bandwidth"]}
 
 
 def run(params, check_mode=False):
@@ -465,6 +496,8 @@ def argument_spec():
         host=dict(type="str"),
         allow_resize_to_same_host=dict(type="bool", default=False),
         auto_confirm=dict(type="bool", default=False),
+        completion_timeout=dict(type="int"),
+        live_migration_bandwidth=dict(type="int"),
     )
     spec.update(group_argument_spec())
     return spec

@@ -4,15 +4,19 @@ run killed mid-move. Each guest is checked after its move: its console shows it 
 own disk (a label written into its root overlay before the move, which only the overlay holds)
 and took the same DHCP address."""
 
+import json
+import os
 import shlex
+import subprocess
 import tempfile
 import time
 import uuid as uuidlib
 
 from conftest import BED_NETWORK, catalog
-from helpers import SERVER_PLAY, kill_playbook, run_playbook, server_result, start_playbook
+from helpers import REPO, SERVER_PLAY, kill_playbook, run_playbook, server_result, start_playbook
 from ansible_collections.novalite.compute.plugins.module_utils.virt.libvirt import guest
 from ansible_collections.novalite.compute.plugins.module_utils.virt.libvirt import instance_record
+from ansible_collections.novalite.compute.plugins.module_utils.virt.libvirt import migration
 from ansible_collections.novalite.compute.plugins.module_utils.virt.libvirt import network as libvirt_network
 from ansible_collections.novalite.compute.plugins.module_utils.virt.libvirt import storage
 
@@ -47,7 +51,7 @@ ACTION_PLAY = """
 def act(bed, tiny_image, name, action, check=False, **args):
     """nova_server_action on the bed: the task's result."""
     full = data(bed, tiny_image, name, action=action, **args)
-    for key in ("name", "image", "nics", "wait_for"):
+    for key in ("name", "image", "nics", "wait_for") + (() if "flavor" in args else ("flavor",)):
         full.pop(key)
     full["server"] = name
     return run_playbook(ACTION_PLAY, {"args": full}, check=check).task("action")
@@ -166,8 +170,8 @@ def test_resize_through_nova_server_then_confirm(bed, tiny_image, prefix):
 def test_smaller_root_disk_and_unknown_flavor_refused(bed, tiny_image, prefix):
     name = prefix + "s"
     first = boot(bed, tiny_image, name, flavor="m1.grow")["server"]
-    refused = run_playbook(SERVER_PLAY, {"args": data(bed, tiny_image, name, allow_resize=True)}).task("server")
-    assert refused["failed"] is True and refused["msg"].startswith("flavor: m1.tiny's root disk (1 GB) is smaller")
+    refused(run_playbook(SERVER_PLAY, {"args": data(bed, tiny_image, name, allow_resize=True)}).task("server"),
+            "flavor: m1.tiny's root disk (1 GB) is smaller")
     refused(act(bed, tiny_image, name, "resize", flavor="m1.nope"), "flavor: 'm1.nope' is not in the flavors catalog")
     refused(act(bed, tiny_image, name, "resize", flavor="m1.tiny"), "flavor: m1.tiny's root disk (1 GB) is smaller")
     refused(act(bed, tiny_image, name, "resize"), "flavor: action=resize needs the new flavor")
@@ -272,3 +276,200 @@ def test_kill_during_resize_then_rerun_converges(bed, tiny_image, prefix):
     assert where == {server["hypervisor_hostname"]: [name]}, where
     others = [e for e in bed.leftovers(name) if server["hypervisor_hostname"] not in e]
     assert others == [], others
+
+
+def ticks(text):
+    """[(n, uptime)] of the guest's NOVALITE-TICK lines."""
+    found = []
+    for line in text.splitlines():
+        words = line.split()
+        if len(words) == 3 and words[0] == "NOVALITE-TICK" and words[2].startswith("uptime="):
+            found.append((int(words[1]), float(words[2][7:])))
+    return found
+
+
+def reservation(bed, host_name, mac):
+    conn = bed.conn(index_of(bed, host_name))
+    try:
+        dhcp = libvirt_network.network_dhcp(libvirt_network.find_network(conn, BED_NETWORK["name"]))
+        return dhcp[2].get(mac, (None, None))[0]
+    finally:
+        conn.close()
+
+
+def test_live_migration_keeps_the_guest_running(bed, tiny_image, prefix):
+    """The guest's tick counter goes on on the destination (no new boot, its uptime on), its disk is its
+    own, its MAC and DHCP reservation moved; the source holds nothing of it; the downtime is measured.
+    Then a migration limited to 1 MiB/s within 3 s is aborted: the guest runs on where it was, the
+    other host holds nothing of it."""
+    name = prefix + "l"
+    first = boot(bed, tiny_image, name)["server"]
+    source = first["hypervisor_hostname"]
+    port = first["addresses"][BED_NETWORK["name"]][0]
+    label = label_root_disk(bed, source, first)
+    wait_console(bed, source, first["id"], "NOVALITE-TICK 2 ")
+    before = ticks(console(bed, source, first["id"]))[-1]
+    moved = act(bed, tiny_image, name, "live_migrate")
+    assert moved.get("failed") is not True, moved.get("msg")
+    server = moved["server"]
+    dest = server["hypervisor_hostname"]
+    assert dest != source and server["status"] == "ACTIVE" and server["task_state"] is None
+    moved_by = server["migration"]
+    assert moved_by["status"] == "completed" and moved_by["migration_type"] == "live-migration"
+    assert "downtime_ms" in moved_by, moved_by
+    deadline = time.monotonic() + 30
+    while True:
+        after = ticks(console(bed, dest, first["id"]))
+        if after:
+            break
+        assert time.monotonic() < deadline, "no tick on %s" % dest
+        time.sleep(1)
+    text = console(bed, dest, first["id"])
+    assert "NOVALITE-GUEST-BOOTED" not in text, text[-1500:]      # it did not boot again
+    assert after[0][0] > before[0] and after[0][1] > before[1], (before, after)
+    assert domain_on(bed, source, name) is None
+    assert [e for e in bed.leftovers(name) if source in e] == []
+    assert reservation(bed, dest, port["OS-EXT-IPS-MAC:mac_addr"]) == port["addr"]
+    assert reservation(bed, source, port["OS-EXT-IPS-MAC:mac_addr"]) is None
+    assert domain_on(bed, dest, name)["host"] == dest
+
+    aborted = act(bed, tiny_image, name, "live_migrate", completion_timeout=3, live_migration_bandwidth=1)
+    assert aborted.get("failed") is True and "aborted" in aborted["msg"], aborted.get("msg")
+    record = domain_on(bed, dest, name)
+    assert record["active"] and record["task_state"] in (None, "") and record["migration"]["status"] == "cancelled"
+    assert bed.domains(name) == dict((h["name"], [name] if h["name"] == dest else []) for h in bed.hosts)
+    assert [e for e in bed.leftovers(name) if dest not in e] == []
+    later = ticks(console(bed, dest, first["id"]))
+    time.sleep(4)
+    assert ticks(console(bed, dest, first["id"]))[-1][0] > later[-1][0]   # still counting
+
+
+RAW_DOMAIN = """<domain type='qemu'>
+  <name>{name}</name>
+  <memory unit='MiB'>192</memory>
+  <vcpu>1</vcpu>
+  <os>
+    <type arch='x86_64' machine='pc'>hvm</type>
+    <kernel>{kernel}</kernel>
+    <initrd>{initrd}</initrd>
+    <cmdline>console=ttyS0 quiet panic=-1</cmdline>
+  </os>
+  <features><acpi/><apic/></features>
+  <clock offset='utc'/>
+  <devices>
+    <disk type='file' device='disk'>
+      <driver name='qemu' type='qcow2'/>
+      <source file='{disk}'/>
+      <target dev='vda' bus='virtio'/>
+    </disk>
+    <interface type='network'><source network='private'/><model type='virtio'/></interface>
+    <serial type='file'><source path='{console}' append='on'/><target port='0'/></serial>
+    <console type='file'><source path='{console}' append='on'/><target type='serial' port='0'/></console>
+  </devices>
+</domain>
+"""
+
+
+def _median(values):
+    values = sorted(values)
+    return values[len(values) // 2] if values else None
+
+
+def _virsh(uri, *args):
+    return subprocess.run(["virsh", "-c", uri] + list(args), capture_output=True, text=True, check=True)
+
+
+def test_zz_benchmark_moves(bed, tiny_image, prefix):
+    """BENCHMARKS.md's moves section: cold migration (nova_server_action migrate, auto-confirmed) and
+    live migration (live_migrate) of the tiny guest between bed hosts, the live migration's downtime,
+    against a raw `virsh migrate --live --copy-storage-all` of a plain domain on the same base, in
+    the same run; REPEAT of each, alternating. Written to NOVALITE_BENCH_OUT/moves.json with its
+    section (benchmarks/moves.md.py inserts it)."""
+    repeat = int(os.environ.get("NOVALITE_BENCH_MOVES_REPEAT", "3"))
+    name = prefix + "b"
+    first = boot(bed, tiny_image, name, config_drive=False)["server"]
+    wait_console(bed, first["hypervisor_hostname"], first["id"], "NOVALITE-TICK 1 ")
+    figures = {"cold": [], "cold_disk_copy": [], "live": [], "live_in_libvirt": [], "live_downtime_ms": [],
+               "raw_live": [], "raw_downtime_ms": []}
+    hosts = [h["name"] for h in bed.hosts]
+    uris = dict((h["name"], h["uri"]) for h in bed.hosts)
+    raw = prefix + "raw"
+    # the raw domain on the first host, on the same cached base and boot files as the server's
+    home = first["hypervisor_hostname"]
+    conn = bed.conn(index_of(bed, home))
+    pool = storage.find_pool(conn, "nova_instances")
+    layout = migration.domain_layout(guest.find_domain(conn, name))
+    base = migration.backing_of(storage.find_volume(pool, first["id"] + ".disk"))[0]
+    vol = storage.create_volume(pool, raw + ".disk", 1024 ** 3, "qcow2", (base, "qcow2"))
+    dom = conn.defineXML(RAW_DOMAIN.format(name=raw, kernel=layout["kernel"], initrd=layout["initrd"], disk=vol.path(),
+                                           console=storage.pool_path(pool) + "/" + raw + ".console.log"))
+    dom.create()
+    conn.close()
+    raw_at = home
+    try:
+        for _ in range(repeat):
+            start = time.monotonic()
+            cold = act(bed, tiny_image, name, "migrate", auto_confirm=True)
+            figures["cold"].append(time.monotonic() - start)
+            assert cold.get("failed") is not True, cold.get("msg")
+            figures["cold_disk_copy"].append(cold["server"]["migration"]["disk_copy_seconds"])
+            wait_console(bed, cold["server"]["hypervisor_hostname"], first["id"], "NOVALITE-TICK 1 ")
+            start = time.monotonic()
+            live = act(bed, tiny_image, name, "live_migrate")
+            figures["live"].append(time.monotonic() - start)
+            assert live.get("failed") is not True, live.get("msg")
+            figures["live_in_libvirt"].append(live["server"]["migration"]["seconds"])
+            figures["live_downtime_ms"].append(live["server"]["migration"].get("downtime_ms"))
+            target = [h for h in hosts if h != raw_at][0]
+            address = bed.hosts[hosts.index(target)]["address"]
+            start = time.monotonic()
+            _virsh(uris[raw_at], "migrate", "--live", "--copy-storage-all", "--persistent", "--undefinesource",
+                   raw, uris[target], "tcp://" + address)
+            figures["raw_live"].append(time.monotonic() - start)
+            info = _virsh(uris[target], "domjobinfo", "--completed", raw).stdout
+            downtime = [line.split(":")[1].split()[0] for line in info.splitlines() if line.startswith("Total downtime")]
+            figures["raw_downtime_ms"].append(float(downtime[0]) if downtime else None)
+            conn = bed.conn(hosts.index(raw_at) + 1)
+            for left in storage.instance_volumes(storage.find_pool(conn, "nova_instances"), raw):
+                storage.delete_volume(left)
+            conn.close()
+            raw_at = target
+    finally:
+        for index in range(1, len(hosts) + 1):
+            conn = bed.conn(index)
+            dom = guest.find_domain(conn, raw)
+            if dom is not None:
+                guest.destroy_domain(dom)
+            for left in storage.instance_volumes(storage.find_pool(conn, "nova_instances"), raw):
+                storage.delete_volume(left)
+            conn.close()
+    result = dict((key, {"median": _median([v for v in values if v is not None]), "values": values})
+                  for key, values in figures.items())
+    rows = [("cold migration: `nova_server_action migrate` + confirm, `ansible-playbook` start to exit", "cold", "s"),
+            ("  of which the disk copy (the overlay streamed through the control node)", "cold_disk_copy", "s"),
+            ("live migration: `nova_server_action live_migrate`, `ansible-playbook` start to exit", "live", "s"),
+            ("  of which libvirt's migration (`migrate3`, memory and the overlay copied)", "live_in_libvirt", "s"),
+            ("  downtime (libvirt's completed job stats)", "live_downtime_ms", "ms"),
+            ("raw `virsh migrate --live --copy-storage-all`, a plain domain on the same base", "raw_live", "s"),
+            ("  its downtime (`virsh domjobinfo --completed`)", "raw_downtime_ms", "ms")]
+    lines = ["## Moves: cold and live migration between bed hosts (issue 17)", "",
+             "`tests/integration/test_bed_moves.py::test_zz_benchmark_moves` on the test session's bed (three nspawn "
+             "hosts, qemu+libssh2, TCG guests): the tiny guest (m1.tiny: 1 vCPU, 192 MB, 1 GB root overlay, no "
+             "config drive) moved %d times each way round the hosts, alternating with a raw `virsh migrate --live "
+             "--copy-storage-all --persistent --undefinesource` of a plain domain (the same base, kernel and "
+             "initramfs) between the same hosts, client-managed like the collection's (memory and disks over TCP "
+             "between the hosts). Load average at the start: %s." % (repeat, " ".join(
+                 "%.2f" % x for x in os.getloadavg())), "",
+             "| figure | median | runs |", "|---|---|---|"]
+    for label, key, unit in rows:
+        values = [v for v in figures[key] if v is not None]
+        shown = ", ".join(("%.0f" if unit == "ms" else "%.2f") % v for v in values)
+        median = result[key]["median"]
+        lines.append("| %s | %s | %s |" % (label, ("%.0f ms" if unit == "ms" else "%.2f s") % median
+                                           if median is not None else "n/a", shown))
+    out = os.environ.get("NOVALITE_BENCH_OUT", os.path.join(REPO, "build", "benchmarks"))
+    os.makedirs(out, exist_ok=True)
+    with open(os.path.join(out, "moves.json"), "w") as handle:
+        json.dump({"part": "moves", "order": 75, "figures": result, "section": "\n".join(lines) + "\n"}, handle,
+                  indent=2)
+

@@ -286,6 +286,11 @@ class ComputeAPI:
             elif action == "migrate":
                 one = task.resize(name, None, auto_confirm=request["auto_confirm"], target_host=request["host"],
                                   override_lock=request["override_lock"], gather=False)
+            elif action == "live_migrate":
+                one = task.live_migrate(name, target_host=request["host"],
+                                        completion_timeout=request.get("completion_timeout"),
+                                        bandwidth_mib=request.get("bandwidth"),
+                                        override_lock=request["override_lock"], gather=False)
             elif action == "confirm_resize":
                 one = task.confirm(name, override_lock=request["override_lock"], gather=False)
             else:

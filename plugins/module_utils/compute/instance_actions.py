@@ -31,8 +31,9 @@ RESIZE = "resize"
 MIGRATE = "migrate"
 CONFIRM_RESIZE = "confirm_resize"
 REVERT_RESIZE = "revert_resize"
+LIVE_MIGRATE = "live_migrate"
 # the moves that go back through the scheduler (compute/migrate.py)
-MOVES = (RESIZE, MIGRATE, CONFIRM_RESIZE, REVERT_RESIZE)
+MOVES = (RESIZE, MIGRATE, CONFIRM_RESIZE, REVERT_RESIZE, LIVE_MIGRATE)
 LOCK = "lock"
 UNLOCK = "unlock"
 CONSOLE_OUTPUT = "console_output"
@@ -60,6 +61,7 @@ ALLOWED_VM_STATES = {
     MIGRATE: (states.ACTIVE, states.STOPPED),
     CONFIRM_RESIZE: (states.RESIZED,),
     REVERT_RESIZE: (states.RESIZED,),
+    LIVE_MIGRATE: (states.ACTIVE, states.PAUSED),
     LOCK: None,
     UNLOCK: None,
     CONSOLE_OUTPUT: None,
@@ -69,7 +71,7 @@ ALLOWED_VM_STATES = {
 # check_instance_lock: the actions a locked server refuses (lock, unlock and reading the console
 # are not lock-checked in Nova).
 LOCK_CHECKED = (START, STOP, REBOOT, PAUSE, UNPAUSE, SUSPEND, RESUME, RESCUE, UNRESCUE, REBUILD, DELETE,
-                RESIZE, MIGRATE, CONFIRM_RESIZE, REVERT_RESIZE)
+                RESIZE, MIGRATE, CONFIRM_RESIZE, REVERT_RESIZE, LIVE_MIGRATE)
 
 # Where an action leads: a server already there is left as it is (changed false). Reboot and
 # rebuild lead nowhere new: they always act.

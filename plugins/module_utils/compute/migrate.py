@@ -577,6 +577,142 @@ class MoveTask:
         self.notifier.notify("compute.instance.resize.revert.end", source.hv.name,
                              notification_payload(source.record))
 
+    # ------------------------------------------------------------------ live migration
+    def live_migrate(self, name, target_host=None, completion_timeout=None, override_lock=False, gather=True,
+                     bandwidth_mib=None):
+        """compute.API.live_migrate -> LiveMigrationTask: the destination the scheduler picks with the
+        stored spec (the source ignored), or `target_host`, still filtered; the move claim there;
+        pre_live_migration (bases, empty overlays, the config drive, the DHCP reservations); libvirt's
+        live migration with the overlays copied (no shared storage); post_live_migration (the source's
+        volumes and reservations removed). A failure, an abort or `completion_timeout` seconds passing
+        leave the guest running on the source, the destination holding nothing of it."""
+        if target_host is not None and target_host not in self.api.hypervisors:
+            raise ComputeError("host: %r is not one of the hypervisors (%s)"
+                               % (target_host, ", ".join(sorted(self.api.hypervisors))))
+        if gather:
+            self.api.gather_host_states()
+        hv, record, _shadows = find_server(self.api, name)
+        before = server_view(record, hv)
+        self._check_movable(instance_actions.LIVE_MIGRATE, record, override_lock)
+        if target_host == hv.name:
+            raise ComputeError("host: %s is the server's own host; a live migration goes to another host" % hv.name)
+        stored = stored_request_spec(record, self.api.catalogs)
+        spec = spec_from_stored(stored, flavor=Flavor.from_dict(record.get("flavor")), ignore_hosts=[hv.name],
+                                instance_uuid=record["uuid"])
+        selection, placement = self._select(record, spec, hv.name, target_host)
+        dest = self.api.hypervisors[selection.host]
+        libvirt_migration.check_same_layout(hv.pool(), dest.pool())
+        if self.api.check_mode:
+            view = dict(before, placement=dict(placement, selected=dest.name))
+            return {"changed": True, "server": view, "servers": [view], "placement": placement,
+                    "destination": dest.name}
+        migration = {"uuid": str(uuidlib.uuid4()), "migration_type": LIVE_MIGRATION, "status": "preparing",
+                     "source_compute": hv.name, "dest_compute": dest.name, "old_flavor": record.get("flavor"),
+                     "new_flavor": record.get("flavor"), "old_vm_state": record["vm_state"], "created_at": utcnow()}
+        source = _Side(self.api, hv, _copy_record(record, request_spec=stored),
+                       guest.find_domain(hv.conn, record["domain"]))
+        target = _Side(self.api, dest, None)
+        renewer = _Renewer([source, target])
+        timeout = completion_timeout or self.api.remaining("live-migrating %s" % name)
+        with self.api.heartbeat.holding(renewer):
+            source.save(task_state=states.MIGRATING, migration=migration)
+            try:
+                self.prep_resize(source, target, spec)
+                self.pre_live_migration(source, target)
+                source.save_migration(status="running")
+                target.save(migration=source.record["migration"])
+                started = time.monotonic()
+                new_dom = libvirt_migration.live_migrate(source.dom, dest.conn, dest.uri, None,
+                                                         min(timeout, self.api.remaining("live-migrating")),
+                                                         bandwidth_mib=bandwidth_mib or 0)
+                elapsed = time.monotonic() - started
+            except Exception as exc:
+                self.rollback_live_migration(source, target, exc)
+                raise MoveFailed("live migration of %s to %s failed; the server runs on %s as it did: %s"
+                                 % (name, dest.name, hv.name, exc), servers=[server_view(source.record, hv)],
+                                 details={"placement": placement})
+            target.dom = new_dom
+            stats = libvirt_migration.completed_stats(new_dom)
+            migration = dict(source.record["migration"], status="completed", updated_at=utcnow(),
+                             seconds=round(elapsed, 3), **stats)
+            target.record = _copy_record(source.record, host=dest.name, task_state=None, lease_until=None,
+                                         availability_zone=dest.config["availability_zone"], migration=migration,
+                                         ports=target.ports, power_state=guest.power_state(new_dom))
+            target.save()
+            self.post_live_migration(source, target)
+        view = server_view(target.record, dest)
+        return {"changed": True, "server": view, "servers": [view], "migration": migration, "placement": placement,
+                "diff": {"before": before, "after": view}}
+
+    def pre_live_migration(self, source, target):
+        """ComputeManager.pre_live_migration on the destination: each overlay made there empty on its
+        base (ensured in the cache first), ephemeral and swap empty at their sizes (the block copy
+        fills them), the config drive copied (libvirt does not copy read-only disks), the console log,
+        and the same MACs and addresses reserved on its networks."""
+        hv, dest = source.hv, target.hv
+        uuid = source.record["uuid"]
+        layout = libvirt_migration.domain_layout(source.dom)
+        for disk in layout["disks"]:
+            name = disk["path"].rsplit("/", 1)[-1]
+            src_vol = storage.find_volume(hv.pool(), name)
+            if src_vol is None:
+                raise ComputeError("disk %s is missing on %s" % (name, hv.name))
+            old = storage.find_volume(dest.pool(), name)
+            if old is not None:
+                storage.delete_volume(old)
+            if disk.get("readonly"):
+                vol = storage.create_volume(dest.pool(), name, int(src_vol.info()[1]), "raw")
+                libvirt_migration.copy_stream(hv.conn, src_vol, dest.conn, vol)
+                continue
+            backing = libvirt_migration.backing_of(src_vol)
+            if backing is not None:
+                libvirt_migration.ensure_base(hv.conn, hv.pool(), dest.conn, dest.pool(), backing[0])
+            storage.create_volume(dest.pool(), name, int(src_vol.info()[1]), disk["format"],
+                                  backing)
+        for key in ("kernel", "initrd"):
+            if layout.get(key):
+                libvirt_migration.ensure_base(hv.conn, hv.pool(), dest.conn, dest.pool(), layout[key])
+        if storage.find_volume(dest.pool(), uuid + ".console.log") is None:
+            storage.create_volume(dest.pool(), uuid + ".console.log", 0, "raw")
+        target.save(ports=[dict(port) for port in source.record.get("ports") or []])
+        ports = []
+        for port in source.record.get("ports") or []:
+            net = libvirt_network.find_network(dest.conn, port["network"])
+            if net is None:
+                raise ComputeError("network %s is missing on %s" % (port["network"], dest.name))
+            with dest.reservations:
+                ip = libvirt_network.reserve_fixed_ip(dest.conn, dest.pool(), net, port["mac"], source.record["name"],
+                                                      port.get("ip"))
+            ports.append(dict(port, ip=ip))
+        target.ports = ports
+        # the claim's domain goes: the migration defines the destination's own from the running guest
+        guest.destroy_domain(target.dom)
+        target.dom = None
+
+    def post_live_migration(self, source, target):
+        """The source's volumes and DHCP reservations removed (libvirt undefined its domain)."""
+        pool = source.hv.pool()
+        for vol in storage.instance_volumes(pool, source.record["uuid"]):
+            storage.delete_volume(vol)
+        for port in source.record.get("ports") or []:
+            net = libvirt_network.find_network(source.hv.conn, port["network"])
+            if net is not None:
+                libvirt_network.release_fixed_ip(pool, net, port["mac"])
+        self.notifier.notify("compute.instance.live_migration.post.dest.end", target.hv.name,
+                             notification_payload(target.record))
+
+    def rollback_live_migration(self, source, target, exc):
+        """_rollback_live_migration: what the destination got removed; the guest goes on on the source."""
+        self._clean_side(target.hv, source.record["uuid"], source.record["name"], source.record.get("ports") or [])
+        status = "cancelled" if "aborted" in str(exc) else "failed"
+        migration = dict(source.record.get("migration") or {}, status=status, updated_at=utcnow())
+        source.dom = guest.find_domain(source.hv.conn, source.record["name"])
+        source.record["lease_until"] = None
+        source.save(host=source.hv.name, task_state=None, migration=migration,
+                    power_state=guest.power_state(source.dom),
+                    fault={"code": 500, "created": utcnow(), "message": "live migration to %s %s: %s"
+                           % (migration.get("dest_compute"), status, exc)})
+
     # ------------------------------------------------------------------ recovery
     def recover(self, move):
         """A move a dead run left: finished on the destination -> it stands (the source made the shadow;
@@ -591,6 +727,10 @@ class MoveTask:
             src_side.dom = guest.find_domain(src_side.hv.conn, src_side.record["name"])
         dst_migration = (dst_side.record.get("migration") or {}) if dst_side else {}
         status = dst_migration.get("status")
+        live = dst_migration.get("migration_type") == LIVE_MIGRATION or (
+            src_side is not None and (src_side.record.get("migration") or {}).get("migration_type") == LIVE_MIGRATION)
+        if live:
+            return self._recover_live(src_side, dst_side)
         finished = dst_side is not None and dst_side.record.get("host") == dst_side.hv.name
         if finished and status == "reverting" and src_side is not None:
             self.revert_resize(dst_side, src_side)
@@ -618,6 +758,38 @@ class MoveTask:
             # only the destination's side answers and it never finished: nothing of it is the server
             self._clean_side(dst_side.hv, dst_side.record["uuid"], dst_side.record["name"],
                              dst_side.record.get("ports") or [])
+
+
+def _recover_live(self, src_side, dst_side):
+    """A live migration whose run died: libvirt cancels a migration whose managing client went, so the
+    guest runs on the source unless the migration had completed (the source's domain gone, the
+    destination's running): then it stands; else the destination's copy is removed."""
+    src_running = src_side is not None and src_side.dom is not None and src_side.dom.isActive()
+    dst_running = dst_side is not None and dst_side.dom is not None and dst_side.dom.isActive()
+    if dst_running and not src_running and (src_side is None or src_side.dom is None):
+        migration = dict(dst_side.record.get("migration") or {}, status="completed", updated_at=utcnow())
+        dst_side.record["lease_until"] = None
+        dst_side.save(host=dst_side.hv.name, task_state=None, migration=migration,
+                      availability_zone=dst_side.hv.config["availability_zone"],
+                      power_state=guest.power_state(dst_side.dom))
+        if src_side is not None:
+            self.post_live_migration(src_side, dst_side)
+        return
+    if src_side is None:
+        return      # the source does not answer: nothing is decided without it
+    migration = src_side.record.get("migration") or {}
+    dest_hv = dst_side.hv if dst_side is not None else self.api.hypervisors.get(migration.get("dest_compute"))
+    target = _Side(self.api, dest_hv, None) if dest_hv is not None and dest_hv.up else _NoSide()
+    if target.hv is not None:
+        self._clean_side(target.hv, src_side.record["uuid"], src_side.record["name"],
+                         src_side.record.get("ports") or [])
+    migration = dict(migration, status="failed", updated_at=utcnow())
+    src_side.record["lease_until"] = None
+    src_side.save(host=src_side.hv.name, task_state=None, migration=migration,
+                  power_state=guest.power_state(src_side.dom) if src_side.dom is not None else 0)
+
+
+MoveTask._recover_live = _recover_live
 
 
 class _NoSide:

@@ -12,6 +12,7 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 import os
+import threading
 import time
 import xml.etree.ElementTree as ET
 from urllib.parse import urlsplit
@@ -168,11 +169,11 @@ def live_migrate(dom, dst_conn, dst_uri, dest_xml, timeout, bandwidth_mib=0):
     (the destination holds their bases and empty overlays already). Managed by this process (no
     peer-to-peer: the hosts need no SSH to one another); memory and disks go to dst_uri's address.
     Aborted past `timeout` seconds: the guest stays running on the source. Returns the new domain."""
-    params = {libvirt.VIR_MIGRATE_PARAM_URI: "tcp://%s" % host_address(dst_uri),
-              libvirt.VIR_MIGRATE_PARAM_DEST_XML: dest_xml}
+    params = {libvirt.VIR_MIGRATE_PARAM_URI: "tcp://%s" % host_address(dst_uri)}
+    if dest_xml:
+        params[libvirt.VIR_MIGRATE_PARAM_DEST_XML] = dest_xml
     if bandwidth_mib:
         params[libvirt.VIR_MIGRATE_PARAM_BANDWIDTH] = int(bandwidth_mib)
-    import threading
     outcome = {}
 
     def run():
@@ -195,6 +196,18 @@ def live_migrate(dom, dst_conn, dst_uri, dest_xml, timeout, bandwidth_mib=0):
     if "error" in outcome:
         raise DriverError("live migration failed: %s" % outcome["error"].get_error_message())
     return outcome["dom"]
+
+
+def completed_stats(dom):
+    """The completed migration job's figures libvirt keeps with the domain on its new host: downtime
+    (ms: the guest's pause at the switch-over), total time (ms), memory and disk bytes sent."""
+    try:
+        stats = dom.jobStats(libvirt.VIR_DOMAIN_JOB_STATS_COMPLETED)
+    except (libvirt.libvirtError, AttributeError):
+        return {}
+    wanted = {"downtime": "downtime_ms", "time_elapsed": "time_elapsed_ms", "memory_processed": "memory_bytes",
+              "disk_processed": "disk_bytes"}
+    return dict((name, stats[key]) for key, name in wanted.items() if key in stats)
 
 
 def wait_shutdown(dom, timeout):
