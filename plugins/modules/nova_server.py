@@ -61,7 +61,7 @@ options:
   allow_resize:
     description:
       - With O(state=present), a server that exists with another flavor than O(flavor) is resized to
-        it, as Nova's resize does: through the scheduler with the server's stored request spec and
+        it, as Nova's resize does - through the scheduler with the server's stored request spec and
         the new flavor (its other host's filters, group policy and zone all hold), a move claim on
         the destination, the server powered off, its disks copied (a bigger root disk grows; a
         smaller one is refused before anything changes), started there with the same MACs and
@@ -72,8 +72,8 @@ options:
     default: false
   allow_resize_to_same_host:
     description:
-      - Nova's C(allow_resize_to_same_host) (default false, as Nova's): whether the server's own
-        host may be chosen for a resize. Resizing on the same host is not supported yet: when the
+      - Nova's C(allow_resize_to_same_host) (default false, as Nova's) - whether the server's own
+        host may be chosen for a resize. Resizing on the same host is not supported yet - when the
         scheduler chooses it the resize fails with nothing changed.
     type: bool
     default: false

@@ -30,10 +30,11 @@ description:
     seconds) is recovered by the next run that acts on the server, as Nova's compute manager does when it
     starts - the task is cleared and the vm_state is what the domain is (running - C(active), paused -
     C(paused), saved - C(suspended), off - C(stopped)); the action then goes on.
-  - The moves that go back through the scheduler (O(action=resize), O(action=migrate), and their
-    O(action=confirm_resize) and O(action=revert_resize)) are Nova's MigrationTask; a run killed in the middle
-    of one leaves its progress on record in both hosts' copies, and the next run that touches the server rolls
-    it back (or, when the destination had finished, lets it stand) before anything else.
+  - The moves that go back through the scheduler (O(action=resize), O(action=migrate), their
+    O(action=confirm_resize) and O(action=revert_resize), and O(action=live_migrate)) are Nova's MigrationTask
+    and LiveMigrationTask. A run killed in the middle of one leaves its progress on record in both hosts'
+    copies, and the next run that touches the server rolls it back (or, when the destination had finished,
+    lets it stand) before anything else.
   - The console (O(action=console_output)) is the guest's serial console log, read through libvirt (so from
     remote hypervisors too), as Nova's C(os-getConsoleOutput).
 author:
@@ -97,7 +98,7 @@ options:
       - V(live_migrate) - the guest keeps running while libvirt moves it to a host the scheduler picks (or
         O(host), still filtered), as Nova's live migration with block migration - no shared storage; the
         destination gets the bases, empty overlays and the config drive first, then QEMU copies memory and the
-        overlays to it directly (the control node manages the migration over its own connections: the hosts need
+        overlays to it directly (the control node manages the migration over its own connections - the hosts need
         no SSH to one another, only to reach each other over TCP); the same MACs and DHCP reservations;
         task_state C(migrating). RV(servers[].migration) has its C(downtime_ms). A failure, or
         O(completion_timeout) passing (the migration is then aborted), leaves the guest running on the source
@@ -303,12 +304,10 @@ EXAMPLES = r"""
     action: resize
     flavor: m1.small
     auto_confirm: true
-    flavors:
-      - {name: m1.tiny, vcpus: 1, ram: 512, disk: 1}
-      - {name: m1.small, vcpus: 1, ram: 1024, disk: 2}
+    flavors: "{{ nova_flavors }}"
     hypervisors: "{{ nova_hypervisors }}"
 
-- name: Cold-migrate it (the scheduler picks the host), then put it back where it was
+- name: Cold-migrate it (the scheduler picks the host)
   novalite.compute.nova_server_action:
     server: web1
     action: migrate

@@ -411,6 +411,13 @@ class MoveTask:
                 disks.append({"path": base + "/" + name, "format": "qcow2"})
             elif name in by_name:
                 disks.append(dict(by_name[name], path=base + "/" + name))
+            elif suffix == ".disk.eph0" and new_flavor.get("ephemeral"):
+                # a flavor that adds an ephemeral disk: made empty, as a build makes it
+                old = storage.find_volume(dest.pool(), name)
+                if old is not None:
+                    storage.delete_volume(old)
+                storage.create_volume(dest.pool(), name, new_flavor["ephemeral"] * units.Gi, "qcow2")
+                disks.append({"path": base + "/" + name, "format": "qcow2"})
         for disk, dev in zip(disks, ("vda", "vdb", "vdc", "vdd", "vde")):
             disk["dev"] = dev
         if storage.find_volume(dest.pool(), uuid + ".console.log") is None:
@@ -619,8 +626,7 @@ class MoveTask:
             try:
                 self.prep_resize(source, target, spec)
                 self.pre_live_migration(source, target)
-                source.save_migration(status="running")
-                target.save(migration=source.record["migration"])
+                source.save_migration(status="running")   # the destination's record comes with the guest
                 started = time.monotonic()
                 new_dom = libvirt_migration.live_migrate(source.dom, dest.conn, dest.uri, None,
                                                          min(timeout, self.api.remaining("live-migrating")),

@@ -70,3 +70,64 @@ def test_move_statuses_as_nova_shows_them():
     assert states.status({"vm_state": "active", "task_state": "resize_migrating"}) == "RESIZE"
     assert states.status({"vm_state": "resized", "task_state": "resize_reverting"}) == "REVERT_RESIZE"
     assert states.status({"vm_state": "active", "task_state": "migrating"}) == "MIGRATING"
+
+
+# ---------------------------------------------------------------- the moves' API checks
+import pytest  # noqa: E402  pylint: disable=wrong-import-position
+
+from ansible_collections.novalite.compute.plugins.module_utils.compute import instance_actions as ia  # noqa: E402
+from ansible_collections.novalite.compute.plugins.modules import nova_server_action  # noqa: E402
+from ansible_collections.novalite.compute.plugins.module_utils.validation.fields import InvalidRequest  # noqa: E402
+
+
+@pytest.mark.parametrize("action,allowed,refused", [
+    (ia.RESIZE, ("active", "stopped"), ("paused", "suspended", "rescued", "error", "resized")),
+    (ia.MIGRATE, ("active", "stopped"), ("paused", "error", "resized")),
+    (ia.LIVE_MIGRATE, ("active", "paused"), ("stopped", "suspended", "error", "resized")),
+    (ia.CONFIRM_RESIZE, ("resized",), ("active", "stopped")),
+    (ia.REVERT_RESIZE, ("resized",), ("active", "stopped")),
+])
+def test_moves_allowed_vm_states_as_nova(action, allowed, refused):
+    for vm_state in allowed:
+        ia.check_instance_state(action, {"name": "s", "vm_state": vm_state}, 0)
+    for vm_state in refused:
+        with pytest.raises(ia.InstanceInvalidState, match="Cannot '%s' instance s while it is in vm_state %s"
+                           % (action, vm_state)):
+            ia.check_instance_state(action, {"name": "s", "vm_state": vm_state}, 0)
+
+
+@pytest.mark.parametrize("action", ia.MOVES)
+def test_a_locked_server_refuses_every_move(action):
+    with pytest.raises(ia.InstanceIsLocked):
+        ia.check_instance_lock(action, {"name": "s", "locked": True})
+    ia.check_instance_lock(action, {"name": "s", "locked": True}, override_lock=True)
+
+
+def params(**changes):
+    base = dict((key, spec.get("default")) for key, spec in nova_server_action.argument_spec().items())
+    base.update(server=["web1"], notifications_file=None)
+    base.update(changes)
+    return base
+
+
+@pytest.mark.parametrize("changes,message", [
+    ({"action": "resize"}, "flavor: action=resize needs the new flavor"),
+    ({"action": "migrate", "flavor": "m1.small"}, "flavor: only applies with action=resize"),
+    ({"action": "stop", "host": "h2"}, "host: only applies with action=migrate or live_migrate"),
+    ({"action": "confirm_resize", "auto_confirm": True}, "auto_confirm: only applies with action=resize or migrate"),
+    ({"action": "migrate", "completion_timeout": 5}, "completion_timeout: only applies with action=live_migrate"),
+    ({"action": "live_migrate", "completion_timeout": 0}, "completion_timeout"),
+    ({"action": "live_migrate", "live_migration_bandwidth": 0}, "live_migration_bandwidth"),
+    ({"action": "revert_resize", "allow_resize_to_same_host": True}, "allow_resize_to_same_host: only applies"),
+])
+def test_move_arguments_refused_naming_the_field(changes, message):
+    with pytest.raises(InvalidRequest, match=message):
+        nova_server_action.check_action_request(params(**changes))
+
+
+def test_move_arguments_accepted():
+    request = nova_server_action.check_action_request(params(action="live_migrate", host="h2", completion_timeout=30,
+                                                             live_migration_bandwidth=10))
+    assert (request["host"], request["completion_timeout"], request["bandwidth"]) == ("h2", 30, 10)
+    request = nova_server_action.check_action_request(params(action="resize", flavor="m1.small", auto_confirm=True))
+    assert request["flavor"] == "m1.small" and request["auto_confirm"] is True
