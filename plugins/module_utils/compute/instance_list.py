@@ -53,7 +53,7 @@ def settle(api, copies):
         waiting = []
         for name, pairs in sorted(copies.items()):
             # a shadow (the other host's side of a move) is not the server: recover_moves handles it
-            pairs = [(hv, r) for hv, r in pairs if not states.is_shadow(r, hv.name)]
+            pairs = [(hv, r) for hv, r in pairs if not (r.get("migration") and states.is_shadow(r, hv.name))]
             complete = [(hv, r) for hv, r in pairs if not states.is_transient(r)]
             finished = set(r.get("uuid") for _hv, r in complete)
             kept = list(complete)
