@@ -130,7 +130,10 @@ def reserve_fixed_ip(conn, pool, net, mac, hostname, requested=None):
             return hosts[mac][0]
         taken = set(ip for ip, _name in hosts.values())
         for lease in leases(net):
-            taken.add(lease.get("ipaddr"))
+            # a lease of this very MAC is the port's own (a server moved back to a host where its
+            # guest held the address before) and not another's
+            if (lease.get("mac") or "").lower() != mac.lower():
+                taken.add(lease.get("ipaddr"))
         first = int(ipaddress.ip_address(start))
         last = int(ipaddress.ip_address(end))
         address = None
