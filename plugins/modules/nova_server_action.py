@@ -90,8 +90,8 @@ options:
         changes), started there (if it ran) with the same MACs and addresses; task_states C(resize_prep),
         C(resize_migrating), C(resize_migrated), C(resize_finish); then vm_state C(resized) (status
         C(VERIFY_RESIZE)), the source keeping its powered-off copy, until V(confirm_resize) or V(revert_resize)
-        (or at once with O(auto_confirm)). A failure rolls the move back onto the source. RV(servers[].migration)
-        is its migration record.
+        (or at once with O(auto_confirm)). A failure rolls the move back onto the source. C(migration) of each of
+        RV(servers) is its migration record.
       - V(migrate) - a cold migration - the same with the server's own flavor, to another host, O(host) if
         given (still checked by every filter, as Nova's API 2.56).
       - V(confirm_resize) - the source's copy removed; the server back in the vm_state it had.
@@ -100,7 +100,7 @@ options:
         destination gets the bases, empty overlays and the config drive first, then QEMU copies memory and the
         overlays to it directly (the control node manages the migration over its own connections - the hosts need
         no SSH to one another, only to reach each other over TCP); the same MACs and DHCP reservations;
-        task_state C(migrating). RV(servers[].migration) has its C(downtime_ms). A failure, or
+        task_state C(migrating). The C(migration) of each of RV(servers) has its C(downtime_ms). A failure, or
         O(completion_timeout) passing (the migration is then aborted), leaves the guest running on the source
         with nothing left on the destination.
       - V(revert_resize) - the destination's copy removed and the server back on its source with its old flavor.
@@ -122,7 +122,9 @@ options:
         C(live_migration_completion_timeout)); what is left of O(timeout) when not given.
     type: int
   live_migration_bandwidth:
-    description: With O(action=live_migrate), the most MiB/s (1 to 100000) the migration may use (Nova's C([libvirt] live_migration_bandwidth)); no limit when not given.
+    description:
+      - With O(action=live_migrate), the most MiB/s (1 to 100000) the migration may use (Nova's
+        C([libvirt] live_migration_bandwidth)); no limit when not given.
     type: int
   allow_resize_to_same_host:
     description:
@@ -342,6 +344,11 @@ servers:
       was done - C(clean_shutdown) for a stop (whether the guest shut down by itself), C(reboot_type) for a
       reboot (C(hard) when a soft reboot fell back).
     - With O(action=console_output), also C(console_output), the lines of its console.
+    - With a move (O(action=resize), V(migrate), V(confirm_resize), V(revert_resize), V(live_migrate)), also
+      C(migration), the move's migration record - C(uuid), C(migration_type), C(status), C(source_compute),
+      C(dest_compute), C(old_flavor), C(new_flavor), and the figures of its copy (C(disk_bytes),
+      C(disk_copy_seconds); for a live migration C(seconds), C(downtime_ms), C(time_elapsed_ms),
+      C(memory_bytes)).
   returned: always
   type: list
   elements: dict

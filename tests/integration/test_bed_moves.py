@@ -285,7 +285,6 @@ def test_kill_during_resize_then_rerun_converges(bed, tiny_image, prefix):
     assert others == [], others
 
 
-
 def test_racing_moves_into_one_anti_affinity_group_keep_the_policy(bed, tiny_image, prefix):
     """Two members of an anti-affinity group on two hosts, both cold-migrated at once: the only host
     left for either is the third; the move claims there (under its claim lock, on its live usage:
@@ -381,7 +380,6 @@ def test_live_migration_keeps_the_guest_running(bed, tiny_image, prefix):
     later = ticks(console(bed, dest, first["id"]))
     time.sleep(4)
     assert ticks(console(bed, dest, first["id"]))[-1][0] > later[-1][0]   # still counting
-
 
 
 def test_kill_during_live_migration_then_rerun_converges(bed, tiny_image, prefix):
@@ -488,7 +486,7 @@ def test_zz_benchmark_moves(bed, tiny_image, prefix):
     conn.close()
     raw_at = home
     try:
-        for _ in range(repeat):
+        for _round in range(repeat):
             start = time.monotonic()
             cold = act(bed, tiny_image, name, "migrate", auto_confirm=True)
             figures["cold"].append(time.monotonic() - start)
@@ -560,4 +558,3 @@ def test_zz_benchmark_moves(bed, tiny_image, prefix):
     with open(os.path.join(out, "moves.json"), "w") as handle:
         json.dump({"part": "moves", "order": 50, "finished_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
                    "targets": [], "figures": result, "section": "\n".join(lines) + "\n"}, handle, indent=2)
-

@@ -191,8 +191,9 @@ def recover_moves(api, pairs):
             records = [r for _hv, r in move.values()]
             busy = [r for r in records if r.get("task_state") in states.MOVE_STATES]
             if not busy:
-                if "source" in move and "dest" in move and not any(states.is_shadow(r, hv.name)
-                                                                    for hv, r in move.values()):
+                both_claim = "source" in move and "dest" in move and not any(
+                    states.is_shadow(r, hv.name) for hv, r in move.values())
+                if both_claim:
                     busy = records      # both sides claim the server: a finish cut short
                 else:
                     continue
@@ -206,8 +207,8 @@ def recover_moves(api, pairs):
             return done
         if time.monotonic() > api.deadline:
             raise ComputeError("name: %s is being moved by another run (task_state %s; its lease runs %.0f s "
-                               "more); try again when it ends" % (waiting.get("name"), waiting.get("task_state"),
-                                                                 waiting["lease_until"] - now))
+                               "more); try again when it ends"
+                               % (waiting.get("name"), waiting.get("task_state"), waiting["lease_until"] - now))
         time.sleep(instance_list.POLL_SECONDS)
         pairs = instance_list.refreshed(api, [name])[name]
 
