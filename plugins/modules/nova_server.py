@@ -247,9 +247,10 @@ options:
     default: false
   override_lock:
     description:
-      - With O(state=absent), delete locked servers all the same (Nova's admin). Without it a locked
-        server (M(novalite.compute.nova_server_action) O(novalite.compute.nova_server_action#module:action=lock))
-        is refused, before any server of the task is deleted.
+      - With O(state=absent), delete locked servers all the same (Nova's admin); with O(state=present),
+        change a locked server's O(metadata) all the same. Without it a locked server
+        (M(novalite.compute.nova_server_action) O(novalite.compute.nova_server_action#module:action=lock))
+        is refused, as Nova refuses it, before any server of the task is deleted or changed.
     type: bool
     default: false
   allow_unchecked_names:

@@ -10,6 +10,7 @@ import time
 
 from conftest import catalog
 from helpers import PYTHON, SERVER_PLAY, ansible_env, run_playbook
+from ansible_collections.novalite.compute.plugins.module_utils.virt.libvirt import instance_record
 
 ACTION_PLAY = """
 - hosts: localhost
@@ -244,6 +245,12 @@ def test_refusals_change_nothing(conn, local_hv, tiny_image, tmp_path):
         deleted = run_playbook(SERVER_PLAY, {"args": dict(server.args, state="absent")}).task("server")
         assert deleted.get("failed") is True and "is locked" in deleted["msg"]
         assert server.dom().isActive() == 0
+        # and so is a change of its metadata (Nova's update_instance_metadata checks the lock)
+        tagged = run_playbook(SERVER_PLAY, {"args": dict(server.args, meta={"role": "x"})}).task("server")
+        assert tagged.get("failed") is True and "is locked" in tagged["msg"], tagged.get("msg")
+        assert "role" not in (instance_record.read_record(server.dom()).get("metadata") or {})
+        same = run_playbook(SERVER_PLAY, {"args": server.args}).task("server")       # nothing to change: ok
+        assert same.get("failed") is not True and same["changed"] is False, same.get("msg")
         # the caller's override passes
         forced = server.act("start", override_lock=True)
         assert forced["changed"] is True and forced["server"]["status"] == "ACTIVE", forced.get("msg")

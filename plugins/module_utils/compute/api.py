@@ -161,6 +161,9 @@ class ComputeAPI:
             result["resized"] = resized
         before = dict((name, diff_view(server_view(record, hv))) for name, (hv, record) in existing.items())
         result["diff"] = {"before": before, "after": before}
+        for name in names:  # update_instance_metadata is lock-checked: every server before any changes
+            if name in existing and (existing[name][1].get("metadata") or {}) != request["meta"]:
+                ia.check_instance_lock(ia.UPDATE_METADATA, existing[name][1], request.get("override_lock"))
         for name in names:
             if name in existing:
                 hv, record = existing[name]

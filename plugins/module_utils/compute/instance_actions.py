@@ -38,6 +38,7 @@ LOCK = "lock"
 UNLOCK = "unlock"
 CONSOLE_OUTPUT = "console_output"
 DELETE = "delete"
+UPDATE_METADATA = "update_metadata"
 
 ACTIONS = (START, STOP, REBOOT, PAUSE, UNPAUSE, SUSPEND, RESUME, RESCUE, UNRESCUE, REBUILD, LOCK, UNLOCK,
            CONSOLE_OUTPUT)
@@ -71,7 +72,7 @@ ALLOWED_VM_STATES = {
 # check_instance_lock: the actions a locked server refuses (lock, unlock and reading the console
 # are not lock-checked in Nova).
 LOCK_CHECKED = (START, STOP, REBOOT, PAUSE, UNPAUSE, SUSPEND, RESUME, RESCUE, UNRESCUE, REBUILD, DELETE,
-                RESIZE, MIGRATE, CONFIRM_RESIZE, REVERT_RESIZE, LIVE_MIGRATE)
+                RESIZE, MIGRATE, CONFIRM_RESIZE, REVERT_RESIZE, LIVE_MIGRATE, UPDATE_METADATA)
 
 # Where an action leads: a server already there is left as it is (changed false). Reboot and
 # rebuild lead nowhere new: they always act.
