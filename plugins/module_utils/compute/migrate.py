@@ -421,19 +421,7 @@ class MoveTask:
                 disks.append({"path": base + "/" + name, "format": "qcow2"})
         for disk, dev in zip(disks, ("vda", "vdb", "vdc", "vdd", "vde")):
             disk["dev"] = dev
-        if storage.find_volume(dest.pool(), uuid + ".console.log") is None:
-            storage.create_volume(dest.pool(), uuid + ".console.log", 0, "raw")
-        # the same MACs and addresses, reserved on the destination's networks (on record first)
-        target.save(ports=[dict(port) for port in source.record.get("ports") or []])
-        ports = []
-        for port in source.record.get("ports") or []:
-            net = libvirt_network.find_network(dest.conn, port["network"])
-            if net is None:
-                raise ComputeError("network %s is missing on %s" % (port["network"], dest.name))
-            with dest.reservations:
-                ip = libvirt_network.reserve_fixed_ip(dest.conn, dest.pool(), net, port["mac"], source.record["name"],
-                                                      port.get("ip"))
-            ports.append(dict(port, ip=ip))
+        ports = _console_and_ports_on(dest, source, target, uuid)
         target.layout = dict(layout, disks=disks)
         target.save(ports=ports)
         source.save(task_state=states.RESIZE_MIGRATED)
@@ -679,18 +667,7 @@ class MoveTask:
         for key in ("kernel", "initrd"):
             if layout.get(key):
                 libvirt_migration.ensure_base(hv.conn, hv.pool(), dest.conn, dest.pool(), layout[key])
-        if storage.find_volume(dest.pool(), uuid + ".console.log") is None:
-            storage.create_volume(dest.pool(), uuid + ".console.log", 0, "raw")
-        target.save(ports=[dict(port) for port in source.record.get("ports") or []])
-        ports = []
-        for port in source.record.get("ports") or []:
-            net = libvirt_network.find_network(dest.conn, port["network"])
-            if net is None:
-                raise ComputeError("network %s is missing on %s" % (port["network"], dest.name))
-            with dest.reservations:
-                ip = libvirt_network.reserve_fixed_ip(dest.conn, dest.pool(), net, port["mac"], source.record["name"],
-                                                      port.get("ip"))
-            ports.append(dict(port, ip=ip))
+        ports = _console_and_ports_on(dest, source, target, uuid)
         target.ports = ports
         # the claim's domain goes: the migration defines the destination's own from the running guest
         guest.destroy_domain(target.dom)
@@ -837,3 +814,21 @@ def move_claim_check(api, dest, spec, facts, uuid):
         if not filter_cls().host_passes(state, spec):
             raise ComputeError("move claim on %s refused by %s: the members now on the hosts break the group's "
                                "policy there" % (dest.name, filter_cls.__name__))
+
+
+def _console_and_ports_on(dest, source, target, uuid):
+    """On the destination of a move: the console log, and the same MACs and addresses reserved
+    on its networks (on record first); the ports with their addresses."""
+    if storage.find_volume(dest.pool(), uuid + ".console.log") is None:
+        storage.create_volume(dest.pool(), uuid + ".console.log", 0, "raw")
+    target.save(ports=[dict(port) for port in source.record.get("ports") or []])
+    ports = []
+    for port in source.record.get("ports") or []:
+        net = libvirt_network.find_network(dest.conn, port["network"])
+        if net is None:
+            raise ComputeError("network %s is missing on %s" % (port["network"], dest.name))
+        with dest.reservations:
+            ip = libvirt_network.reserve_fixed_ip(dest.conn, dest.pool(), net, port["mac"], source.record["name"],
+                                                  port.get("ip"))
+        ports.append(dict(port, ip=ip))
+    return ports
