@@ -22,6 +22,7 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
+import threading
 import time
 import uuid as uuidlib
 
@@ -77,6 +78,7 @@ class ComputeAPI:
         self.allow_resize_to_same_host = allow_resize_to_same_host
         self.resize_auto_confirm = resize_auto_confirm
         self._built_here = set()
+        self.addressing = threading.Lock()     # network/ipam.py: one build of this run picks an address at a time
         # Pools are made (when missing) only once the request has passed every check: see _prepare_pools.
         self.hypervisors = dict((name, Hypervisor(config))
                                 for name, config in sorted(catalogs["hypervisors"].items()))
@@ -353,7 +355,8 @@ class ComputeAPI:
 
     def _check_networks(self, request):
         """The NICs against the reachable hosts' networks, before anything is made: each network
-        exists somewhere, and a fixed_ip lies in its subnet and is free on some host having it."""
+        exists somewhere, and a fixed_ip lies in its subnet on some host having it and is given
+        out on none."""
         up = [hv for hv in self.hypervisors.values() if hv.up]
         if not up:
             return  # _schedule reports the unreachable hosts
@@ -365,13 +368,18 @@ class ComputeAPI:
                                    % ("network" if request.get("network") else field + ".net-name", nic["network"]))
             if nic.get("fixed_ip") is None:
                 continue
-            problems = []
+            problems, taken = [], []
             for hv in holders:
-                problem = libvirt_network.fixed_ip_problem(libvirt_network.find_network(hv.conn, nic["network"]), nic["fixed_ip"])
-                if problem is None:
-                    break
-                problems.append("%s on %s" % (problem, hv.name))
-            else:
+                net = libvirt_network.find_network(hv.conn, nic["network"])
+                if net is not None and nic["fixed_ip"] in libvirt_network.held_addresses(net):
+                    taken.append(hv.name)   # one network across the fleet (network/ipam.py): taken anywhere
+                problem = libvirt_network.fixed_ip_problem(net, nic["fixed_ip"])
+                if problem is not None:
+                    problems.append("%s on %s" % (problem, hv.name))
+            if taken:
+                raise ComputeError("%s.fixed_ip: %s (on %s)" % (
+                    field, libvirt_network.in_use(nic["fixed_ip"], nic["network"]), ", ".join(taken)))
+            if len(problems) == len(holders):
                 raise ComputeError("%s.fixed_ip: %s" % (field, "; ".join(problems)))
 
     def _prepare_pools(self):

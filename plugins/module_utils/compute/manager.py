@@ -26,6 +26,7 @@ from ansible_collections.novalite.compute.plugins.module_utils.virt.libvirt impo
 from ansible_collections.novalite.compute.plugins.module_utils.virt.libvirt import imagecache
 from ansible_collections.novalite.compute.plugins.module_utils.virt.libvirt import instance_record
 from ansible_collections.novalite.compute.plugins.module_utils.virt.libvirt import locks
+from ansible_collections.novalite.compute.plugins.module_utils.network import ipam
 from ansible_collections.novalite.compute.plugins.module_utils.virt.libvirt import network as libvirt_network
 from ansible_collections.novalite.compute.plugins.module_utils.virt.libvirt import storage
 
@@ -138,8 +139,9 @@ class ComputeManager:
         for port, net, nic in ports:
             if conn is not self.hv.conn:
                 net = libvirt_network.find_network(conn, net.name()) or net
-            with self.hv.reservations:
-                port["ip"] = libvirt_network.reserve_fixed_ip(conn, pool, net, port["mac"], hostname, nic.get("fixed_ip"))
+            with ipam.addresses_elsewhere(self.api, nic["network"], self.hv) as elsewhere, self.hv.reservations:
+                port["ip"] = libvirt_network.reserve_fixed_ip(conn, pool, net, port["mac"], hostname, nic.get("fixed_ip"),
+                                                              avoid=elsewhere)
 
     def _wait_network(self):
         """Wait for the reservations in flight; their error, if any, is raised here."""

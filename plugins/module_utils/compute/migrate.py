@@ -223,21 +223,23 @@ class MoveTask:
 
     # ------------------------------------------------------------------ scheduling
     def _select(self, record, spec, source, target=None):
-        """select_destinations for the move: hosts without the server's networks are down for it; a
-        target host (2.56) is the only candidate, still filtered. (host, placement) or ComputeError."""
-        wanted = set(port["network"] for port in record.get("ports") or [])
+        """select_destinations for the move: hosts that cannot give the server its ports (a network
+        missing, an address taken there) are unavailable, as Nova's routed-networks request filter
+        keeps a port's fixed IP to its segment; a target host (2.56) is the only candidate, still
+        filtered. (host, placement) or ComputeError."""
         host_states = []
+        unavailable = {}
         for hv in self.api.hypervisors.values():
-            state = hv.host_state()
-            if hv.up and not wanted <= set(hv.networks):
-                state.up = False
             if target is not None and hv.name != target:
                 continue
-            host_states.append(state)
+            host_states.append(hv.host_state())
+            problem = hv.up and hv.name not in spec.ignore_hosts and _ports_problem(hv, record)
+            if problem:
+                unavailable[hv.name] = problem
         spec.instance_uuids = [record["uuid"]]
         # the server's own usage is the source's: a group counts the member where it is
         try:
-            result = select_destinations(host_states, spec, self.api.scheduler_config)
+            result = select_destinations(host_states, spec, self.api.scheduler_config, unavailable=unavailable)
         except NoValidHost as exc:
             raise ComputeError(str(exc), details={"placement": {"filters": exc.report},
                                                   "hypervisors_down": self.api.unreachable()})
@@ -814,6 +816,20 @@ def move_claim_check(api, dest, spec, facts, uuid):
         if not filter_cls().host_passes(state, spec):
             raise ComputeError("move claim on %s refused by %s: the members now on the hosts break the group's "
                                "policy there" % (dest.name, filter_cls.__name__))
+
+
+def _ports_problem(hv, record):
+    """Why `hv` cannot give the server its ports (a network missing, an address another MAC holds),
+    or None."""
+    for port in record.get("ports") or []:
+        if port["network"] not in hv.networks:
+            return "network %s is missing" % port["network"]
+        if port.get("ip"):
+            net = libvirt_network.find_network(hv.conn, port["network"])
+            problem = libvirt_network.fixed_ip_problem(net, port["ip"], port["mac"])
+            if problem:
+                return problem
+    return None
 
 
 def _console_and_ports_on(dest, source, target, uuid):

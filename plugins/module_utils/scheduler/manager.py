@@ -41,6 +41,7 @@ from ansible_collections.novalite.compute.plugins.module_utils.scheduler.weighin
 MAX_NAMES_IN_MESSAGE = 5
 WEIGHED_IN_RESULT = 5
 PLACEMENT = "placement"
+UNAVAILABLE = "unavailable"
 
 
 class Selection:
@@ -233,8 +234,11 @@ def _claim(weights, needs, full, pick, retire):
         count *= 4
 
 
-def select_destinations(host_states, spec, config=None, rng=None):
+def select_destinations(host_states, spec, config=None, rng=None, unavailable=None):
     """Place every instance of spec.num_instances, or raise NoValidHost.
+
+    unavailable: {host: why} the request's own prefilter removed before placement (as Nova's
+    request filters do; a move's ports: networks missing or addresses taken there).
 
     Never changes host_states or spec (copies are consumed). Deterministic for
     host_subset_size 1 (ties go to the lower host name); with a larger subset
@@ -264,10 +268,17 @@ def select_destinations(host_states, spec, config=None, rng=None):
     names = [PLACEMENT] + list(config.enabled_filters)
     reasons = dict((f.name, f.reason(work)) for f in config.filters)
     reasons[PLACEMENT] = _placement_reason(resources)
+    if unavailable:
+        names.insert(0, UNAVAILABLE)
+        reasons[UNAVAILABLE] = "; ".join("%s: %s" % (host, unavailable[host]) for host in sorted(unavailable))
     if work.ignore_hosts:
         names.insert(1, "ignore_hosts")
         reasons["ignore_hosts"] = "in the request's ignore_hosts"
     report = _FilterReport(names, reasons)
+    num_hosts = len(hosts)
+    if unavailable:
+        report.record(UNAVAILABLE, 0, len(hosts), [h for h in hosts if h.host in unavailable])
+        hosts = [h for h in hosts if h.host not in unavailable]
     # Placement's allocation candidates, once per request.
     candidates, rejected = allocation_candidates.partition(hosts, needs)
     report.record(PLACEMENT, 0, len(hosts), rejected)
@@ -338,7 +349,7 @@ def select_destinations(host_states, spec, config=None, rng=None):
             group.add_member(uuids[index])
 
     if len(claimed) < work.num_instances:
-        raise NoValidHost(report.as_list(), len(hosts), len(claimed), work.num_instances)
+        raise NoValidHost(report.as_list(), num_hosts, len(claimed), work.num_instances)
     taken = set(position for position, _weight in claimed)
     alternates = []
     if config.max_attempts > 1:

@@ -115,9 +115,19 @@ def generate_mac():
     return "fa:16:3e:%02x:%02x:%02x" % (tail[0], tail[1], tail[2])
 
 
-def reserve_fixed_ip(conn, pool, net, mac, hostname, requested=None):
+def held_addresses(net, dhcp=None, mac=None):
+    """The addresses `net` gives to MACs other than `mac`: its DHCP host entries and its leases (a
+    lease outlives its guest, and dnsmasq keeps the address for the old MAC until it expires)."""
+    mac = (mac or "").lower()
+    dhcp = dhcp or network_dhcp(net)
+    held = set(ip for other, (ip, _name) in dhcp[2].items() if other != mac) if dhcp else set()
+    held.update(lease.get("ipaddr") for lease in leases(net) if (lease.get("mac") or "").lower() != mac)
+    return held
+
+
+def reserve_fixed_ip(conn, pool, net, mac, hostname, requested=None, avoid=()):
     """A DHCP host entry for `mac` on `net` (at `requested`, or the first free
-    address of the DHCP range); returns the address.
+    address of the DHCP range not in `avoid`); returns the address.
 
     Runs under the host's network lock so two builds never take one address.
     """
@@ -128,24 +138,21 @@ def reserve_fixed_ip(conn, pool, net, mac, hostname, requested=None):
         start, end, hosts = dhcp
         if mac in hosts:
             return hosts[mac][0]
-        taken = set(ip for ip, _name in hosts.values())
-        for lease in leases(net):
-            # a lease of this very MAC is the port's own (a server moved back to a host where its
-            # guest held the address before) and not another's
-            if (lease.get("mac") or "").lower() != mac.lower():
-                taken.add(lease.get("ipaddr"))
+        # a lease of this very MAC is the port's own (a server moved back to a host where its
+        # guest held the address before) and not another's
+        taken = held_addresses(net, dhcp, mac)
         first = int(ipaddress.ip_address(start))
         last = int(ipaddress.ip_address(end))
         address = None
         if requested is not None:
-            if requested in taken:
-                raise DriverError("address %s on network %s is already in use" % (requested, net.name()))
+            if requested in taken or requested in avoid:
+                raise DriverError(in_use(requested, net.name()))
             address = requested
         for candidate in range(first, last + 1):
             if address is not None:
                 break
             text = str(ipaddress.ip_address(candidate))
-            if text not in taken:
+            if text not in taken and text not in avoid:
                 address = text
         if address is None:
             raise DriverError("network %s has no free address left in %s-%s" % (net.name(), start, end))
@@ -171,9 +178,9 @@ def network_subnet(net):
     return None
 
 
-def fixed_ip_problem(net, address):
-    """Why `address` cannot be reserved on `net` (outside its subnet, its own address, taken,
-    no DHCP), or None. The reservation itself re-checks under the network lock."""
+def fixed_ip_problem(net, address, mac=None):
+    """Why `address` cannot be reserved on `net` (for `mac`: outside its subnet, its own address,
+    taken by another MAC, no DHCP), or None. The reservation itself re-checks under the network lock."""
     if net is None:
         return "the network is gone"
     subnet = network_subnet(net)
@@ -185,11 +192,13 @@ def fixed_ip_problem(net, address):
         return "%s is outside network %s (%s)" % (address, net.name(), subnet.network)
     if ip in (subnet.network.network_address, subnet.network.broadcast_address, subnet.ip):
         return "%s is the network, broadcast or host address of network %s" % (address, net.name())
-    taken = set(entry[0] for entry in dhcp[2].values())
-    taken.update(lease.get("ipaddr") for lease in leases(net))
-    if address in taken:
-        return "%s is already in use on network %s" % (address, net.name())
+    if address in held_addresses(net, dhcp, mac):
+        return in_use(address, net.name())
     return None
+
+
+def in_use(address, network):
+    return "%s is already in use on network %s" % (address, network)
 
 
 def release_fixed_ip(pool, net, mac):

@@ -108,6 +108,20 @@ def test_ignore_hosts():
     assert result.filter_report[1]["eliminated"] == ["h1"]
 
 
+def test_hosts_the_request_finds_unavailable_go_before_placement_with_their_reasons():
+    """A move's ports: the best host gives the server's address to another MAC; it is not a
+    candidate, and a request no other host can take says why, per host."""
+    hosts = [host("h1"), host("h2", mem_used=1000), host("h3", mem_used=2000)]
+    why = {"h1": "10.0.0.4 is already in use on network private"}
+    result = select_destinations(hosts, spec(), unavailable=why)
+    assert placed(result) == ["h2"]
+    assert result.filter_report[0]["filter"] == "unavailable" and result.filter_report[0]["eliminated"] == ["h1"]
+    assert result.filter_report[1]["filter"] == "placement" and result.filter_report[1]["hosts_before"] == 2
+    with pytest.raises(NoValidHost) as exc:
+        select_destinations(hosts, spec(), unavailable=dict(why, h2="network private is missing", h3="x"))
+    assert "3 hosts" in str(exc.value) and "h1: 10.0.0.4 is already in use on network private" in str(exc.value)
+
+
 # ------------------------------------------------- multi-instance requests
 def test_anti_affinity_spreads_a_request_over_three_hosts():
     hosts = [host("h1"), host("h2"), host("h3"), host("h4", mem_used=2000)]
