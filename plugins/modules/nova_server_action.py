@@ -57,9 +57,10 @@ options:
     description:
       - The servers, each by name or UUID (as M(openstack.cloud.server_action)'s C(server)); one or a list.
       - A name no reachable hypervisor has is refused before anything changes.
+      - Required, except with O(action=evacuate), where it narrows the evacuation to the servers named (all of
+        O(source_host)'s when not given).
     type: list
     elements: str
-    required: true
     aliases: [name]
   action:
     description:
@@ -104,17 +105,32 @@ options:
         O(completion_timeout) passing (the migration is then aborted), leaves the guest running on the source
         with nothing left on the destination.
       - V(revert_resize) - the destination's copy removed and the server back on its source with its old flavor.
+      - V(evacuate) - the servers of O(source_host), a host that is down (it does not answer; the task refuses
+        a host that does, as Nova refuses while the compute service is up), rebuilt elsewhere from their images
+        through the scheduler (the source ignored; O(host) to choose the destination, still filtered) with the
+        same UUID, name, MACs and addresses, their user data, metadata and key; a server that was stopped stays
+        stopped (Nova before API 2.95). The down host's records are read from their replicas, which each
+        server's record has on the next hypervisor by name (written by every task that leaves the server as it
+        stays). When the source answers again, any task of this collection that reaches it destroys its stale
+        copies, never starting them (Nova's C(_destroy_evacuated_instances)); the evacuation's C(migration)
+        then becomes C(completed). Running both copies at once (the source only cut off, not down) is yours to
+        prevent, as in Nova - make sure the host is down (fenced) before evacuating it.
     type: str
     required: true
     choices: [start, stop, reboot, pause, unpause, suspend, resume, lock, unlock, console_output, rebuild,
-              rescue, unrescue, resize, migrate, confirm_resize, revert_resize, live_migrate]
+              rescue, unrescue, resize, migrate, confirm_resize, revert_resize, live_migrate, evacuate]
+  source_host:
+    description:
+      - With O(action=evacuate), the hypervisor that is down (by its name in O(hypervisors)), whose servers are
+        evacuated.
+    type: str
   flavor:
     description: With O(action=resize), the new flavor, a name of the O(flavors) catalog.
     type: str
   host:
     description:
-      - With O(action=migrate) or O(action=live_migrate), the hypervisor to move to (by its name in
-        O(hypervisors)); the scheduler picks one when not given.
+      - With O(action=migrate), O(action=live_migrate) or O(action=evacuate), the hypervisor to move to (by its
+        name in O(hypervisors)); the scheduler picks one when not given.
     type: str
   completion_timeout:
     description:
@@ -333,6 +349,14 @@ EXAMPLES = r"""
     name: web1
     state: absent
     hypervisors: "{{ nova_hypervisors }}"
+
+# compute2 is down (powered off, or fenced): its servers rebuilt elsewhere
+- name: Evacuate compute2
+  novalite.compute.nova_server_action:
+    action: evacuate
+    source_host: compute2
+    images: "{{ nova_images }}"
+    hypervisors: "{{ nova_hypervisors }}"
 """
 
 RETURN = r"""
@@ -388,7 +412,8 @@ from ansible_collections.novalite.compute.plugins.module_utils.virt import image
 from ansible_collections.novalite.compute.plugins.module_utils.virt.libvirt import connection
 
 ACTIONS = ["start", "stop", "reboot", "pause", "unpause", "suspend", "resume", "lock", "unlock", "console_output",
-           "rebuild", "rescue", "unrescue", "resize", "migrate", "confirm_resize", "revert_resize", "live_migrate"]
+           "rebuild", "rescue", "unrescue", "resize", "migrate", "confirm_resize", "revert_resize", "live_migrate",
+           "evacuate"]
 MOVES = ("resize", "migrate", "confirm_resize", "revert_resize", "live_migrate")
 
 
@@ -401,7 +426,12 @@ def open_url(url, **kwargs):
 def check_action_request(params):
     """The request, checked beyond the argument spec; InvalidRequest naming the field."""
     servers = params["server"] or []
-    if not servers:
+    if params["action"] == "evacuate":
+        if not params["source_host"]:
+            raise InvalidRequest("source_host: action=evacuate needs the hypervisor that is down")
+    elif params["source_host"]:
+        raise InvalidRequest("source_host: only applies with action=evacuate")
+    elif not servers:
         raise InvalidRequest("server: name at least one server")
     for index, name in enumerate(servers):
         if not isinstance(name, str) or not name.strip() or len(name) > 255 or any(ord(c) < 32 for c in name):
@@ -425,7 +455,7 @@ def check_action_request(params):
         check_int("completion_timeout", params["completion_timeout"], 1, 86400)
     if params["live_migration_bandwidth"] is not None:
         check_int("live_migration_bandwidth", params["live_migration_bandwidth"], 1, 100000)
-    for key, allowed in (("flavor", ("resize",)), ("host", ("migrate", "live_migrate")),
+    for key, allowed in (("flavor", ("resize",)), ("host", ("migrate", "live_migrate", "evacuate")),
                          ("completion_timeout", ("live_migrate",)), ("live_migration_bandwidth", ("live_migrate",)),
                          ("allow_resize_to_same_host", ("resize",)), ("auto_confirm", ("resize", "migrate"))):
         if params[key] and action not in allowed:
@@ -439,7 +469,8 @@ def check_action_request(params):
             "shutdown_timeout": params["shutdown_timeout"], "override_lock": params["override_lock"],
             "length": params["length"], "flavor": params["flavor"], "host": params["host"],
             "allow_resize_to_same_host": params["allow_resize_to_same_host"], "auto_confirm": params["auto_confirm"],
-            "completion_timeout": params["completion_timeout"], "bandwidth": params["live_migration_bandwidth"]}
+            "completion_timeout": params["completion_timeout"], "bandwidth": params["live_migration_bandwidth"],
+            "source_host": params["source_host"]}
 
 
 def run(params, check_mode=False):
@@ -461,7 +492,9 @@ def _outcome(params, notifier, check_mode):
             catalogs, scheduler_config({}), notifier=notifier, check_mode=check_mode, wait=params["wait"],
             timeout=params["timeout"], connect_timeout=params["connect_timeout"], wait_for=params["wait_for"],
             open_url=open_url)
-        if request["action"] in MOVES:
+        if request["action"] == "evacuate":
+            result = compute_api.evacuate(request)
+        elif request["action"] in MOVES:
             result = compute_api.move_action(request)
         else:
             result = compute_api.server_action(request)
@@ -485,7 +518,7 @@ def _outcome(params, notifier, check_mode):
 
 def argument_spec():
     spec = dict(
-        server=dict(type="list", elements="str", required=True, aliases=["name"]),
+        server=dict(type="list", elements="str", aliases=["name"]),
         action=dict(type="str", required=True, choices=ACTIONS),
         reboot_type=dict(type="str", default="soft", choices=["soft", "hard"]),
         shutdown_timeout=dict(type="int", default=60),
@@ -500,6 +533,7 @@ def argument_spec():
         preserve_ephemeral=dict(type="bool", default=False),
         flavor=dict(type="str"),
         host=dict(type="str"),
+        source_host=dict(type="str"),
         allow_resize_to_same_host=dict(type="bool", default=False),
         auto_confirm=dict(type="bool", default=False),
         completion_timeout=dict(type="int"),

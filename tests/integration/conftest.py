@@ -17,6 +17,7 @@ from ansible_collections.novalite.compute.plugins.module_utils.virt.libvirt impo
 from ansible_collections.novalite.compute.plugins.module_utils.virt.libvirt import host as libvirt_host  # noqa: E402
 from ansible_collections.novalite.compute.plugins.module_utils.virt.libvirt import instance_record  # noqa: E402
 from ansible_collections.novalite.compute.plugins.module_utils.virt.libvirt import network as libvirt_network  # noqa: E402
+from ansible_collections.novalite.compute.plugins.module_utils.virt.libvirt import replica  # noqa: E402
 from ansible_collections.novalite.compute.plugins.module_utils.virt.libvirt import storage  # noqa: E402
 
 IMAGES = os.path.join(REPO, "build", "images")
@@ -108,6 +109,10 @@ def remove_servers(conn, prefix, pool_name, network):
         for port in record.get("ports") or []:
             if net is not None:
                 libvirt_network.release_fixed_ip(pool, net, port["mac"])
+    if pool is not None:    # the replicas this host keeps of servers named prefix* (on other hosts)
+        for document in replica.read_all(conn, pool):
+            if (document["record"].get("name") or "").startswith(prefix):
+                replica.remove(pool, document["record"]["uuid"])
 
 
 class LocalHypervisor:

@@ -26,12 +26,14 @@ import threading
 import time
 import uuid as uuidlib
 
+from ansible_collections.novalite.compute.plugins.module_utils.compute import evacuate
 from ansible_collections.novalite.compute.plugins.module_utils.compute import instance_actions as ia
 from ansible_collections.novalite.compute.plugins.module_utils.compute import images as compute_images
 from ansible_collections.novalite.compute.plugins.module_utils.compute import instance_list
 from ansible_collections.novalite.compute.plugins.module_utils.compute import leases
 from ansible_collections.novalite.compute.plugins.module_utils.compute import migrate
 from ansible_collections.novalite.compute.plugins.module_utils.compute import readiness
+from ansible_collections.novalite.compute.plugins.module_utils.compute import replicas
 from ansible_collections.novalite.compute.plugins.module_utils.compute import states
 from ansible_collections.novalite.compute.plugins.module_utils.compute.conductor import ComputeTaskManager
 from ansible_collections.novalite.compute.plugins.module_utils.compute.hypervisor import Hypervisor, gather_all
@@ -46,6 +48,8 @@ from ansible_collections.novalite.compute.plugins.module_utils.scheduler.filters
 from ansible_collections.novalite.compute.plugins.module_utils.scheduler.manager import NoValidHost, select_destinations
 from ansible_collections.novalite.compute.plugins.module_utils.scheduler.request_spec import (
     Flavor, ImageMeta, ServerGroup, build_request_spec, spec_to_stored)
+from ansible_collections.novalite.compute.plugins.module_utils.virt.libvirt import guest
+from ansible_collections.novalite.compute.plugins.module_utils.virt.libvirt import instance_record
 from ansible_collections.novalite.compute.plugins.module_utils.virt.libvirt import locks
 from ansible_collections.novalite.compute.plugins.module_utils.virt.libvirt import network as libvirt_network
 from ansible_collections.novalite.compute.plugins.module_utils.virt.libvirt import orphans
@@ -83,6 +87,7 @@ class ComputeAPI:
         self.hypervisors = dict((name, Hypervisor(config))
                                 for name, config in sorted(catalogs["hypervisors"].items()))
         self.faults = []
+        self.warnings = []      # what did not stop the task (a replica not written)
 
     # ----------------------------------------------------------------- shared steps
     def remaining(self, doing):
@@ -94,7 +99,18 @@ class ComputeAPI:
 
     def gather_host_states(self):
         gather_all(self.hypervisors.values(), self.connect_timeout)
+        evacuate.destroy_evacuated_instances(self)
         return [hv.host_state() for hv in self.hypervisors.values()]
+
+    def replicate(self, host, name):
+        """The server's replica (compute/replicas.py), from its record as its host holds it now."""
+        hv = self.hypervisors.get(host)
+        if self.check_mode or hv is None or not hv.up:
+            return
+        dom = guest.find_domain(hv.conn, name)
+        record = instance_record.read_record(dom) if dom is not None else None
+        if record is not None and states.is_complete(record):
+            replicas.replicate(self, hv, record)
 
     def home_hypervisor(self):
         """The first hypervisor by name that answers: where the fleet-wide locks of a name and of
@@ -170,6 +186,8 @@ class ComputeAPI:
             if name in existing:
                 hv, record = existing[name]
                 changed = ComputeManager(self, hv).change_instance_metadata(record, request["meta"])
+                if changed:
+                    replicas.replicate(self, hv, record)
                 result["changed"] = result["changed"] or changed
                 result["servers"].append(dict(server_view(record, hv), drift=drifts[name]))
         drifted = [(name, drift) for name, drift in sorted(drifts.items()) if drift]
@@ -177,6 +195,8 @@ class ComputeAPI:
             result["warnings"] = ["%s; left as it is (on_drift=fail makes this an error)" % drift_message(drifted)]
         if not missing:
             result["diff"]["after"] = dict((s["name"], diff_view(s)) for s in result["servers"])
+            if self.warnings:
+                result.setdefault("warnings", []).extend(self.warnings)
             return result
         self._check_networks(request)
         min_count = max(1, request["min_count"] - len(existing))
@@ -208,6 +228,9 @@ class ComputeAPI:
                                                              % drift_message([(name, drift)]))
                 result["servers"].append(dict(server_view(record, hv), drift=drift))
             self._roll_back_below_min_count(request, built, len(existing) + len(others))
+            for inst in built:
+                if inst["vm_state"] == states.ACTIVE:
+                    replicas.replicate(self, self.hypervisors[inst["host"]], inst, request.get("userdata"))
             unready = readiness.not_ready(self, built) if self.wait else []
             result["servers"].extend(server_view(inst, self.hypervisors.get(inst.get("host"))) for inst in built)
         result["servers"].sort(key=lambda s: s["name"])
@@ -220,6 +243,8 @@ class ComputeAPI:
             return result
         built = [s for s in result["servers"] if s["name"] in plans and s["id"] in self._built_here]
         result["faults"] = self.faults
+        if self.warnings:
+            result.setdefault("warnings", []).extend(self.warnings)
         failed = [inst for inst in built if inst["vm_state"] in (states.ERROR, states.DELETED)]
         if unready and not failed:
             raise ComputeError("wait_for: %s" % "; ".join(unready), servers=result["servers"],
@@ -301,6 +326,8 @@ class ComputeAPI:
             else:
                 one = task.revert(name, override_lock=request["override_lock"], gather=False)
             changed = changed or one["changed"]
+            if one["changed"]:
+                self.replicate(one["server"]["hypervisor_hostname"], one["server"]["name"])
             server = dict(one["server"], action={"name": action, "changed": one["changed"]})
             if one.get("migration"):
                 server["migration"] = one["migration"]
@@ -308,7 +335,13 @@ class ComputeAPI:
             if one.get("destination"):
                 server["action"]["destination"] = one["destination"]
             servers.append(server)
-        return {"changed": changed, "servers": servers, "warnings": []}
+        return {"changed": changed, "servers": servers, "warnings": list(self.warnings)}
+
+    def evacuate(self, request):
+        """nova_server_action action=evacuate (compute/evacuate.py)."""
+        result = evacuate.evacuate(self, request)
+        result["warnings"].extend(self.warnings)
+        return result
 
     def confirm_resize(self, name):
         return migrate.MoveTask(self).confirm(name)
@@ -551,6 +584,7 @@ class ComputeAPI:
                 _record, details[record["uuid"]] = self._act(rebuilds.get(record["uuid"], request), hv, record)
                 if details[record["uuid"]] is not None:
                     acted.add(record["uuid"])
+                    self.replicate(hv.name, record["name"])
         unready = []
         if self.wait and action in (ia.START, ia.REBOOT, ia.UNPAUSE, ia.RESUME, ia.REBUILD, ia.UNRESCUE, ia.RESCUE):
             unready = readiness.not_ready(self, [dict(r, host=hv.name) for hv, r in found if r["uuid"] in acted])
@@ -563,6 +597,7 @@ class ComputeAPI:
                 view["console_output"] = ComputeManager(self, hv).get_console_output(record, request.get("length"))
             result["servers"].append(view)
         result["changed"] = any(view["action"]["changed"] for view in result["servers"])
+        result["warnings"].extend(self.warnings)
         if unready:
             raise ComputeError("wait_for: %s" % "; ".join(unready), servers=result["servers"])
         return result
@@ -665,6 +700,7 @@ class ComputeAPI:
                     continue
                 try:
                     self._terminate(hv, record)
+                    replicas.forget(self, hv, record)
                 except Exception as exc:  # reported with the server, the others are still deleted
                     view["fault"] = {"code": 500, "created": utcnow(), "message": "delete on %s failed: %s"
                                      % (hv.name, exc)}
@@ -678,6 +714,8 @@ class ComputeAPI:
         down = self.unreachable()
         if down:
             result["hypervisors_down"] = down
+        if self.warnings:
+            result["warnings"] = list(self.warnings)
         if failed:
             raise ComputeError("%d of %d servers could not be deleted: %s" % (
                 len(failed), len(result["servers"]), "; ".join("%s: %s" % (v["name"], v["fault"]["message"])

@@ -32,6 +32,7 @@ MIGRATE = "migrate"
 CONFIRM_RESIZE = "confirm_resize"
 REVERT_RESIZE = "revert_resize"
 LIVE_MIGRATE = "live_migrate"
+EVACUATE = "evacuate"
 # the moves that go back through the scheduler (compute/migrate.py)
 MOVES = (RESIZE, MIGRATE, CONFIRM_RESIZE, REVERT_RESIZE, LIVE_MIGRATE)
 LOCK = "lock"
@@ -63,6 +64,7 @@ ALLOWED_VM_STATES = {
     CONFIRM_RESIZE: (states.RESIZED,),
     REVERT_RESIZE: (states.RESIZED,),
     LIVE_MIGRATE: (states.ACTIVE, states.PAUSED),
+    EVACUATE: (states.ACTIVE, states.STOPPED, states.ERROR),
     LOCK: None,
     UNLOCK: None,
     CONSOLE_OUTPUT: None,

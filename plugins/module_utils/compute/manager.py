@@ -77,8 +77,8 @@ class ComputeManager:
         instance.update(host=self.hv.name, availability_zone=self.hv.config["availability_zone"],
                         vm_state=states.BUILDING, task_state=states.SCHEDULING, ports=[])
         instance.pop("fault", None)
-        self.notifier.notify("compute.instance.create.start", self.hv.name,
-                             notification_payload(instance, request["image"]["name"]))
+        event = "compute.instance.%s." % request.get("event", "create")   # an evacuation's: rebuild
+        self.notifier.notify(event + "start", self.hv.name, notification_payload(instance, request["image"]["name"]))
         try:
             with claims.instance_claim(self, request, instance) as dom:
                 self._building = (dom, instance)
@@ -90,10 +90,10 @@ class ComputeManager:
                 finally:
                     self._building = None
         except RescheduledException as exc:
-            self.notifier.notify("compute.instance.create.error", self.hv.name,
+            self.notifier.notify(event + "error", self.hv.name,
                                  notification_payload(instance, fault={"message": str(exc)}), "ERROR")
             raise
-        self.notifier.notify("compute.instance.create.end", self.hv.name,
+        self.notifier.notify(event + "end", self.hv.name,
                              notification_payload(instance, request["image"]["name"], message="Success"))
 
     def _domain_spec(self, request, instance, pool, resources=None):
@@ -125,7 +125,9 @@ class ComputeManager:
             net = libvirt_network.find_network(conn, nic["network"])
             if net is None or not net.isActive():
                 raise RescheduledException("network %s is not active on %s" % (nic["network"], self.hv.name))
-            ports.append(({"network": nic["network"], "mac": libvirt_network.generate_mac(), "ip": None}, net, nic))
+            # an evacuation's ports keep their MACs (and, as fixed_ip, their addresses)
+            mac = nic.get("mac") or libvirt_network.generate_mac()
+            ports.append(({"network": nic["network"], "mac": mac, "ip": None}, net, nic))
         instance["ports"] = [port for port, _net, _nic in ports]
         if ports:
             self._save(dom, instance)  # the MACs are on record before any reservation exists

@@ -26,6 +26,7 @@ _SCALARS = (
     "task_state", "power_state", "created_at", "launched_at", "image", "key_name",
     "server_group", "launch_index", "reservation_id", "config_drive", "owner",
     "updated_at", "lease_until", "user_data_digest", "locked", "locked_by", "rescue_image",
+    "replica_host",
 )
 
 # Structured fields, stored as JSON text: flavor, metadata, ports, fault; request_spec (Nova's
