@@ -5,9 +5,11 @@ boots there and takes the same DHCP address; when the host answers again, the ne
 its stale copy. Also: refused while the host answers; check mode changes nothing; a rerun is ok."""
 
 import subprocess
+import tempfile
+import time
 
 from conftest import BED_NETWORK
-from helpers import run_playbook
+from helpers import kill_playbook, run_playbook, start_playbook
 from test_bed_faults import _wait_ssh
 from test_bed_moves import ACTION_PLAY, SERVER_PLAY, boot, console, data, dhcp_ip, domain_on, index_of, wait_console
 from ansible_collections.novalite.compute.plugins.module_utils.virt import configdrive
@@ -17,12 +19,35 @@ from ansible_collections.novalite.compute.plugins.module_utils.virt.libvirt impo
 USER_DATA = "#!/bin/sh\necho evacuated-user-data\n"
 
 
-def evacuate(bed, tiny_image, source, check=False, **args):
+def evacuate_args(bed, tiny_image, source, **args):
     full = data(bed, tiny_image, "unused", action="evacuate", source_host=source, connect_timeout=5, **args)
     for key in ("name", "image", "nics", "wait_for", "flavor", "flavors"):
         full.pop(key, None)
     full["images"] = data(bed, tiny_image, "unused")["images"]
-    return run_playbook(ACTION_PLAY, {"args": full}, check=check).task("action")
+    return full
+
+
+def evacuate(bed, tiny_image, source, check=False, **args):
+    return run_playbook(ACTION_PLAY, {"args": evacuate_args(bed, tiny_image, source, **args)},
+                        check=check).task("action")
+
+
+def killed_mid_build(bed, tiny_image, source, name, hosts):
+    """An evacuation killed (-9) once its build on the destination has begun: the host it was on."""
+    with tempfile.TemporaryDirectory() as tmp:
+        proc = start_playbook(tmp, 1, evacuate_args(bed, tiny_image, source, timeout=240), playbook=ACTION_PLAY)
+        deadline = time.monotonic() + 120
+        seen = None
+        while seen is None and time.monotonic() < deadline:
+            for host in hosts:
+                record = domain_on(bed, host, name) or {}
+                if record.get("vm_state") == "building" and record.get("task_state") in (
+                        "block_device_mapping", "spawning", "networking"):
+                    seen = host
+            time.sleep(0.05)
+        kill_playbook(proc)
+    assert seen, "the evacuation never began its build"
+    return seen
 
 
 def replicas_on(bed, host_name):
@@ -69,14 +94,18 @@ def test_evacuate_a_host_that_is_down(bed, tiny_image, prefix):
         assert planned["changed"] is True and planned["server"]["action"]["destination"] in (h2, h3), planned
         assert domain_on(bed, h2, name) is None and domain_on(bed, h3, name) is None   # check mode made nothing
 
-        done = evacuate(bed, tiny_image, h1)
+        # killed mid-build, then run again: the dead run's copy reaped once its lease ends, built once more
+        killed_on = killed_mid_build(bed, tiny_image, h1, name, (h2, h3))
+        assert domain_on(bed, killed_on, name)["vm_state"] == "building"
+        done = evacuate(bed, tiny_image, h1, timeout=240)
         assert done.get("failed") is not True, done.get("msg")
+        assert [h for h in (h2, h3) if domain_on(bed, h, name)] == [done["server"]["hypervisor_hostname"]]
         server = done["server"]
         dest = server["hypervisor_hostname"]
         assert done["changed"] is True and dest in (h2, h3) and server["id"] == uuid and server["name"] == name
         assert server["addresses"][BED_NETWORK["name"]][0]["addr"] == ip
         assert server["migration"]["migration_type"] == "evacuation" and server["migration"]["status"] == "done"
-        assert [n["event_type"] for n in done["notifications"]] == [
+        assert [n["event_type"] for n in done["notifications"]][-2:] == [
             "compute.instance.rebuild.start", "compute.instance.rebuild.end"], done["notifications"]
         record = domain_on(bed, dest, name)
         assert record["active"] and record["vm_state"] == "active" and record["uuid"] == uuid

@@ -34,6 +34,7 @@ from ansible_collections.novalite.compute.plugins.module_utils.exception import 
 from ansible_collections.novalite.compute.plugins.module_utils.scheduler.request_spec import spec_from_stored
 from ansible_collections.novalite.compute.plugins.module_utils.virt.libvirt import guest
 from ansible_collections.novalite.compute.plugins.module_utils.virt.libvirt import instance_record
+from ansible_collections.novalite.compute.plugins.module_utils.virt.libvirt import locks
 
 EVACUATION = "evacuation"
 
@@ -57,7 +58,7 @@ def evacuate(api, request):
             raise ComputeError("host: %s does not answer: %s" % (target, api.hypervisors[target].error))
     on_source = replicas.replicas_of(api, source)
     live = dict((r.get("uuid"), (hv, r)) for hv in api.hypervisors.values() if hv.up
-                for r in hv.facts["instances"] if not states.is_shadow(r, hv.name))
+                for r in hv.facts["instances"] if not states.is_shadow(r, hv.name) and not states.is_transient(r))
     wanted = _selected(request.get("servers") or [], on_source, live, source)
     results, todo = [], []
     for uuid in wanted:
@@ -70,30 +71,61 @@ def evacuate(api, request):
         ia.check_instance_state(ia.EVACUATE, record, time.time())
         todo.append((record, _build_request(api, record, document["user_data"])))
     for record, build in todo:
-        spec = spec_from_stored(stored_request_spec(record, api.catalogs), ignore_hosts=[source],
-                                instance_uuid=record["uuid"])
-        selection, placement = MoveTask(api)._select(record, spec, source, target)
         if api.check_mode:
+            selection, placement = _select(api, record, source, target)
             results.append(_view(dict(record, host=selection.host), api.hypervisors[selection.host], changed=True,
                                  destination=selection.host, placement=placement))
             continue
-        instance = _instance(record, source, selection.host)
-        ComputeTaskManager(api).build_instances(build, [instance], [selection])
-        if instance["vm_state"] == states.ERROR:
-            raise ComputeError("evacuation of %s from %s failed: %s" % (
-                record["name"], source, (instance.get("fault") or {}).get("message")),
-                servers=[_view(record, None, changed=False)], details={"placement": placement})
-        hv = api.hypervisors[instance["host"]]
-        _migration_done(hv, instance)
-        if record.get("vm_state") == states.STOPPED:    # as Nova before API 2.95: the state it had
-            instance["domain"] = instance["name"]
-            ComputeManager(api, hv).stop_instance(instance, 0)
-        replicas.replicate(api, hv, instance, build.get("userdata"))
-        results.append(_view(instance, hv, changed=True, destination=hv.name, placement=placement))
-        unready = readiness.not_ready(api, [instance]) if api.wait else []
+        # one run at a time evacuates a server: a second waits, then finds it done
+        with locks.HostLock(api.home_hypervisor().pool(), "evacuate-" + record["uuid"],
+                            timeout=api.remaining("taking %s's evacuation lock" % record["name"])):
+            done = _settled_copy(api, record)
+            if done is not None:
+                results.append(_view(done[1], done[0], changed=False))
+                continue    # evacuated meanwhile by another run
+            selection, placement = _select(api, record, source, target)
+            instance = _instance(record, source, selection.host)
+            ComputeTaskManager(api).build_instances(build, [instance], [selection])
+            if instance["vm_state"] == states.ERROR:
+                raise ComputeError("evacuation of %s from %s failed: %s" % (
+                    record["name"], source, (instance.get("fault") or {}).get("message")),
+                    servers=[_view(record, None, changed=False)], details={"placement": placement})
+            hv = api.hypervisors[instance["host"]]
+            _migration_done(hv, instance)
+            if record.get("vm_state") == states.STOPPED:    # as Nova before API 2.95: the state it had
+                instance["domain"] = instance["name"]
+                ComputeManager(api, hv).stop_instance(instance, 0)
+            replicas.replicate(api, hv, instance, build.get("userdata"))
+            results.append(_view(instance, hv, changed=True, destination=hv.name, placement=placement))
+        unready = readiness.not_ready(api, [instance]) if api.wait and instance["vm_state"] == states.ACTIVE else []
         if unready:
             raise ComputeError("wait_for: %s" % "; ".join(unready), servers=results)
     return {"changed": any(view["action"]["changed"] for view in results), "servers": results, "warnings": []}
+
+
+def _select(api, record, source, target):
+    spec = spec_from_stored(stored_request_spec(record, api.catalogs), ignore_hosts=[source],
+                            instance_uuid=record["uuid"])
+    return MoveTask(api)._select(record, spec, source, target)
+
+
+def _settled_copy(api, record):
+    """(hv, record) of the server's complete copy on an answering host, read live (another run
+    evacuated it meanwhile), or None once no copy is left: a build a dead run left (its lease over)
+    is reaped, one whose run lives is waited for within the task's timeout."""
+    while True:
+        copies = [(hv, r) for hv in api.hypervisors.values() if hv.up
+                  for r in instance_record.list_records(hv.conn) if r.get("uuid") == record["uuid"]]
+        complete = [(hv, r) for hv, r in copies if not states.is_transient(r)]
+        if complete:
+            return complete[0]
+        building = [(hv, r) for hv, r in copies if states.build_in_progress(r, time.time())]
+        if not building:
+            for hv, r in copies:
+                ComputeManager(api, hv).reap_abandoned(dict(r, domain=r["name"]))
+            return None
+        time.sleep(min(1.0, api.remaining("waiting for another run's evacuation of %s on %s"
+                                          % (record["name"], building[0][0].name))))
 
 
 def _selected(names, on_source, live, source):
