@@ -16,6 +16,7 @@ import uuid as uuidlib
 from conftest import BED_NETWORK, catalog
 from helpers import REPO, SERVER_PLAY, kill_playbook, run_playbook, server_result, start_playbook
 from ansible_collections.novalite.compute.plugins.module_utils.virt.libvirt import guest
+from ansible_collections.novalite.compute.plugins.module_utils.virt.libvirt.connection import libvirt
 from ansible_collections.novalite.compute.plugins.module_utils.virt.libvirt import instance_record
 from ansible_collections.novalite.compute.plugins.module_utils.virt.libvirt import migration
 from ansible_collections.novalite.compute.plugins.module_utils.virt.libvirt import network as libvirt_network
@@ -344,6 +345,43 @@ def test_kill_during_resize_then_rerun_converges(bed, tiny_image, prefix):
     assert where == {server["hypervisor_hostname"]: [name]}, where
     others = [e for e in bed.leftovers(name) if server["hypervisor_hostname"] not in e]
     assert others == [], others
+
+
+def test_kill_during_revert_then_rerun_converges(bed, tiny_image, prefix):
+    """A cold migration, then its revert killed (-9) once the record shows resize_reverting: the next
+    run (its lease over) finishes the revert: one server, back on its source, nothing on the
+    destination."""
+    name = prefix + "v"
+    first = boot(bed, tiny_image, name)["server"]
+    source = first["hypervisor_hostname"]
+    moved = act(bed, tiny_image, name, "migrate")
+    assert moved.get("failed") is not True, moved.get("msg")
+    dest = moved["server"]["hypervisor_hostname"]
+    full = data(bed, tiny_image, name, action="revert_resize", timeout=240)
+    for key in ("name", "image", "nics", "wait_for", "flavor"):
+        full.pop(key)
+    full["server"] = name
+    with tempfile.TemporaryDirectory() as tmp:
+        proc = start_playbook(tmp, 1, full, playbook=ACTION_PLAY)
+        deadline = time.monotonic() + 120
+        seen = False
+        while not seen and time.monotonic() < deadline and proc.poll() is None:
+            try:
+                seen = (domain_on(bed, source, name) or {}).get("task_state") == "resize_reverting"
+            except libvirt.libvirtError:    # the revert removed the domain as it was read
+                pass
+            time.sleep(0.02)
+        kill_playbook(proc)
+    assert seen, "the revert never showed resize_reverting"
+    rerun = run_playbook(SERVER_PLAY, {"args": data(bed, tiny_image, name, timeout=240)}).task("server")
+    assert rerun.get("failed") is not True, rerun.get("msg")
+    server = rerun["server"]
+    assert server["hypervisor_hostname"] == source and server["status"] == "ACTIVE", server
+    record = domain_on(bed, source, name)
+    assert record["migration"]["status"] == "reverted" and record["task_state"] in (None, "")
+    where = dict((host, doms) for host, doms in bed.domains(name).items() if doms)
+    assert where == {source: [name]}, where
+    assert [e for e in bed.leftovers(name) if dest in e] == []
 
 
 def test_racing_moves_into_one_anti_affinity_group_keep_the_policy(bed, tiny_image, prefix):
