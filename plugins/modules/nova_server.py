@@ -73,8 +73,9 @@ options:
   allow_resize_to_same_host:
     description:
       - Nova's C(allow_resize_to_same_host) (default false, as Nova's) - whether the server's own
-        host may be chosen for a resize. Resizing on the same host is not supported yet - when the
-        scheduler chooses it the resize fails with nothing changed.
+        host may be chosen for a resize. On its own host the server is powered off, its root and
+        ephemeral disks are kept aside as copies (for a revert) and grown, and it starts with the new
+        flavor; a flavor that adds or removes an ephemeral or swap disk is refused there.
     type: bool
     default: false
   resize_auto_confirm:

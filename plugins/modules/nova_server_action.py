@@ -144,8 +144,10 @@ options:
     type: int
   allow_resize_to_same_host:
     description:
-      - With O(action=resize), Nova's C(allow_resize_to_same_host) (false by default, as Nova's). Resizing on the
-        same host is not supported yet - when the scheduler chooses it, nothing is changed and the task fails.
+      - With O(action=resize), Nova's C(allow_resize_to_same_host) (false by default, as Nova's) - whether the
+        server's own host may be chosen. On its own host the server is powered off, its root and ephemeral disks are
+        kept aside as copies (for a revert) and grown, and it starts with the new flavor; a flavor that adds or
+        removes an ephemeral or swap disk is refused there.
     type: bool
     default: false
   auto_confirm:

@@ -34,6 +34,7 @@ import uuid as uuidlib
 from ansible_collections.novalite.compute.plugins.module_utils import units
 from ansible_collections.novalite.compute.plugins.module_utils.compute import instance_actions
 from ansible_collections.novalite.compute.plugins.module_utils.compute import instance_list
+from ansible_collections.novalite.compute.plugins.module_utils.compute import same_host_resize
 from ansible_collections.novalite.compute.plugins.module_utils.compute import states
 from ansible_collections.novalite.compute.plugins.module_utils.compute.claims import live_group_hosts
 from ansible_collections.novalite.compute.plugins.module_utils.compute.manager import ComputeManager
@@ -217,6 +218,8 @@ def recover_moves(api, pairs):
 class MoveTask:
     """MigrationTask / LiveMigrationTask for one server, and the compute managers' halves."""
 
+    SHUTDOWN_TIMEOUT = SHUTDOWN_TIMEOUT
+
     def __init__(self, api):
         self.api = api
         self.notifier = api.notifier
@@ -305,9 +308,7 @@ class MoveTask:
         selection, placement = self._select(record, spec, hv.name, target_host)
         dest = self.api.hypervisors[selection.host]
         if dest is hv:
-            raise ComputeError("allow_resize_to_same_host: the scheduler chose the server's own host %s; a resize "
-                               "on the same host is not supported here yet, nothing was changed" % hv.name,
-                               details={"placement": placement})
+            same_host_resize.check_same_disks(old_flavor, new_flavor)
         libvirt_migration.check_same_layout(hv.pool(), dest.pool())
         if self.api.check_mode:
             view = dict(before, placement=dict(placement, selected=dest.name))
@@ -319,6 +320,8 @@ class MoveTask:
                      "created_at": utcnow(), "request_spec": None}
         source = _Side(self.api, hv, _copy_record(record), guest.find_domain(hv.conn, record["domain"]))
         source.record["request_spec"] = stored
+        if dest is hv:
+            return self._resize_same_host(source, spec, migration, before, placement, auto_confirm)
         target = _Side(self.api, dest, None)
         renewer = _Renewer([source, target])
         with self.api.heartbeat.holding(renewer):
@@ -339,6 +342,41 @@ class MoveTask:
         result["placement"] = placement
         result["migration"] = target.record.get("migration")
         return result
+
+    def _resize_same_host(self, side, spec, migration, before, placement, auto_confirm):
+        """resize on the server's own host (same_host_resize.py): the move claim there, then the
+        disks kept and grown and the domain redefined; rolled back on a failure."""
+        hv = side.hv
+        with self.api.heartbeat.holding(_Renewer([side])):
+            side.save(task_state=states.RESIZE_PREP, migration=migration)
+            self.notifier.notify("compute.instance.resize.prep.start", hv.name, notification_payload(side.record))
+            try:
+                with hv.claims, locks.HostLock(hv.pool(), "claim", timeout=self.api.remaining(
+                        "claiming on %s" % hv.name)):
+                    with self._group_lock(spec):
+                        move_claim_check(self.api, hv, spec, hv.refresh_facts(), side.record["uuid"])
+                same_host_resize.resize_instance(self, side)
+                same_host_resize.finish_resize(self, side)
+            except Exception as exc:
+                fault = {"code": 500, "created": utcnow(), "message": "resize on %s rolled back: %s" % (hv.name, exc)}
+                try:
+                    same_host_resize.revert_resize(self, side, status="error", fault=fault)
+                except Exception as undo_exc:  # said with the failure; the next run recovers it
+                    exc = "%s (and its roll-back: %s)" % (exc, undo_exc)
+                raise MoveFailed("resize of %s on %s failed and was rolled back: %s" % (side.record["name"], hv.name,
+                                                                                        exc),
+                                 servers=[server_view(side.record, hv)], details={"placement": placement})
+            if auto_confirm:
+                same_host_resize.confirm_resize(self, side)
+        result = self._finish_result(hv, side.record, before, True, False)
+        result["placement"] = placement
+        result["migration"] = side.record.get("migration")
+        return result
+
+    @staticmethod
+    def _same_host(record, hv):
+        migration = record.get("migration") or {}
+        return migration.get("source_compute") == migration.get("dest_compute") == hv.name
 
     def _finish_result(self, hv, record, before, changed, auto_confirm):
         if auto_confirm and record.get("vm_state") == states.RESIZED:
@@ -509,6 +547,11 @@ class MoveTask:
         if self.api.check_mode:
             return {"changed": True, "server": before, "servers": [before]}
         target = _Side(self.api, hv, _copy_record(record), guest.find_domain(hv.conn, record["domain"]))
+        if self._same_host(record, hv):
+            same_host_resize.confirm_resize(self, target)
+            view = server_view(target.record, hv)
+            return {"changed": True, "server": view, "servers": [view], "migration": target.record.get("migration"),
+                    "diff": {"before": before, "after": view}}
         source = None
         for shv, shadow in shadows:
             if shv.name == (record.get("migration") or {}).get("source_compute"):
@@ -542,6 +585,14 @@ class MoveTask:
             return {"changed": False, "server": view, "servers": [view], "migration": record.get("migration")}
         before = server_view(record, hv)
         migration = record.get("migration") or {}
+        if self._same_host(record, hv):
+            if self.api.check_mode:
+                return {"changed": True, "server": before, "servers": [before]}
+            side = _Side(self.api, hv, _copy_record(record), guest.find_domain(hv.conn, record["domain"]))
+            same_host_resize.revert_resize(self, side)
+            view = server_view(side.record, hv)
+            return {"changed": True, "server": view, "servers": [view], "migration": side.record.get("migration"),
+                    "diff": {"before": before, "after": view}}
         source = None
         for shv, shadow in shadows:
             if shv.name == migration.get("source_compute"):
@@ -709,6 +760,8 @@ class MoveTask:
         dst_side = _Side(self.api, dest[0], _copy_record(dest[1])) if dest else None
         if dst_side is not None:
             dst_side.dom = guest.find_domain(dst_side.hv.conn, dst_side.record["name"])
+            if self._same_host(dst_side.record, dst_side.hv):
+                return same_host_resize.recover(self, dst_side)
         if src_side is not None:
             src_side.dom = guest.find_domain(src_side.hv.conn, src_side.record["name"])
         dst_migration = (dst_side.record.get("migration") or {}) if dst_side else {}
