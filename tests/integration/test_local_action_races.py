@@ -196,7 +196,7 @@ def kill_and_rerun(local_hv, tmp_path, servers, cases, images):
         assert shown[server.name] is not None, (server.name, shown)
     refused = servers[0].act("start")
     assert refused.get("failed") is True and "another run is acting on it" in refused["msg"]
-    # once the lease is over (60 s at most after the kill), the rerun recovers and acts
+    # once the lease is over (states.LEASE_SECONDS at most after the kill), the rerun recovers and acts
     deadline = time.time() + states.LEASE_SECONDS + 5
     for server in servers:
         while task_state(server)[1] and task_state(server)[1] > time.time():

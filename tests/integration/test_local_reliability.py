@@ -247,7 +247,7 @@ def test_run_killed_mid_build_is_completed_by_the_next(conn, local_hv, tiny_imag
     run's lease, reaps the half-built server and builds it: one ACTIVE server, nothing orphaned."""
     hv = local_hv
     name = hv.prefix + "k"
-    # timeout bounds the whole task: the rerun's must outlast the dead run's lease (60 s)
+    # timeout bounds the whole task: the rerun's must outlast the dead run's lease (states.LEASE_SECONDS)
     args = dict(catalog(tiny_image), name=name, image="tiny", flavor="m1.small", hypervisors=[hv.config()],
                 nics=[{"net-name": hv.network}], timeout=120)
     with tempfile.TemporaryDirectory() as tmp:

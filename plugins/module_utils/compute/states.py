@@ -8,6 +8,8 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
+import os
+
 # vm_states
 BUILDING = "building"
 ACTIVE = "active"
@@ -76,8 +78,22 @@ TASK_STATUS.update(((vm_state, task), "RESIZE") for vm_state in (ACTIVE, STOPPED
 TASK_STATUS.update({(RESIZED, RESIZE_REVERTING): "REVERT_RESIZE", (RESIZED, RESIZE_CONFIRMING): "VERIFY_RESIZE",
                     (ACTIVE, MIGRATING): "MIGRATING"})
 
+def lease_seconds(environ=None):
+    """How long a run's lease on its build, task or move outlives the run's last renewal: what a
+    rerun waits after a run was killed. NOVALITE_LEASE_SECONDS on the control node (10 to 3600;
+    default 60); the heartbeat renews a lease four times within it (leases.py)."""
+    text = (os.environ if environ is None else environ).get("NOVALITE_LEASE_SECONDS", "60")
+    try:
+        value = int(text)
+    except ValueError:
+        value = 0
+    if not 10 <= value <= 3600:
+        raise ValueError("NOVALITE_LEASE_SECONDS: %r is not a whole number of seconds from 10 to 3600" % text)
+    return value
+
+
 # A build's lease runs this long past its last renewal (see build_in_progress and leases.py).
-LEASE_SECONDS = 60
+LEASE_SECONDS = lease_seconds()
 
 
 def is_building(record):

@@ -7,6 +7,8 @@ __metaclass__ = type
 import threading
 import time
 
+import pytest
+
 from ansible_collections.novalite.compute.plugins.module_utils.compute import leases, states
 
 
@@ -38,3 +40,12 @@ def test_a_held_build_is_renewed_until_released_and_failures_do_not_stop_the_oth
 
 def test_the_lease_outlasts_several_renewals():
     assert leases.RENEW_EVERY * 3 < states.LEASE_SECONDS
+
+
+def test_lease_seconds_from_the_environment_bounded_and_named():
+    assert states.lease_seconds({}) == 60
+    assert states.lease_seconds({"NOVALITE_LEASE_SECONDS": "20"}) == 20
+    for bad in ("9", "3601", "abc", "1.5", ""):
+        with pytest.raises(ValueError) as exc:
+            states.lease_seconds({"NOVALITE_LEASE_SECONDS": bad})
+        assert str(exc.value).startswith("NOVALITE_LEASE_SECONDS: ")
