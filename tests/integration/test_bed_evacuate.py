@@ -140,4 +140,3 @@ def test_evacuate_a_host_that_is_down(bed, tiny_image, prefix):
     assert gone.get("failed") is not True, gone.get("msg")
     assert bed.leftovers(name) == []
     assert [d for h in (h1, h2, h3) for d in replicas_on(bed, h) if d["record"]["uuid"] == uuid] == []
-

@@ -60,6 +60,8 @@ BIN = os.path.dirname(PYTHON)
 
 # Snippets not executed, each with why; test_skip_list_is_exact checks that this is exactly what
 # is skipped, so a new snippet cannot be skipped silently (and a stale entry fails too).
+EVACUATE_EXAMPLE = ("name: Evacuate compute2\nnovalite.compute.nova_server_action:\n  action: evacuate\n"
+                    "  hypervisors: '{{ nova_hypervisors }}'\n  images: '{{ nova_images }}'\n  source_host: compute2\n")
 NOT_RUN = {
     # the demo: installs packages with apt and pip, builds the image, boots two servers on the
     # local hypervisor; tests/integration/test_demo.py runs this very command and checks it
@@ -69,10 +71,7 @@ NOT_RUN = {
     # about 45 minutes with a test bed of its own, on a quiet machine; [part...] is a placeholder
     ("README.md", "benchmarks/run.sh [part...]"): "the benchmarks",
     # an evacuation needs a host that is down; test_bed_evacuate.py cuts one off and evacuates it
-    ("plugins/modules/nova_server_action.py",
-     "name: Evacuate compute2\nnovalite.compute.nova_server_action:\n  action: evacuate\n"
-     "  hypervisors: '{{ nova_hypervisors }}'\n  images: '{{ nova_images }}'\n  source_host: compute2\n"):
-        "needs a host that is down (test_bed_evacuate.py)",
+    ("plugins/modules/nova_server_action.py", EVACUATE_EXAMPLE): "needs a host that is down (test_bed_evacuate.py)",
 }
 # A command that would run the suite, or part of it, must be in NOT_RUN: never run from here.
 RECURSES = re.compile(r"scripts/(test|units|sanity|lint|molecule)\.sh|pytest|ansible-test|\.ci/run")

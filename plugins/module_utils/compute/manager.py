@@ -141,9 +141,10 @@ class ComputeManager:
         for port, net, nic in ports:
             if conn is not self.hv.conn:
                 net = libvirt_network.find_network(conn, net.name()) or net
-            with ipam.addresses_elsewhere(self.api, nic["network"], self.hv) as elsewhere, self.hv.reservations:
-                port["ip"] = libvirt_network.reserve_fixed_ip(conn, pool, net, port["mac"], hostname, nic.get("fixed_ip"),
-                                                              avoid=elsewhere)
+            with ipam.addresses_elsewhere(self.api, nic["network"], self.hv) as elsewhere:
+                with self.hv.reservations:
+                    port["ip"] = libvirt_network.reserve_fixed_ip(conn, pool, net, port["mac"], hostname,
+                                                                  nic.get("fixed_ip"), avoid=elsewhere)
 
     def _wait_network(self):
         """Wait for the reservations in flight; their error, if any, is raised here."""

@@ -78,6 +78,7 @@ TASK_STATUS.update(((vm_state, task), "RESIZE") for vm_state in (ACTIVE, STOPPED
 TASK_STATUS.update({(RESIZED, RESIZE_REVERTING): "REVERT_RESIZE", (RESIZED, RESIZE_CONFIRMING): "VERIFY_RESIZE",
                     (ACTIVE, MIGRATING): "MIGRATING"})
 
+
 def lease_seconds(environ=None):
     """How long a run's lease on its build, task or move outlives the run's last renewal: what a
     rerun waits after a run was killed. NOVALITE_LEASE_SECONDS on the control node (10 to 3600;

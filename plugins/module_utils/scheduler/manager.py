@@ -353,8 +353,8 @@ def select_destinations(host_states, spec, config=None, rng=None, unavailable=No
     taken = set(position for position, _weight in claimed)
     alternates = []
     if config.max_attempts > 1:
-        alternates = [weights.hosts[p].host for p, _w in weights.best(len(taken) + config.max_attempts - 1,
-                                                                       retired_too=True)
+        wanted = len(taken) + config.max_attempts - 1
+        alternates = [weights.hosts[p].host for p, _w in weights.best(wanted, retired_too=True)
                       if p not in taken][:config.max_attempts - 1]
     selections = [Selection(weights.hosts[position].host, alternates, weight, uuid)
                   for (position, weight), uuid in zip(claimed, uuids)]
