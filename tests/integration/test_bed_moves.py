@@ -384,6 +384,34 @@ def test_kill_during_revert_then_rerun_converges(bed, tiny_image, prefix):
     assert [e for e in bed.leftovers(name) if dest in e] == []
 
 
+def test_confirm_cut_short_is_finished_by_the_next_run(bed, tiny_image, prefix):
+    """A confirm whose run died after its first step (the record as confirm_resize saves it:
+    task_state resize_confirming, migration confirming, its lease over): the next run finishes it,
+    the source's copy removed, the server active where it moved."""
+    name = prefix + "c"
+    first = boot(bed, tiny_image, name)["server"]
+    source = first["hypervisor_hostname"]
+    moved = act(bed, tiny_image, name, "migrate")
+    assert moved.get("failed") is not True, moved.get("msg")
+    dest = moved["server"]["hypervisor_hostname"]
+    conn = bed.conn(index_of(bed, dest))
+    try:
+        dom = guest.find_domain(conn, name)
+        record = instance_record.read_record(dom)
+        record.update(task_state="resize_confirming", lease_until=time.time() - 1,
+                      migration=dict(record["migration"], status="confirming"))
+        instance_record.save_record(dom, record)
+    finally:
+        conn.close()
+    rerun = run_playbook(SERVER_PLAY, {"args": data(bed, tiny_image, name)}).task("server")
+    assert rerun.get("failed") is not True, rerun.get("msg")
+    assert rerun["server"]["hypervisor_hostname"] == dest and rerun["server"]["status"] == "ACTIVE", rerun["server"]
+    record = domain_on(bed, dest, name)
+    assert record["migration"]["status"] == "confirmed" and record["task_state"] in (None, "")
+    assert domain_on(bed, source, name) is None
+    assert [e for e in bed.leftovers(name) if source in e] == []
+
+
 def test_racing_moves_into_one_anti_affinity_group_keep_the_policy(bed, tiny_image, prefix):
     """Two members of an anti-affinity group on two hosts, both cold-migrated at once: the only host
     left for either is the third; the move claims there (under its claim lock, on its live usage:
