@@ -190,6 +190,23 @@ def _process_tree(root):
     return tree
 
 
+def kill_when(proc, reached, timeout=120, every=0.02):
+    """kill_playbook once reached() returns a true value (polled while the run goes on; a libvirt
+    error, the run changing what is read, counts as not yet): that value, or a false one when the run
+    ended or `timeout` passed first (killed all the same)."""
+    import libvirt
+    deadline = time.monotonic() + timeout
+    seen = None
+    while not seen and time.monotonic() < deadline and proc.poll() is None:
+        try:
+            seen = reached()
+        except libvirt.libvirtError:
+            seen = None
+        time.sleep(every)
+    kill_playbook(proc)
+    return seen
+
+
 def kill_playbook(proc):
     """SIGKILL a started playbook and every process under it (workers, the module, ssh):
     stopped first, so none can fork or be re-parented away before the kill."""

@@ -6,10 +6,9 @@ its stale copy. Also: refused while the host answers; check mode changes nothing
 
 import subprocess
 import tempfile
-import time
 
 from conftest import BED_NETWORK
-from helpers import kill_playbook, run_playbook, start_playbook
+from helpers import kill_when, run_playbook, start_playbook
 from test_bed_faults import _wait_ssh
 from test_bed_moves import ACTION_PLAY, SERVER_PLAY, boot, console, data, dhcp_ip, domain_on, index_of, wait_console
 from ansible_collections.novalite.compute.plugins.module_utils.virt import configdrive
@@ -34,18 +33,16 @@ def evacuate(bed, tiny_image, source, check=False, **args):
 
 def killed_mid_build(bed, tiny_image, source, name, hosts):
     """An evacuation killed (-9) once its build on the destination has begun: the host it was on."""
+    def building_on():
+        for host in hosts:
+            record = domain_on(bed, host, name) or {}
+            if record.get("vm_state") == "building" and record.get("task_state") in (
+                    "block_device_mapping", "spawning", "networking"):
+                return host
+        return None
     with tempfile.TemporaryDirectory() as tmp:
-        proc = start_playbook(tmp, 1, evacuate_args(bed, tiny_image, source, timeout=240), playbook=ACTION_PLAY)
-        deadline = time.monotonic() + 120
-        seen = None
-        while seen is None and time.monotonic() < deadline:
-            for host in hosts:
-                record = domain_on(bed, host, name) or {}
-                if record.get("vm_state") == "building" and record.get("task_state") in (
-                        "block_device_mapping", "spawning", "networking"):
-                    seen = host
-            time.sleep(0.05)
-        kill_playbook(proc)
+        seen = kill_when(start_playbook(tmp, 1, evacuate_args(bed, tiny_image, source, timeout=240),
+                                        playbook=ACTION_PLAY), building_on)
     assert seen, "the evacuation never began its build"
     return seen
 

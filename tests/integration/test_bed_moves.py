@@ -14,9 +14,8 @@ import time
 import uuid as uuidlib
 
 from conftest import BED_NETWORK, catalog
-from helpers import REPO, SERVER_PLAY, kill_playbook, run_playbook, server_result, start_playbook
+from helpers import REPO, SERVER_PLAY, kill_playbook, kill_when, run_playbook, server_result, start_playbook
 from ansible_collections.novalite.compute.plugins.module_utils.virt.libvirt import guest
-from ansible_collections.novalite.compute.plugins.module_utils.virt.libvirt.connection import libvirt
 from ansible_collections.novalite.compute.plugins.module_utils.virt.libvirt import instance_record
 from ansible_collections.novalite.compute.plugins.module_utils.virt.libvirt import migration
 from ansible_collections.novalite.compute.plugins.module_utils.virt.libvirt import network as libvirt_network
@@ -324,16 +323,8 @@ def test_kill_during_resize_then_rerun_converges(bed, tiny_image, prefix):
     args = data(bed, tiny_image, name, flavor="m1.grow", allow_resize=True, resize_auto_confirm=True,
                 timeout=240)
     with tempfile.TemporaryDirectory() as tmp:
-        proc = start_playbook(tmp, 1, args)
-        deadline = time.monotonic() + 120
-        seen = None
-        while time.monotonic() < deadline:
-            record = domain_on(bed, source, name) or {}
-            if record.get("task_state") in ("resize_migrating", "resize_migrated", "resize_finish"):
-                seen = record["task_state"]
-                break
-            time.sleep(0.05)
-        kill_playbook(proc)
+        seen = kill_when(start_playbook(tmp, 1, args), lambda: (domain_on(bed, source, name) or {}).get(
+            "task_state") in ("resize_migrating", "resize_migrated", "resize_finish"))
         assert seen, "the move never reached resize_migrating"
         record = domain_on(bed, source, name)
         assert record["migration"]["status"] in ("migrating", "post-migrating", "finished"), record["migration"]
@@ -347,31 +338,27 @@ def test_kill_during_resize_then_rerun_converges(bed, tiny_image, prefix):
     assert others == [], others
 
 
+def _migrated(bed, tiny_image, name):
+    """A server booted, then cold-migrated by the scheduler (awaiting confirm): (source, destination)."""
+    source = boot(bed, tiny_image, name)["server"]["hypervisor_hostname"]
+    moved = act(bed, tiny_image, name, "migrate")
+    assert moved.get("failed") is not True, moved.get("msg")
+    return source, moved["server"]["hypervisor_hostname"]
+
+
 def test_kill_during_revert_then_rerun_converges(bed, tiny_image, prefix):
     """A cold migration, then its revert killed (-9) once the record shows resize_reverting: the next
     run (its lease over) finishes the revert: one server, back on its source, nothing on the
     destination."""
     name = prefix + "v"
-    first = boot(bed, tiny_image, name)["server"]
-    source = first["hypervisor_hostname"]
-    moved = act(bed, tiny_image, name, "migrate")
-    assert moved.get("failed") is not True, moved.get("msg")
-    dest = moved["server"]["hypervisor_hostname"]
+    source, dest = _migrated(bed, tiny_image, name)
     full = data(bed, tiny_image, name, action="revert_resize", timeout=240)
     for key in ("name", "image", "nics", "wait_for", "flavor"):
         full.pop(key)
     full["server"] = name
     with tempfile.TemporaryDirectory() as tmp:
-        proc = start_playbook(tmp, 1, full, playbook=ACTION_PLAY)
-        deadline = time.monotonic() + 120
-        seen = False
-        while not seen and time.monotonic() < deadline and proc.poll() is None:
-            try:
-                seen = (domain_on(bed, source, name) or {}).get("task_state") == "resize_reverting"
-            except libvirt.libvirtError:    # the revert removed the domain as it was read
-                pass
-            time.sleep(0.02)
-        kill_playbook(proc)
+        seen = kill_when(start_playbook(tmp, 1, full, playbook=ACTION_PLAY),
+                         lambda: (domain_on(bed, source, name) or {}).get("task_state") == "resize_reverting")
     assert seen, "the revert never showed resize_reverting"
     rerun = run_playbook(SERVER_PLAY, {"args": data(bed, tiny_image, name, timeout=240)}).task("server")
     assert rerun.get("failed") is not True, rerun.get("msg")
@@ -389,11 +376,7 @@ def test_confirm_cut_short_is_finished_by_the_next_run(bed, tiny_image, prefix):
     task_state resize_confirming, migration confirming, its lease over): the next run finishes it,
     the source's copy removed, the server active where it moved."""
     name = prefix + "c"
-    first = boot(bed, tiny_image, name)["server"]
-    source = first["hypervisor_hostname"]
-    moved = act(bed, tiny_image, name, "migrate")
-    assert moved.get("failed") is not True, moved.get("msg")
-    dest = moved["server"]["hypervisor_hostname"]
+    source, dest = _migrated(bed, tiny_image, name)
     conn = bed.conn(index_of(bed, dest))
     try:
         dom = guest.find_domain(conn, name)

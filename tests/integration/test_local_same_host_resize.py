@@ -6,10 +6,9 @@ run killed mid-resize is rolled back by the next one."""
 
 import subprocess
 import tempfile
-import time
 import uuid as uuidlib
 
-from helpers import SERVER_PLAY, kill_playbook, run_playbook, start_playbook
+from helpers import SERVER_PLAY, kill_when, run_playbook, start_playbook
 from test_local_server_actions import ACTION_PLAY, Server
 from ansible_collections.novalite.compute.plugins.module_utils import units
 from ansible_collections.novalite.compute.plugins.module_utils.virt.libvirt import instance_record
@@ -102,18 +101,9 @@ def test_same_host_resize_killed_then_rolled_back(conn, local_hv, tiny_image, tm
         args = dict(server=server.name, action="resize", flavor="m1.grow", flavors=server.args["flavors"],
                     allow_resize_to_same_host=True, hypervisors=[local_hv.config()], timeout=240)
         with tempfile.TemporaryDirectory() as tmp:
-            proc = start_playbook(tmp, 1, args, playbook=ACTION_PLAY)
-            seen = None
-            deadline = time.monotonic() + 120
-            while seen is None and time.monotonic() < deadline and proc.poll() is None:
-                try:
-                    record = instance_record.read_record(server.dom()) or {}
-                except Exception:  # redefined as it was read
-                    record = {}
-                if record.get("task_state") in ("resize_migrating", "resize_migrated"):
-                    seen = record["task_state"]
-                time.sleep(0.02)
-            kill_playbook(proc)
+            seen = kill_when(start_playbook(tmp, 1, args, playbook=ACTION_PLAY), lambda: (
+                instance_record.read_record(server.dom()) or {}).get("task_state") in (
+                    "resize_migrating", "resize_migrated"))
         assert seen, "the resize never reached resize_migrating"
         rerun = run_playbook(SERVER_PLAY, {"args": dict(server.args, timeout=240)}).task("server")
         assert rerun.get("failed") is not True, rerun.get("msg")

@@ -581,10 +581,10 @@ class ComputeAPI:
         details = {}
         for hv, record in found:
             if record["uuid"] in todo and not self.check_mode and action != ia.CONSOLE_OUTPUT:
-                _record, details[record["uuid"]] = self._act(rebuilds.get(record["uuid"], request), hv, record)
+                acted_on, details[record["uuid"]] = self._act(rebuilds.get(record["uuid"], request), hv, record)
                 if details[record["uuid"]] is not None:
                     acted.add(record["uuid"])
-                    self.replicate(hv.name, record["name"])
+                    replicas.replicate(self, hv, acted_on)     # the record as the action saved it
         unready = []
         if self.wait and action in (ia.START, ia.REBOOT, ia.UNPAUSE, ia.RESUME, ia.REBUILD, ia.UNRESCUE, ia.RESCUE):
             unready = readiness.not_ready(self, [dict(r, host=hv.name) for hv, r in found if r["uuid"] in acted])

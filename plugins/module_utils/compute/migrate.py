@@ -338,10 +338,7 @@ class MoveTask:
                                  servers=[server_view(source.record, hv)], details={"placement": placement})
         if auto_confirm:
             self.confirm_resize(target, source)
-        result = self._finish_result(dest, target.record, before, True, False)
-        result["placement"] = placement
-        result["migration"] = target.record.get("migration")
-        return result
+        return dict(self._finish_result(dest, target.record, before, True, False), placement=placement)
 
     def _resize_same_host(self, side, spec, migration, before, placement, auto_confirm):
         """resize on the server's own host (same_host_resize.py): the move claim there, then the
@@ -368,10 +365,7 @@ class MoveTask:
                                  servers=[server_view(side.record, hv)], details={"placement": placement})
             if auto_confirm:
                 same_host_resize.confirm_resize(self, side)
-        result = self._finish_result(hv, side.record, before, True, False)
-        result["placement"] = placement
-        result["migration"] = side.record.get("migration")
-        return result
+        return dict(self._finish_result(hv, side.record, before, True, False), placement=placement)
 
     @staticmethod
     def _same_host(record, hv):
