@@ -8,14 +8,15 @@ for every class asked (placement's allocation candidates, and the claim's
 _check_capacity_exceeded). A provider's room in a class is the largest amount that fits,
 min(max_unit, capacity - used): the check is then room >= amount. capacity - used is exact
 in floating point wherever it is between 0 and capacity, so the two forms agree.
+The providers are the scheduler's HostStates, which keep their rooms in vcpu_room,
+memory_mb_room and disk_gb_room (read by name: one comprehension over a thousand hosts).
 """
 
 from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
-from itertools import compress, repeat
-from operator import attrgetter, le, not_
+from ansible_collections.novalite.compute.plugins.module_utils.placement.inventory import DISK_GB, MEMORY_MB, VCPU
 
 NO_INVENTORY = float("-inf")
 
@@ -37,31 +38,26 @@ def missing(rooms, resources):
     return [rc for rc, amount in resources.items() if not rooms.get(rc, NO_INVENTORY) >= amount]
 
 
-def needs(resources, room_of):
-    """[(the host attribute holding the room of a class, the amount asked of it)] for
-    resources ({class: amount}); room_of: {class: attribute}."""
-    return [(room_of[rc], float(amount)) for rc, amount in resources.items()]
+def needs(resources):
+    """(VCPU, MEMORY_MB, DISK_GB): the amounts of resources ({class: amount}) a host's
+    vcpu_room, memory_mb_room and disk_gb_room must hold; -inf for a class not asked
+    (any room holds it, no inventory too)."""
+    return (float(resources.get(VCPU, NO_INVENTORY)), float(resources.get(MEMORY_MB, NO_INVENTORY)),
+            float(resources.get(DISK_GB, NO_INVENTORY)))
 
 
 def fits_host(host, host_needs):
     """True when the host's rooms hold every amount of host_needs (see needs())."""
-    return all(getattr(host, attribute) >= amount for attribute, amount in host_needs)
+    vcpus, memory_mb, disk_gb = host_needs
+    return host.vcpu_room >= vcpus and host.memory_mb_room >= memory_mb and host.disk_gb_room >= disk_gb
 
 
 def partition(hosts, host_needs):
     """(the hosts that fit host_needs (see needs()), the others), each in their order;
     hosts itself when all fit: placement's allocation candidates."""
-    short = []      # (rooms, amount) of the classes some host has too little of
-    for attribute, amount in host_needs:
-        rooms = list(map(attrgetter(attribute), hosts))
-        if min(rooms, default=amount) < amount:
-            short.append((rooms, amount))
-    if not short:
+    vcpus, memory_mb, disk_gb = host_needs
+    fit = [h for h in hosts if h.vcpu_room >= vcpus and h.memory_mb_room >= memory_mb and h.disk_gb_room >= disk_gb]
+    if len(fit) == len(hosts):
         return hosts, []
-    if len(short) == 1:
-        verdicts = list(map(le, repeat(short[0][1]), short[0][0]))
-    else:
-        verdicts = list(map(all, zip(*[map(le, repeat(amount), rooms) for rooms, amount in short])))
-    if all(verdicts):
-        return hosts, []
-    return list(compress(hosts, verdicts)), list(compress(hosts, map(not_, verdicts)))
+    return fit, [h for h in hosts if not (h.vcpu_room >= vcpus and h.memory_mb_room >= memory_mb
+                                          and h.disk_gb_room >= disk_gb)]

@@ -28,13 +28,11 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 import random
-from itertools import compress, repeat
-from operator import attrgetter, contains, not_
+from operator import attrgetter
 
 from ansible_collections.novalite.compute.plugins.module_utils.placement import allocation_candidates
 from ansible_collections.novalite.compute.plugins.module_utils.placement.inventory import resources_from_flavor
 from ansible_collections.novalite.compute.plugins.module_utils.scheduler.config import SchedulerConfig
-from ansible_collections.novalite.compute.plugins.module_utils.scheduler.host_state import ROOM_OF
 from ansible_collections.novalite.compute.plugins.module_utils.scheduler.request_spec import RequestSpec, ServerGroup
 from ansible_collections.novalite.compute.plugins.module_utils.scheduler.weighing import HostWeights
 
@@ -135,12 +133,11 @@ def _group_with_hosts(group, host_states):
     group = group.copy()
     hosts = set(group.hosts)
     name = group.name
-    tagged = map(contains, map(attrgetter("group_counts"), host_states), repeat(name))
-    hosts.update(host.host for host in compress(host_states, tagged))
+    hosts.update([host.host for host in host_states if name in host.group_counts])
     if group.members:
         members, wanted = group.member_set(), set(group.members)
-        holding = map(not_, map(wanted.isdisjoint, map(attrgetter("instances"), host_states)))
-        hosts.update(host.host for host in compress(host_states, holding) if host.count_group_members(group, members))
+        hosts.update([host.host for host in host_states
+                      if not wanted.isdisjoint(host.instances) and host.count_group_members(group, members)])
     group.hosts = sorted(hosts)
     return group
 
@@ -263,7 +260,7 @@ def select_destinations(host_states, spec, config=None, rng=None, unavailable=No
         group = work.instance_group = _PlacedGroup.of(_group_with_hosts(group, hosts))
     uuids = work.instance_uuids or ["(instance-%d)" % i for i in range(work.num_instances)]
     resources = resources_from_flavor(work.flavor)
-    needs = allocation_candidates.needs(resources, ROOM_OF)
+    needs = allocation_candidates.needs(resources)
 
     names = [PLACEMENT] + list(config.enabled_filters)
     reasons = dict((f.name, f.reason(work)) for f in config.filters)

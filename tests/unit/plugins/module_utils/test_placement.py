@@ -97,7 +97,7 @@ def test_rooms_agree_with_the_written_out_check_on_every_boundary():
 
 def test_partition_keeps_the_order_and_names_the_rest():
     hosts = [node(memory_mb_used=used) for used in (0, 3584, 100, 3200)]
-    needs = allocation_candidates.needs({MEMORY_MB: 400, VCPU: 1}, ROOM_OF)
+    needs = allocation_candidates.needs({MEMORY_MB: 400, VCPU: 1})
     passed, rejected = allocation_candidates.partition(hosts, needs)
     assert passed == [hosts[0], hosts[2]] and rejected == [hosts[1], hosts[3]]
     assert allocation_candidates.partition(hosts[:1], needs) == (hosts[:1], [])
