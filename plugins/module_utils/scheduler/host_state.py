@@ -62,7 +62,11 @@ def _number(field, value, cast):
     return number
 
 
+# The attributes a HostShape stands for.
+SHAPE = ("availability_zone", "aggregates", "supported_instances", "hypervisor_version")
+
 _TRIPLETS = {}
+_SHAPES = {}
 _AGGREGATES = {}
 _AGGREGATE_TUPLES = {}
 _METADATA_KEYS = {}
@@ -88,6 +92,24 @@ def _shared_metadata_keys(aggregates):
     """The frozenset of the metadata keys of aggregates, one object for equal sets."""
     keys = frozenset(key for aggregate in aggregates for key in aggregate.metadata)
     return _shared(_METADATA_KEYS, keys)
+
+
+class HostShape:
+    """The hosts equal in SHAPE share one (hashed by identity: a quick key)."""
+
+    __slots__ = ("key",)
+
+    def __init__(self, key):
+        self.key = key      # the shared objects themselves (their ids key _SHAPES)
+
+
+def _shared_shape(host_state):
+    values = tuple(getattr(host_state, name) for name in SHAPE)
+    key = tuple(map(id, values))
+    shape = _SHAPES.get(key)
+    if shape is None:
+        shape = _SHAPES[key] = HostShape(values)     # holds the objects: their ids stay theirs
+    return shape
 
 
 def _shared_triplets(supported_instances):
@@ -144,7 +166,9 @@ class HostState:
     metadata_keys is the keys of the aggregates' metadata (a frozenset). Hosts with
     equal aggregates, metadata_keys, supported_instances, availability_zone or
     hypervisor_version share one object for it, so a filter that reads only those
-    decides once per distinct object.
+    decides once per distinct object. shape is one object for the hosts equal in
+    all of SHAPE (set when the host state is made: those attributes are not changed
+    afterwards), so such a filter decides once per shape (filters/base.py).
 
     The free figures and the rooms are floats (exact for any integer up to 2**53):
     the filters and weighers then compare and divide float by float, which CPython
@@ -153,7 +177,7 @@ class HostState:
 
     # Slots: the scheduler reads a few figures of every host in each pass;
     # the hot ones come first.
-    __slots__ = ("host", "enabled", "up", "memory_mb_room", "disk_gb_room", "vcpu_room", "supported_instances",
+    __slots__ = ("host", "enabled", "up", "memory_mb_room", "disk_gb_room", "vcpu_room", "shape", "supported_instances",
                  "metadata_keys", "free_ram_mb", "free_vcpus", "free_disk_mb", "failed_builds", "instances",
                  "num_instances", "group_counts", "aggregates", "availability_zone", "hypervisor_version",
                  "nodename", "hypervisor_type", "virt_type", "cpu_arch", "cpu_allocation_ratio",
@@ -210,6 +234,7 @@ class HostState:
         if supported_instances is None:
             supported_instances = _supported_instances(cpu_arch, virt_type)
         self.supported_instances = _shared_triplets(supported_instances)
+        self.shape = _shared_shape(self)
 
         self.instances = {}
         self.group_counts = {}

@@ -17,6 +17,10 @@ __metaclass__ = type
 from itertools import compress
 from operator import attrgetter, not_
 
+from ansible_collections.novalite.compute.plugins.module_utils.scheduler.host_state import SHAPE, HostShape
+
+SHAPE_SET = frozenset(SHAPE)
+
 
 class BaseHostFilter:
     """A filter: host_passes() says whether one host can take the instance.
@@ -73,13 +77,20 @@ class BaseHostFilter:
         # host_passes once per distinct set of objects there (HostState shares equal
         # values, so most hosts share a handful), on one host holding it; the objects
         # known by identity (hashing nested tuples host by host would cost more).
-        if len(inputs) == 1:
+        if SHAPE_SET.issuperset(inputs):
+            keys = [host.shape for host in hosts]       # one object per distinct SHAPE
+        elif len(inputs) == 1:
             keys = list(map(id, map(attrgetter(inputs[0]), hosts)))
         else:
             keys = list(zip(*[map(id, map(attrgetter(name), hosts)) for name in inputs]))
         if keys.count(keys[0]) == len(keys):
             return (hosts, []) if self.host_passes(hosts[0], spec_obj) else ([], hosts)
         verdict_of = dict((key, self.host_passes(host, spec_obj)) for key, host in dict(zip(keys, hosts)).items())
+        if all(verdict_of.values()):
+            return hosts, []
+        if keys[0].__class__ is HostShape:
+            failed = set(key for key, verdict in verdict_of.items() if not verdict)
+            return [h for h in hosts if h.shape not in failed], [h for h in hosts if h.shape in failed]
         return split(hosts, list(map(verdict_of.__getitem__, keys)))
 
 

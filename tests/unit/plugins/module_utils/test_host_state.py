@@ -172,6 +172,20 @@ def test_hosts_with_the_same_aggregate_keys_share_one_set():
     assert HostState("h3").metadata_keys == frozenset()
 
 
+def test_hosts_equal_in_zone_aggregates_image_support_and_version_share_one_shape():
+    zone = [{"name": "z1", "metadata": {"availability_zone": "z1"}}]
+    one = HostState("h1", cpu_arch="x86_64", availability_zone="z1", aggregates=zone, hypervisor_version=7002000)
+    two = HostState("h2", cpu_arch="x86_64", availability_zone="z1", aggregates=zone, hypervisor_version=7002000,
+                    memory_mb_used=4096, enabled=False)
+    assert one.shape is two.shape and one.copy().shape is one.shape
+    for other in (HostState("h3", cpu_arch="aarch64", availability_zone="z1", aggregates=zone,
+                            hypervisor_version=7002000),
+                  HostState("h4", cpu_arch="x86_64", availability_zone="z1", aggregates=zone,
+                            hypervisor_version=8000000),
+                  HostState("h5", cpu_arch="x86_64", availability_zone="z1", hypervisor_version=7002000)):
+        assert other.shape is not one.shape, other
+
+
 def test_free_disk_is_in_whole_gb_as_the_resource_tracker_keeps_it():
     """Nova's tracker keeps local_gb_used in whole GB, truncating reserved_host_disk_mb / 1024
     and each instance's swap / 1024; the facts' local_gb_used has the swap rounded up, as
