@@ -11,7 +11,7 @@ from ansible_collections.novalite.compute.plugins.module_utils.placement import 
 from ansible_collections.novalite.compute.plugins.module_utils.placement.inventory import (
     DISK_GB, MEMORY_MB, VCPU, compute_node_inventories, resources_from_flavor)
 from ansible_collections.novalite.compute.plugins.module_utils.scheduler.config import SchedulerConfig
-from ansible_collections.novalite.compute.plugins.module_utils.scheduler.host_state import ROOM_OF, HostState
+from ansible_collections.novalite.compute.plugins.module_utils.scheduler.host_state import HostState
 from ansible_collections.novalite.compute.plugins.module_utils.scheduler.request_spec import Flavor
 
 

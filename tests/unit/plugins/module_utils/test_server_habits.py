@@ -10,6 +10,7 @@ import pytest
 
 from ansible_collections.novalite.compute.plugins.module_utils.argument_specs import GROUP_OPTIONS
 from ansible_collections.novalite.compute.plugins.module_utils.compute import api
+from ansible_collections.novalite.compute.plugins.module_utils.compute.drift import drift_message, instance_drift
 from ansible_collections.novalite.compute.plugins.module_utils.compute import instance_list
 from ansible_collections.novalite.compute.plugins.module_utils.compute.utils import (
     is_uuid, user_data_digest, user_data_matches)
@@ -115,17 +116,17 @@ def test_a_server_built_as_requested_has_no_drift(cats):
     params = dict(nics=["private"], key_name="ops", userdata="hello", availability_zone="az1",
                   scheduler_hints={"group": "g"}, meta={"a": "b"})
     record = built_record(cats, **params)
-    assert api.instance_drift(request(cats, **params), record) == []
+    assert instance_drift(request(cats, **params), record) == []
     # Metadata is not drift: it is updated.
     params["meta"] = {"a": "c"}
-    assert api.instance_drift(request(cats, **params), record) == []
+    assert instance_drift(request(cats, **params), record) == []
 
 
 def test_drift_names_each_field_requested_and_actual(cats):
     record = built_record(cats, nics=["private"], key_name="ops", userdata="hello", scheduler_hints={"group": "g"})
     other = request(cats, flavor="m1.small", image="other", nics=["public"], key_name="dev", userdata="bye",
                     config_drive=False)
-    drift = dict((item["field"], item) for item in api.instance_drift(other, record))
+    drift = dict((item["field"], item) for item in instance_drift(other, record))
     assert sorted(drift) == ["config_drive", "flavor", "image", "key_name", "nics", "server_group", "user_data"]
     assert drift["flavor"]["requested"] == "m1.small" and drift["flavor"]["actual"] == "m1.tiny"
     assert drift["image"] == {"field": "image", "requested": "other", "actual": "tiny"}
@@ -135,31 +136,31 @@ def test_drift_names_each_field_requested_and_actual(cats):
         "field": "server_group", "requested": None, "actual": "g"}
     assert drift["user_data"] == {"field": "user_data", "requested": "given", "actual": "other user data"}
     assert "hello" not in repr(drift) and "bye" not in repr(drift)
-    message = api.drift_message([("web1", list(drift.values()))])
+    message = drift_message([("web1", list(drift.values()))])
     assert message.startswith("server web1 differs from the request in ")
     assert "flavor (requested 'm1.small', actual 'm1.tiny')" in message and "bye" not in message
 
 
 def test_drift_of_zone_fixed_ip_and_flavor_figures(cats):
     record = built_record(cats, nics=[{"net-name": "private", "fixed_ip": "10.0.0.9"}])
-    assert api.instance_drift(request(cats, nics=["private"]), record) == []  # no fixed IP asked: any
-    moved = api.instance_drift(request(cats, nics=[{"net-name": "private", "fixed_ip": "10.0.0.10"}]), record)
+    assert instance_drift(request(cats, nics=["private"]), record) == []  # no fixed IP asked: any
+    moved = instance_drift(request(cats, nics=[{"net-name": "private", "fixed_ip": "10.0.0.10"}]), record)
     assert [item["field"] for item in moved] == ["nics"]
     record = built_record(cats)
-    assert api.instance_drift(request(cats, availability_zone="az1"), record) == []
+    assert instance_drift(request(cats, availability_zone="az1"), record) == []
     record["availability_zone"] = "az2"
-    assert api.instance_drift(request(cats, availability_zone="az1"), record) == [
+    assert instance_drift(request(cats, availability_zone="az1"), record) == [
         {"field": "availability_zone", "requested": "az1", "actual": "az2"}]
-    assert api.instance_drift(request(cats), record) == []  # no zone asked: any
+    assert instance_drift(request(cats), record) == []  # no zone asked: any
     # The same flavor name with other figures: the figures that differ.
     record = built_record(cats)
     record["flavor"] = dict(record["flavor"], ram=64)
-    assert api.instance_drift(request(cats), record) == [
+    assert instance_drift(request(cats), record) == [
         {"field": "flavor", "requested": {"ram": 128}, "actual": {"ram": 64}}]
     # A record from before user data digests reports no user data drift.
     record = built_record(cats, userdata="a")
     del record["user_data_digest"]
-    assert api.instance_drift(request(cats, userdata="b"), record) == []
+    assert instance_drift(request(cats, userdata="b"), record) == []
 
 
 def test_server_info_name_matches_a_name_or_a_uuid():
