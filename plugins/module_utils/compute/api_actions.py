@@ -10,8 +10,8 @@ __metaclass__ = type
 
 import time
 
-from ansible_collections.novalite.compute.plugins.module_utils.compute import instance_actions as ia
 from ansible_collections.novalite.compute.plugins.module_utils.compute import images as compute_images
+from ansible_collections.novalite.compute.plugins.module_utils.compute import instance_actions as ia
 from ansible_collections.novalite.compute.plugins.module_utils.compute import instance_list
 from ansible_collections.novalite.compute.plugins.module_utils.compute import readiness
 from ansible_collections.novalite.compute.plugins.module_utils.compute import replicas

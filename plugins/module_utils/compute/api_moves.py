@@ -21,7 +21,7 @@ class MovesAPI:
         if self.check_mode:
             return copies
         names = [name for name, pairs in copies.items() if any(r.get("migration") for _hv, r in pairs)]
-        if names and any(migrate.recover_moves(self, copies[name]) for name in names):
+        if names and any(migrate.MoveTask(self).recover_moves(copies[name]) for name in names):
             copies.update(instance_list.refreshed(self, names))
         return copies
 

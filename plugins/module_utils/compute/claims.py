@@ -10,8 +10,9 @@ __metaclass__ = type
 import contextlib
 import time
 
+from ansible_collections.novalite.compute.plugins.module_utils.compute import states
 from ansible_collections.novalite.compute.plugins.module_utils.exception import (
-    InstanceExists, RescheduledByPolicyException, RescheduledException, TaskTimeout)
+    ComputeError, InstanceExists, RescheduledByPolicyException, RescheduledException, TaskTimeout)
 from ansible_collections.novalite.compute.plugins.module_utils.placement import allocation_candidates
 from ansible_collections.novalite.compute.plugins.module_utils.placement.inventory import resources_from_flavor
 from ansible_collections.novalite.compute.plugins.module_utils.scheduler.filters import registry as filters
@@ -150,3 +151,36 @@ def check_claim(manager, request, instance, facts):
             raise RescheduledByPolicyException("claim on %s refused by %s: the members now on the hosts "
                                                "break the group's policy here"
                                                % (manager.hv.name, filter_cls.__name__))
+
+
+def move_claim_check(api, dest, spec, facts, uuid):
+    """ResourceTracker.resize_claim's checks on the destination's live usage: placement's room for the
+    flavor, and the server group's policy (the server itself, on its source, not counted)."""
+    state = HostState.from_facts(facts, dict(dest.config, up=True, failed_builds=0))
+    group = spec.instance_group
+    spec = spec.copy()
+    spec.instance_uuid = uuid
+    if group is not None:
+        spec.instance_group = group = group.copy()
+        hosts = set()
+        for hv in api.hypervisors.values():
+            if not hv.up:
+                continue
+            records = facts["instances"] if hv is dest else hv.facts["instances"]
+            if any(r.get("server_group") == group.name and r.get("uuid") != uuid
+                   and not states.is_shadow(r, hv.name) for r in records):
+                hosts.add(hv.name)
+        if group.policy == "affinity":
+            hosts |= live_group_hosts(api, group.name) - set([dest.name])
+        group.hosts = sorted(hosts)
+        group.members = [r.get("uuid") for r in facts["instances"]
+                         if r.get("server_group") == group.name and r.get("uuid") != uuid]
+    resources = resources_from_flavor(spec.flavor)
+    short = allocation_candidates.missing(state.rooms, resources)
+    if short:
+        raise ComputeError("move claim on %s refused by placement: the host's live usage leaves no room for %s"
+                           % (dest.name, ", ".join("%s %d" % (rc, resources[rc]) for rc in short)))
+    for filter_cls in (filters.ServerGroupAntiAffinityFilter, filters.ServerGroupAffinityFilter):
+        if not filter_cls().host_passes(state, spec):
+            raise ComputeError("move claim on %s refused by %s: the members now on the hosts break the group's "
+                               "policy there" % (dest.name, filter_cls.__name__))

@@ -8,6 +8,7 @@ __metaclass__ = type
 
 from ansible_collections.novalite.compute.plugins.module_utils.compute.utils import user_data_matches
 
+
 DRIFT_FLAVOR_FIGURES = ("vcpus", "ram", "disk", "ephemeral", "swap", "extra_specs")
 
 

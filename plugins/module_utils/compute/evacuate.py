@@ -27,7 +27,8 @@ from ansible_collections.novalite.compute.plugins.module_utils.compute import re
 from ansible_collections.novalite.compute.plugins.module_utils.compute import states
 from ansible_collections.novalite.compute.plugins.module_utils.compute.conductor import ComputeTaskManager
 from ansible_collections.novalite.compute.plugins.module_utils.compute.manager import ComputeManager
-from ansible_collections.novalite.compute.plugins.module_utils.compute.migrate import MoveTask, stored_request_spec
+from ansible_collections.novalite.compute.plugins.module_utils.compute.migrate import MoveTask
+from ansible_collections.novalite.compute.plugins.module_utils.compute.migration import stored_request_spec
 from ansible_collections.novalite.compute.plugins.module_utils.compute.utils import utcnow
 from ansible_collections.novalite.compute.plugins.module_utils.compute.views import server_view
 from ansible_collections.novalite.compute.plugins.module_utils.exception import ComputeError

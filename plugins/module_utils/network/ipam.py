@@ -37,3 +37,17 @@ def addresses_elsewhere(api, network, here):
             except libvirt_network.libvirt.libvirtError:
                 continue    # the host stopped answering: what it gives out is unknown, as a down host's
         yield held
+
+
+def ports_problem(hv, record):
+    """Why `hv` cannot give the server its ports (a network missing, an address another MAC holds),
+    or None."""
+    for port in record.get("ports") or []:
+        if port["network"] not in hv.networks:
+            return "network %s is missing" % port["network"]
+        if port.get("ip"):
+            net = libvirt_network.find_network(hv.conn, port["network"])
+            problem = libvirt_network.fixed_ip_problem(net, port["ip"], port["mac"])
+            if problem:
+                return problem
+    return None

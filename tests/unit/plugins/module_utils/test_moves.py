@@ -7,7 +7,7 @@ __metaclass__ = type
 import xml.etree.ElementTree as ET
 
 from ansible_collections.novalite.compute.plugins.module_utils.compute import states
-from ansible_collections.novalite.compute.plugins.module_utils.compute.migrate import stored_request_spec
+from ansible_collections.novalite.compute.plugins.module_utils.compute.migration import stored_request_spec
 from ansible_collections.novalite.compute.plugins.module_utils.scheduler.request_spec import (
     Flavor, ImageMeta, ServerGroup, build_request_spec, spec_from_stored, spec_to_stored)
 from ansible_collections.novalite.compute.plugins.module_utils.virt.libvirt import instance_record
