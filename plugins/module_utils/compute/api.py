@@ -403,12 +403,7 @@ class ComputeAPI(MovesAPI, ServerActionsAPI):
                 if not any(nic["network"] in hv.networks for hv in self.hypervisors.values()):
                     raise ComputeError("nics[%d].net-name: network %r does not exist on any reachable "
                                        "hypervisor" % (index, nic["network"]))
-        states = []
-        for hv in self.hypervisors.values():
-            state = hv.host_state()
-            if hv.up and not wanted <= set(hv.networks):
-                state.up = False
-            states.append(state)
+        states = [hv.host_state(up=hv.up and wanted <= set(hv.networks)) for hv in self.hypervisors.values()]
         try:
             result = select_destinations(states, spec, self.scheduler_config)
         except NoValidHost as exc:

@@ -75,8 +75,9 @@ class Hypervisor:
                     self._network_conn = self.conn
             return self._network_conn
 
-    def host_state(self):
-        config = dict(self.config, up=self.up, failed_builds=self.failed_builds)
+    def host_state(self, up=None):
+        """The scheduler's HostState of this hypervisor; up False marks it down whatever its facts say."""
+        config = dict(self.config, up=self.up if up is None else up, failed_builds=self.failed_builds)
         return HostState.from_facts(self.facts, config)
 
     def refresh_facts(self):

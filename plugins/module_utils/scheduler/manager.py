@@ -28,7 +28,8 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 import random
-from operator import attrgetter
+from itertools import islice
+from operator import attrgetter, lt
 
 from ansible_collections.novalite.compute.plugins.module_utils.placement import allocation_candidates
 from ansible_collections.novalite.compute.plugins.module_utils.placement.inventory import resources_from_flavor
@@ -246,7 +247,7 @@ def select_destinations(host_states, spec, config=None, rng=None, unavailable=No
         raise ValueError("spec: must be a RequestSpec")
     hosts = list(host_states)
     host_names = [host.host for host in hosts]
-    if sorted(host_names) != host_names or len(set(host_names)) < len(host_names):    # unordered, or a name repeats
+    if not all(map(lt, host_names, islice(host_names, 1, None))):     # unordered, or a name repeats
         hosts.sort(key=attrgetter("host"))
         for first, second in zip(hosts, hosts[1:]):
             if first.host == second.host:

@@ -176,7 +176,7 @@ def test_hosts_equal_in_zone_aggregates_image_support_and_version_share_one_shap
     zone = [{"name": "z1", "metadata": {"availability_zone": "z1"}}]
     one = HostState("h1", cpu_arch="x86_64", availability_zone="z1", aggregates=zone, hypervisor_version=7002000)
     two = HostState("h2", cpu_arch="x86_64", availability_zone="z1", aggregates=zone, hypervisor_version=7002000,
-                    memory_mb_used=4096, enabled=False)
+                    memory_mb_used=4096, instances=[record("u1", "a")])
     assert one.shape is two.shape and one.copy().shape is one.shape
     for other in (HostState("h3", cpu_arch="aarch64", availability_zone="z1", aggregates=zone,
                             hypervisor_version=7002000),

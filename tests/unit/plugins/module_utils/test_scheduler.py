@@ -79,6 +79,15 @@ def test_best_host_and_alternates():
     assert [pair[0] for pair in result.weighed] == ["h2", "h3", "h4", "h1"]
 
 
+def test_hosts_in_any_order_are_taken_in_name_order_and_a_repeated_name_is_refused():
+    hosts = [host("h3", mem_used=1000), host("h1", mem_used=2000), host("h2")]
+    assert placed(select_destinations(hosts, spec(num=3))) == placed(select_destinations(sorted(
+        hosts, key=lambda h: h.host), spec(num=3)))
+    for names in (["h1", "h1", "h2"], ["h2", "h1", "h2"]):
+        with pytest.raises(ValueError, match="host_states: host 'h[12]' appears twice"):
+            select_destinations([host(name) for name in names], spec())
+
+
 def test_alternates_only_from_hosts_that_passed():
     hosts = [host("h1"), host("h2", mem_used=3500), host("h3", enabled=False), host("h4", up=False)]
     (selection,) = select_destinations(hosts, spec(), SchedulerConfig(max_attempts=5)).selections
