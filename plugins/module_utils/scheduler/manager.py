@@ -136,9 +136,9 @@ def _group_with_hosts(group, host_states):
     name = group.name
     hosts.update([host.host for host in host_states if name in host.group_counts])
     if group.members:
-        members, wanted = group.member_set(), set(group.members)
+        members, disjoint = group.member_set(), set(group.members).isdisjoint
         hosts.update([host.host for host in host_states
-                      if not wanted.isdisjoint(host.instances) and host.count_group_members(group, members)])
+                      if not disjoint(host.instances) and host.count_group_members(group, members)])
     group.hosts = sorted(hosts)
     return group
 
