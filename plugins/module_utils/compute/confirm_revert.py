@@ -22,32 +22,45 @@ class ConfirmRevert:
     """MoveTask's confirm and revert."""
 
     # ------------------------------------------------------------------ confirm / revert
+    def _resized(self, action, name, override_lock, gather):
+        """(hv, record, shadows, the server's view, the result when it is not resized: None if it is),
+        its lock checked (compute.API's check_instance_lock)."""
+        hv, record, shadows = self.find_server(name, gather)
+        instance_actions.check_instance_lock(action, record, override_lock)
+        before = server_view(record, hv)
+        if record.get("vm_state") != states.RESIZED:
+            return hv, record, shadows, before, {"changed": False, "server": before, "servers": [before],
+                                                 "migration": record.get("migration")}
+        return hv, record, shadows, before, None
+
+    def _source_side(self, record, shadows):
+        """The Side of the move's source, from the shadows (None if its host does not answer)."""
+        source = None
+        for shv, shadow in shadows:
+            if shv.name == (record.get("migration") or {}).get("source_compute"):
+                source = Side(self.api, shv, copy_record(shadow))
+        return source
+
+    @staticmethod
+    def _ended(side, before):
+        view = server_view(side.record, side.hv)
+        return {"changed": True, "server": view, "servers": [view], "migration": side.record.get("migration"),
+                "diff": {"before": before, "after": view}}
+
     def confirm(self, name, override_lock=False, gather=True):
         """compute.API.confirm_resize: the source's copy removed; vm_state back to what it was."""
-        if gather:
-            self.api.gather_host_states()
-        hv, record, shadows = self.find_server(name)
-        instance_actions.check_instance_lock(instance_actions.CONFIRM_RESIZE, record, override_lock)
-        if record.get("vm_state") != states.RESIZED:
-            view = server_view(record, hv)
-            return {"changed": False, "server": view, "servers": [view], "migration": record.get("migration")}
-        before = server_view(record, hv)
+        hv, record, shadows, before, unchanged = self._resized(instance_actions.CONFIRM_RESIZE, name,
+                                                               override_lock, gather)
+        if unchanged is not None:
+            return unchanged
         if self.api.check_mode:
             return {"changed": True, "server": before, "servers": [before]}
         target = Side(self.api, hv, copy_record(record), guest.find_domain(hv.conn, record["domain"]))
         if self._same_host(record, hv):
             same_host_resize.confirm_resize(self, target)
-            view = server_view(target.record, hv)
-            return {"changed": True, "server": view, "servers": [view], "migration": target.record.get("migration"),
-                    "diff": {"before": before, "after": view}}
-        source = None
-        for shv, shadow in shadows:
-            if shv.name == (record.get("migration") or {}).get("source_compute"):
-                source = Side(self.api, shv, copy_record(shadow))
-        self.confirm_resize(target, source)
-        view = server_view(target.record, hv)
-        return {"changed": True, "server": view, "servers": [view], "migration": target.record.get("migration"),
-                "diff": {"before": before, "after": view}}
+        else:
+            self.confirm_resize(target, self._source_side(record, shadows))
+        return self._ended(target, before)
 
     def confirm_resize(self, target, source):
         migration = dict(target.record["migration"])
@@ -64,37 +77,23 @@ class ConfirmRevert:
     def revert(self, name, override_lock=False, gather=True):
         """compute.API.revert_resize: the destination's copy removed, the server back on the source
         with its old flavor, powered on if it ran."""
-        if gather:
-            self.api.gather_host_states()
-        hv, record, shadows = self.find_server(name)
-        instance_actions.check_instance_lock(instance_actions.REVERT_RESIZE, record, override_lock)
-        if record.get("vm_state") != states.RESIZED:
-            view = server_view(record, hv)
-            return {"changed": False, "server": view, "servers": [view], "migration": record.get("migration")}
-        before = server_view(record, hv)
-        migration = record.get("migration") or {}
-        if self._same_host(record, hv):
-            if self.api.check_mode:
-                return {"changed": True, "server": before, "servers": [before]}
-            side = Side(self.api, hv, copy_record(record), guest.find_domain(hv.conn, record["domain"]))
-            same_host_resize.revert_resize(self, side)
-            view = server_view(side.record, hv)
-            return {"changed": True, "server": view, "servers": [view], "migration": side.record.get("migration"),
-                    "diff": {"before": before, "after": view}}
-        source = None
-        for shv, shadow in shadows:
-            if shv.name == migration.get("source_compute"):
-                source = Side(self.api, shv, copy_record(shadow))
-        if source is None:
+        hv, record, shadows, before, unchanged = self._resized(instance_actions.REVERT_RESIZE, name,
+                                                               override_lock, gather)
+        if unchanged is not None:
+            return unchanged
+        same_host = self._same_host(record, hv)
+        source = None if same_host else self._source_side(record, shadows)
+        if not same_host and source is None:
             raise ComputeError("revert: the source host %s of %s does not answer or no longer holds its copy; "
-                               "nothing was changed" % (migration.get("source_compute"), name))
+                               "nothing was changed" % ((record.get("migration") or {}).get("source_compute"), name))
         if self.api.check_mode:
             return {"changed": True, "server": before, "servers": [before]}
         target = Side(self.api, hv, copy_record(record), guest.find_domain(hv.conn, record["domain"]))
+        if same_host:
+            same_host_resize.revert_resize(self, target)
+            return self._ended(target, before)
         self.revert_resize(target, source)
-        view = server_view(source.record, source.hv)
-        return {"changed": True, "server": view, "servers": [view], "migration": source.record.get("migration"),
-                "diff": {"before": before, "after": view}}
+        return self._ended(source, before)
 
     def revert_resize(self, target, source):
         migration = dict(target.record["migration"], status="reverting")

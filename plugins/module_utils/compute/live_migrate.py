@@ -37,12 +37,8 @@ class LiveMigrationTask:
         live migration with the overlays copied (no shared storage); post_live_migration (the source's
         volumes and reservations removed). A failure, an abort or `completion_timeout` seconds passing
         leave the guest running on the source, the destination holding nothing of it."""
-        if target_host is not None and target_host not in self.api.hypervisors:
-            raise ComputeError("host: %r is not one of the hypervisors (%s)"
-                               % (target_host, ", ".join(sorted(self.api.hypervisors))))
-        if gather:
-            self.api.gather_host_states()
-        hv, record, _shadows = self.find_server(name)
+        self._check_target_host(target_host)
+        hv, record, _shadows = self.find_server(name, gather)
         before = server_view(record, hv)
         self._check_movable(instance_actions.LIVE_MIGRATE, record, override_lock)
         if target_host == hv.name:

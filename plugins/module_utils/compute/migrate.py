@@ -95,6 +95,12 @@ class MoveTask(LiveMigrationTask, ConfirmRevert, MoveRecovery):
         return result.selections[0], placement
 
     # ------------------------------------------------------------------ checks before anything
+    def _check_target_host(self, target_host):
+        """A host given for a move must be one of the inventory's hypervisors."""
+        if target_host is not None and target_host not in self.api.hypervisors:
+            raise ComputeError("host: %r is not one of the hypervisors (%s)"
+                               % (target_host, ", ".join(sorted(self.api.hypervisors))))
+
     @staticmethod
     def _check_movable(action, record, override_lock=False):
         """The API's checks, from the actions' table (instance_actions): the lock, then the state."""
@@ -110,12 +116,8 @@ class MoveTask(LiveMigrationTask, ConfirmRevert, MoveRecovery):
         if flavor_name is not None and flavor_name not in self.api.catalogs["flavors"]:
             raise ComputeError("flavor: %r is not in the flavors catalog (known: %s)"
                                % (flavor_name, ", ".join(sorted(self.api.catalogs["flavors"]))))
-        if target_host is not None and target_host not in self.api.hypervisors:
-            raise ComputeError("host: %r is not one of the hypervisors (%s)"
-                               % (target_host, ", ".join(sorted(self.api.hypervisors))))
-        if gather:
-            self.api.gather_host_states()
-        hv, record, shadows = self.find_server(name)
+        self._check_target_host(target_host)
+        hv, record, shadows = self.find_server(name, gather)
         before = server_view(record, hv)
         old_flavor = record.get("flavor") or {}
         if flavor_name is not None:

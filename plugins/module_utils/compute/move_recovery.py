@@ -38,10 +38,12 @@ def _sides_of(pairs):
 class MoveRecovery:
     """MoveTask's part that finds a server and recovers the moves a dead run left on it."""
 
-    def find_server(self, name):
+    def find_server(self, name, gather=False):
         """(Hypervisor, record, [(Hypervisor, record)] shadows) of the named server (name or UUID), once
-        any move a dead run left half-done on it is recovered. ComputeError naming `name` when no
-        reachable host has it."""
+        any move a dead run left half-done on it is recovered (the hosts' states gathered first with
+        gather). ComputeError naming `name` when no reachable host has it."""
+        if gather:
+            self.api.gather_host_states()
         request = self.api._resolve_uuid({"name": name, "max_count": 1})
         copies = instance_list.find_copies(self.api.hypervisors.values(), set([request["name"]]))
         pairs = copies.get(request["name"], [])

@@ -97,10 +97,10 @@ def _shared_metadata_keys(aggregates):
 class HostShape:
     """The hosts equal in SHAPE share one (hashed by identity: a quick key)."""
 
-    __slots__ = ("key",)
+    __slots__ = ("values",)
 
-    def __init__(self, key):
-        self.key = key      # the shared objects themselves (their ids key _SHAPES)
+    def __init__(self, values):
+        self.values = values      # the shared objects themselves (their ids key _SHAPES)
 
 
 def _shared_shape(host_state):

@@ -17,7 +17,7 @@ __metaclass__ = type
 from itertools import compress
 from operator import attrgetter, not_
 
-from ansible_collections.novalite.compute.plugins.module_utils.scheduler.host_state import SHAPE, HostShape
+from ansible_collections.novalite.compute.plugins.module_utils.scheduler.host_state import SHAPE
 
 SHAPE_SET = frozenset(SHAPE)
 
@@ -88,9 +88,6 @@ class BaseHostFilter:
         verdict_of = dict((key, self.host_passes(host, spec_obj)) for key, host in dict(zip(keys, hosts)).items())
         if all(verdict_of.values()):
             return hosts, []
-        if keys[0].__class__ is HostShape:
-            failed = set(key for key, verdict in verdict_of.items() if not verdict)
-            return [h for h in hosts if h.shape not in failed], [h for h in hosts if h.shape in failed]
         return split(hosts, list(map(verdict_of.__getitem__, keys)))
 
 
