@@ -63,7 +63,7 @@ def _number(field, value, cast):
 
 
 # The attributes a HostShape stands for.
-SHAPE = ("availability_zone", "aggregates", "supported_instances", "hypervisor_version")
+SHAPE = ("enabled", "up", "availability_zone", "aggregates", "supported_instances", "hypervisor_version")
 
 _TRIPLETS = {}
 _SHAPES = {}
@@ -95,12 +95,15 @@ def _shared_metadata_keys(aggregates):
 
 
 class HostShape:
-    """The hosts equal in SHAPE share one (hashed by identity: a quick key)."""
+    """The hosts equal in SHAPE share one (hashed by identity: a quick key).
+    aggregate_metadata: their aggregates' metadata, once a filter has asked
+    (filters/utils.py aggregate_metadata_get_by_host)."""
 
-    __slots__ = ("values",)
+    __slots__ = ("values", "aggregate_metadata")
 
     def __init__(self, values):
         self.values = values      # the shared objects themselves (their ids key _SHAPES)
+        self.aggregate_metadata = None
 
 
 def _shared_shape(host_state):
@@ -305,10 +308,6 @@ class HostState:
     def fits(self, resources):
         """Placement's check: the resources ({class: amount}) fit on this node now."""
         return allocation_candidates.fits(self.rooms, resources)
-
-    @property
-    def instance_names(self):
-        return set(i.name for i in self.instances.values() if not i.deleted)
 
     def holds_instance(self, uuid_or_name):
         """True if a live instance with this uuid or name is on the host."""

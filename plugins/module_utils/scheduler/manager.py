@@ -34,6 +34,7 @@ from operator import attrgetter, lt
 from ansible_collections.novalite.compute.plugins.module_utils.placement import allocation_candidates
 from ansible_collections.novalite.compute.plugins.module_utils.placement.inventory import resources_from_flavor
 from ansible_collections.novalite.compute.plugins.module_utils.scheduler.config import SchedulerConfig
+from ansible_collections.novalite.compute.plugins.module_utils.scheduler.filters.base import partition_each
 from ansible_collections.novalite.compute.plugins.module_utils.scheduler.request_spec import RequestSpec, ServerGroup
 from ansible_collections.novalite.compute.plugins.module_utils.scheduler.weighing import HostWeights
 
@@ -173,12 +174,9 @@ class _PlacedGroup(ServerGroup):
 
 def _run_filters(host_filters, hosts, spec, report, index):
     """Each filter over the hosts that passed the previous one; the survivors."""
-    for host_filter in host_filters:
-        passed, rejected = host_filter.partition(hosts, spec)
-        report.record(host_filter.name, index, len(hosts), rejected)
-        hosts = passed
-        if not hosts:
-            break
+    hosts, steps = partition_each(host_filters, hosts, spec)
+    for host_filter, given, rejected in steps:
+        report.record(host_filter.name, index, given, rejected)
     return hosts
 
 
@@ -258,7 +256,9 @@ def select_destinations(host_states, spec, config=None, rng=None, unavailable=No
     work = spec.copy().validate()
     group = work.instance_group
     if group is not None:
-        group = work.instance_group = _PlacedGroup.of(_group_with_hosts(group, hosts))
+        if any(f.reads_group_hosts(work) for f in config.filters):
+            group = _group_with_hosts(group, hosts)     # only a filter reads them
+        group = work.instance_group = _PlacedGroup.of(group)
     uuids = work.instance_uuids or ["(instance-%d)" % i for i in range(work.num_instances)]
     resources = resources_from_flavor(work.flavor)
     needs = allocation_candidates.needs(resources)

@@ -50,7 +50,13 @@ class ServerGroupAntiAffinityFilter(_GroupAffinityFilter):
             return hosts, []
         group = spec_obj.instance_group
         members, limit, uuid = group.member_set(), group.max_server_per_host, spec_obj.instance_uuid
-        return split(hosts, [_below_max_members(host, group, members, limit, uuid) for host in hosts])
+        if members is None:
+            return split(hosts, [_below_max_members(host, group, members, limit, uuid) for host in hosts])
+        # The rule's commonest case first (no listed member there, few tagged): true
+        # exactly where the rule is; the rule itself decides the other hosts.
+        disjoint, name = members.isdisjoint, group.name
+        return split(hosts, [(disjoint(host.instances) and host.group_counts.get(name, 0) < limit)
+                             or _below_max_members(host, group, members, limit, uuid) for host in hosts])
 
     def reason(self, spec_obj):
         group = spec_obj.instance_group

@@ -1,13 +1,15 @@
 # -*- coding: utf-8 -*-
 # GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
 """nova.scheduler.filters.BaseHostFilter (nova/scheduler/filters/__init__.py), and the one
-way a filter is applied to many hosts, derived from host_passes.
+way filters are applied to many hosts, derived from host_passes.
 
 A filter defines host_passes(host_state, spec_obj) only. partition() applies it to
-every host; it may be quicker than calling host_passes on each host, derived from the
-same definition: host_inputs(spec_obj) names the HostState attributes the verdict
-reads, and hosts holding the same (or equal) objects there get one verdict
-(HostState shares equal values, so most hosts share a handful).
+every host; partition_each() applies a list of filters in turn, as the scheduler
+runs them. Both may be quicker than calling host_passes on each host, derived from
+the same definition: host_inputs(spec_obj) names the HostState attributes the verdict
+reads; where those are within the host's shape (host_state.SHAPE), the hosts of one
+shape share one verdict (hosts alike share a shape, so most hosts share a handful),
+and consecutive such filters are asked once per shape, in their order.
 """
 
 from __future__ import absolute_import, division, print_function
@@ -15,7 +17,7 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 from itertools import compress
-from operator import attrgetter, not_
+from operator import not_
 
 from ansible_collections.novalite.compute.plugins.module_utils.scheduler.host_state import SHAPE
 
@@ -70,25 +72,69 @@ class BaseHostFilter:
         in their order; hosts itself when all pass."""
         if not hosts or not self.applies_to(spec_obj):
             return hosts, []
+        if self.reads_shape_only(spec_obj):
+            passed, (rejected,) = partition_by_shape([self], hosts, spec_obj)
+            return passed, rejected
+        host_passes = self.host_passes
+        return split(hosts, [host_passes(host, spec_obj) for host in hosts])
+
+    def reads_shape_only(self, spec_obj):
+        """True when host_inputs are all in the host's shape (one verdict per shape)."""
         inputs = self.host_inputs(spec_obj)
-        if not inputs:
-            host_passes = self.host_passes
-            return split(hosts, [host_passes(host, spec_obj) for host in hosts])
-        # host_passes once per distinct set of objects there (HostState shares equal
-        # values, so most hosts share a handful), on one host holding it; the objects
-        # known by identity (hashing nested tuples host by host would cost more).
-        if SHAPE_SET.issuperset(inputs):
-            keys = [host.shape for host in hosts]       # one object per distinct SHAPE
-        elif len(inputs) == 1:
-            keys = list(map(id, map(attrgetter(inputs[0]), hosts)))
+        return bool(inputs) and SHAPE_SET.issuperset(inputs)
+
+
+def partition_each(host_filters, hosts, spec_obj):
+    """Each filter over the hosts the previous one passed (as Nova's filter handler runs
+    them), until none is left: (the hosts that passed all, [(filter, how many hosts it
+    was given, the hosts it rejected)] for the filters that ran). Consecutive filters
+    that read only the shape (or do not apply) are asked together, once per shape."""
+    steps = []
+    start = 0
+    while start < len(host_filters) and hosts:
+        end = start + 1
+        while end < len(host_filters) and _shape_or_idle(host_filters[end], spec_obj):
+            end += 1
+        if end - start > 1 and _shape_or_idle(host_filters[start], spec_obj):
+            given = len(hosts)
+            hosts, rejected_each = partition_by_shape(host_filters[start:end], hosts, spec_obj)
+            for host_filter, rejected in zip(host_filters[start:end], rejected_each):
+                if not given:
+                    break
+                steps.append((host_filter, given, rejected))
+                given -= len(rejected)
         else:
-            keys = list(zip(*[map(id, map(attrgetter(name), hosts)) for name in inputs]))
-        if keys.count(keys[0]) == len(keys):
-            return (hosts, []) if self.host_passes(hosts[0], spec_obj) else ([], hosts)
-        verdict_of = dict((key, self.host_passes(host, spec_obj)) for key, host in dict(zip(keys, hosts)).items())
-        if all(verdict_of.values()):
-            return hosts, []
-        return split(hosts, list(map(verdict_of.__getitem__, keys)))
+            end = start + 1
+            passed, rejected = host_filters[start].partition(hosts, spec_obj)
+            steps.append((host_filters[start], len(hosts), rejected))
+            hosts = passed
+        start = end
+    return hosts, steps
+
+
+def _shape_or_idle(host_filter, spec_obj):
+    return not host_filter.applies_to(spec_obj) or host_filter.reads_shape_only(spec_obj)
+
+
+def partition_by_shape(host_filters, hosts, spec_obj):
+    """Filters that read only the shape (or do not apply), each over the hosts the
+    previous one passed: (the hosts that passed all, [the hosts each rejected]).
+    host_passes once per filter and shape, on one host of that shape."""
+    applying = [(i, f) for i, f in enumerate(host_filters) if f.applies_to(spec_obj)]
+    shapes = [host.shape for host in hosts]
+    one_of_each = dict(zip(shapes, hosts))
+    rejected_shapes = [set() for dummy in host_filters]     # the shapes each filter rejects
+    for shape, host in one_of_each.items():
+        for index, host_filter in applying:
+            if not host_filter.host_passes(host, spec_obj):
+                rejected_shapes[index].add(shape)
+                break
+    if not any(rejected_shapes):
+        return hosts, [[] for dummy in host_filters]
+    passing = set(one_of_each).difference(*rejected_shapes)
+    return (list(compress(hosts, map(passing.__contains__, shapes))),
+            [list(compress(hosts, map(rejected.__contains__, shapes))) if rejected else []
+             for rejected in rejected_shapes])
 
 
 def split(hosts, verdicts):

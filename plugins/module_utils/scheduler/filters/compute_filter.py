@@ -15,6 +15,9 @@ class ComputeFilter(BaseHostFilter):
     name = "ComputeFilter"
     run_filter_once_per_request = True
 
+    def host_inputs(self, spec_obj):
+        return ("enabled", "up")
+
     def host_passes(self, host_state, spec_obj):
         return host_state.enabled and host_state.up
 

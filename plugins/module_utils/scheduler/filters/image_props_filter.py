@@ -90,13 +90,13 @@ class ImagePropertiesFilter(BaseHostFilter):
         return ("supported_instances",)
 
     def host_passes(self, host_state, spec_obj):
-        wanted = _wanted(spec_obj.image)
-        if not any(wanted):
+        arch, hv_type, vm_mode = _wanted(spec_obj.image)
+        if arch is None and hv_type is None and vm_mode is None:
             return True
-        for supported in host_state.supported_instances:
-            if all(w is None or w == s for w, s in zip(wanted, supported)):
-                if self._version_ok(host_state.hypervisor_version, spec_obj.image):
-                    return True
+        for supported_arch, supported_hv_type, supported_vm_mode in host_state.supported_instances:
+            if ((arch is None or arch == supported_arch) and (hv_type is None or hv_type == supported_hv_type)
+                    and (vm_mode is None or vm_mode == supported_vm_mode)):
+                return self._version_ok(host_state.hypervisor_version, spec_obj.image)
         return False
 
     @staticmethod

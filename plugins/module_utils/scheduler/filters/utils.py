@@ -8,9 +8,20 @@ __metaclass__ = type
 
 
 def aggregate_metadata_get_by_host(host_state, key=None):
-    """{key: set(values)} over the host's aggregates; comma lists are split."""
+    """{key: set(values)} over the host's aggregates (those with the key, if given);
+    comma lists are split. Without key, one dict per host shape (the hosts of a shape
+    share their aggregates, and the dict): read it, do not change it."""
+    if key is not None:
+        return _metadata(host_state.aggregates, key)
+    shape = host_state.shape
+    if shape.aggregate_metadata is None:
+        shape.aggregate_metadata = _metadata(host_state.aggregates)
+    return shape.aggregate_metadata
+
+
+def _metadata(aggregates, key=None):
     metadata = {}
-    for aggregate in host_state.aggregates:
+    for aggregate in aggregates:
         if key is None or key in aggregate.metadata:
             for k, v in aggregate.metadata.items():
                 metadata.setdefault(k, set()).update(x.strip() for x in v.split(","))

@@ -303,22 +303,27 @@ def test_filter_report_and_weighed():
 
 
 def test_once_per_request_filters_run_once(monkeypatch):
-    seen = {"ComputeFilter": 0, "ServerGroupAntiAffinityFilter": 0}
+    asked = []
+    seen = []
+    original_passes = filters.ComputeFilter.host_passes
+    original_partition = filters.ServerGroupAntiAffinityFilter.partition
 
-    def counting(cls):
-        original = cls.partition
+    def host_passes(self, host_state, spec_obj):
+        asked.append(spec_obj.instance_uuid)
+        return original_passes(self, host_state, spec_obj)
 
-        def partition(self, host_states, spec_obj):
-            seen[cls.name] += len(host_states)
-            return original(self, host_states, spec_obj)
-        monkeypatch.setattr(cls, "partition", partition)
-    counting(filters.ComputeFilter)
-    counting(filters.ServerGroupAntiAffinityFilter)
+    def partition(self, host_states, spec_obj):
+        seen.extend(host_states)
+        return original_partition(self, host_states, spec_obj)
+    monkeypatch.setattr(filters.ComputeFilter, "host_passes", host_passes)
+    monkeypatch.setattr(filters.ServerGroupAntiAffinityFilter, "partition", partition)
     hosts = [host("h%d" % i) for i in range(5)]
-    select_destinations(hosts, spec(ram=512, num=3, instance_group=ServerGroup("g", "soft-affinity")))
-    # ComputeFilter sees each host once; the group filter every host for the first
-    # instance, then only the host each placement changed, and once more for the alternates.
-    assert seen == {"ComputeFilter": 5, "ServerGroupAntiAffinityFilter": 5 + 1 + 1 + 1}
+    select_destinations(hosts, spec(ram=512, num=3, instance_group=ServerGroup("g", "anti-affinity")))
+    # ComputeFilter is asked for the first instance only (once: the hosts are alike);
+    # the group filter about every host for the first instance, then only the host each
+    # placement changed, and once more for the alternates.
+    assert asked == ["(instance-0)"]
+    assert len(seen) == 5 + 1 + 1 + 1
 
 
 # ------------------------------------------------ determinism and purity

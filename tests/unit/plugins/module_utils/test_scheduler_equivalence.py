@@ -12,6 +12,7 @@ import random
 import pytest
 
 from ansible_collections.novalite.compute.plugins.module_utils.scheduler.filters import registry as filters
+from ansible_collections.novalite.compute.plugins.module_utils.scheduler.filters.base import partition_each
 from ansible_collections.novalite.compute.plugins.module_utils.scheduler.host_state import HostState
 from ansible_collections.novalite.compute.plugins.module_utils.scheduler.request_spec import (
     Flavor, ImageMeta, ServerGroup, build_request_spec)
@@ -159,6 +160,27 @@ def test_partition_and_weigh_objects_agree_with_the_per_host_methods():
             assert weigher.weigh_objects(hosts, spec) == expected, (seed, weigher.name)
             if not weigher.applies_to(spec):
                 assert not any(expected), (seed, weigher.name)
+
+
+def test_partition_each_is_each_filter_in_turn_host_by_host():
+    """The filters applied together (the shape-only ones asked once per shape) give
+    what each filter's host_passes gives host by host over the hosts the previous
+    one passed: the same survivors, and for each filter that ran the same hosts given
+    and rejected; none runs once no host is left."""
+    for seed in range(300):
+        hosts, spec, config = random_case(seed)
+        spec.instance_uuid = (spec.instance_uuids or ["req-0"])[0]
+        expected_steps = []
+        left = list(hosts)
+        for host_filter in config.filters:
+            if not left:
+                break
+            rejected = [h.host for h in left if not host_filter.host_passes(h, spec)]
+            expected_steps.append((host_filter.name, len(left), rejected))
+            left = [h for h in left if h.host not in rejected]
+        passed, steps = partition_each(config.filters, list(hosts), spec)
+        assert [h.host for h in passed] == [h.host for h in left], seed
+        assert [(f.name, given, [h.host for h in rejected]) for f, given, rejected in steps] == expected_steps, seed
 
 
 def test_a_dominating_host_moves_the_bounds_at_every_placement(monkeypatch):
