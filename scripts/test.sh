@@ -11,7 +11,7 @@ here=$(cd "$(dirname "$0")/.." && pwd)
 "$here/scripts/build-tiny-image.sh" "$here/build/images"
 "$here/benchmarks/setup-nova-venv.sh"
 cd "$here"
-"$here/.venv/bin/python" -m pytest -q tests/unit tests/nova tests/integration "$@"
+"$here/.venv/bin/python" -m pytest -q --durations=40 tests/unit tests/nova tests/integration "$@"
 "$here/scripts/molecule.sh"
 "$here/scripts/units.sh"
 "$here/scripts/lint.sh"
