@@ -39,7 +39,7 @@ __metaclass__ = type
 
 import heapq
 from bisect import bisect_left, insort
-from itertools import chain, compress, count, islice, repeat
+from itertools import chain, compress, count, groupby, islice, repeat
 from math import isfinite
 from operator import ne
 
@@ -50,6 +50,8 @@ SCAN_LIMIT = 32
 TOP = 8
 # Floating-point rounding allowance, times the sum of the multipliers' sizes.
 ROUNDING = 1e-11
+# Multipliers adding up to less than this cannot overflow a weight.
+FINITE_SUM = 1e300
 
 
 class SortedList:
@@ -129,6 +131,11 @@ class _Term:
         self.size = max(map(abs, chain([self.multiplier], self.overrides.values())))
         self.sorted_raw = None      # once tracking changes, where low or high is not fixed
 
+    def plain(self, low):
+        """True when the term is x / span for every host whose multiplier is not
+        overridden: multiplier 1.0 and low 0.0 (the RAM, CPU and disk weighers' defaults)."""
+        return self.multiplier == 1.0 and low == 0.0
+
     def multiplier_at(self, position):
         return self.overrides.get(position, self.multiplier)
 
@@ -177,10 +184,48 @@ class _Term:
         if raw_values is None:
             low = self.low if self.low is not None else float(self.sorted_raw.first())
             high = self.high if self.high is not None else float(self.sorted_raw.last())
+        elif raw_values[0] == raw_values[-1] and raw_values.count(raw_values[0]) == len(raw_values):
+            # One figure for all (no failed build anywhere, no group member): no min or max pass.
+            low = self.low if self.low is not None else float(raw_values[0])
+            high = self.high if self.high is not None else float(raw_values[0])
         else:
             low = self.low if self.low is not None else float(min(raw_values))
             high = self.high if self.high is not None else float(max(raw_values))
         return (low, 0.0) if low == high else (low, high - low)
+
+
+def _add_plain_three(totals, run):
+    """totals (None: all 0.0) plus three plain terms (see _Term.plain), added one after
+    the other as _Term.add_to would, in one pass over the hosts; the hosts whose
+    multiplier an aggregate overrides are added up again with theirs. Without totals,
+    ((0.0 + p) + q) + r is written ((p + q) + r) + 0.0: the same number, signed
+    zeros included (a sum is -0.0 only where every part is)."""
+    (first, _low, sa), (second, _low, sb), (third, _low, sc) = run
+    a, b, c = first.raw, second.raw, third.raw
+    if totals is None:
+        new = [x / sa + y / sb + z / sc + 0.0 for x, y, z in zip(a, b, c)]
+    else:
+        new = [t + x / sa + y / sb + z / sc for t, x, y, z in zip(totals, a, b, c)]
+    ma, mb, mc = first.multiplier, second.multiplier, third.multiplier
+    at_a, at_b, at_c = first.overrides.get, second.overrides.get, third.overrides.get
+    for p in set(first.overrides).union(second.overrides, third.overrides):
+        total = 0.0 if totals is None else totals[p]
+        new[p] = total + at_a(p, ma) * (a[p] / sa) + at_b(p, mb) * (b[p] / sb) + at_c(p, mc) * (c[p] / sc)
+    return new
+
+
+def _largest(scores, count):
+    """The positions of the count largest scores, largest first, of equal ones the
+    lower position first: heapq.nlargest(count, range(len(scores)), key=scores.__getitem__)
+    for finite scores, by the values alone (a C comparison each) and list.index."""
+    values = heapq.nlargest(count, scores)
+    positions = []
+    for value, group in groupby(values):
+        position = -1
+        for dummy in group:
+            position = scores.index(value, position + 1)
+            positions.append(position)
+    return positions
 
 
 def _positions(values, value):
@@ -217,6 +262,7 @@ class HostWeights:
         self._pending = set()       # positions whose raw figures changed since scoring
         self._top = []              # the best [(position, weight)] while nothing changed
         self.retired = set()        # candidates weighed (in the bounds) but out of the order
+        self._finite = True         # every weight is a finite number
         if self.count > 1:
             # A weigher adds nothing (it is left out) when its multiplier is 0 and
             # no aggregate sets its option, or when every raw figure is 0.
@@ -227,6 +273,12 @@ class HostWeights:
                     self.terms.append(_Term(weigher, self.hosts, spec_obj, overridden_at))
             self._bounds = [term.bounds(term.raw) for term in self.terms]
             self.scores = self._score_all()
+            # With finite bounds each term's part is within its multipliers' size (the
+            # figures normalised to 0..1), so finite multipliers adding up to well below
+            # the float range give finite weights, no NaN among them.
+            self._finite = (all(term.finite for term in self.terms)
+                            and all(isfinite(low) and isfinite(span) for low, span in self._bounds)
+                            and sum(term.size for term in self.terms) < FINITE_SUM)
 
     def __len__(self):
         return self.count
@@ -247,11 +299,19 @@ class HostWeights:
     # ------------------------------------------------------------ weights
     def _score_all(self):
         """[weight] of every host under self._bounds, the terms in the weighers' order."""
-        totals = [0.0] * len(self.hosts)
-        for term, (low, span) in zip(self.terms, self._bounds):
-            if span:
-                totals = term.add_to(totals, low, span)
-        return totals
+        terms = [(term, low, span) for term, (low, span) in zip(self.terms, self._bounds) if span]
+        totals = None       # all 0.0
+        start = 0
+        while start < len(terms):
+            run = terms[start:start + 3]
+            if len(run) == 3 and all(term.plain(low) for term, low, _span in run):
+                totals = _add_plain_three(totals, run)
+                start += 3
+                continue
+            term, low, span = terms[start]
+            totals = term.add_to([0.0] * len(self.hosts) if totals is None else totals, low, span)
+            start += 1
+        return [0.0] * len(self.hosts) if totals is None else totals
 
     def _score_one(self, position, bounds):
         total = 0.0
@@ -275,8 +335,12 @@ class HostWeights:
             # Nothing changed yet (one decision asks several times): one selection.
             if len(self._top) < min(count, self.count):
                 scores = self.scores
-                self._top = [(p, scores[p]) for p in heapq.nlargest(max(count, TOP), range(len(scores)),
-                                                                    key=scores.__getitem__)]
+                wanted = max(count, TOP)
+                if self._finite:
+                    top = _largest(scores, wanted)
+                else:       # a NaN compares false either way: the decorated form's order
+                    top = heapq.nlargest(wanted, range(len(scores)), key=scores.__getitem__)
+                self._top = [(p, scores[p]) for p in top]
             return self._top[:count]
         self._settle()
         bounds = [term.bounds() for term in self.terms]
