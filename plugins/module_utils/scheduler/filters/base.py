@@ -121,6 +121,8 @@ def partition_by_shape(host_filters, hosts, spec_obj):
     previous one passed: (the hosts that passed all, [the hosts each rejected]).
     host_passes once per filter and shape, on one host of that shape."""
     applying = [(i, f) for i, f in enumerate(host_filters) if f.applies_to(spec_obj)]
+    if not applying:
+        return hosts, [[] for dummy in host_filters]
     shapes = [host.shape for host in hosts]
     one_of_each = dict(zip(shapes, hosts))
     rejected_shapes = [set() for dummy in host_filters]     # the shapes each filter rejects

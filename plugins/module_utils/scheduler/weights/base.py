@@ -15,7 +15,8 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 from itertools import repeat
-from operator import attrgetter
+
+from ansible_collections.novalite.compute.plugins.module_utils.scheduler.host_state import column
 
 
 def normalize(weight_list, minval=None, maxval=None):
@@ -89,7 +90,7 @@ class BaseHostWeigher:
             weigh = self._weigh_object
             weights = [weigh(host_state, spec_obj) for host_state in host_states]
         else:
-            weights = list(map(attrgetter(self.attribute), host_states))
+            weights = column(host_states, self.attribute)
         if self.minval is not None and weights and min(weights) < self.minval:
             weights = list(map(max, weights, repeat(self.minval)))
         if self.maxval is not None and weights and max(weights) > self.maxval:
