@@ -39,7 +39,7 @@ __metaclass__ = type
 
 import heapq
 from bisect import bisect_left, insort
-from itertools import chain, compress, count, groupby, islice, repeat
+from itertools import chain, compress, count, islice, repeat
 from math import isfinite
 from operator import ne
 
@@ -50,8 +50,6 @@ SCAN_LIMIT = 32
 TOP = 8
 # Floating-point rounding allowance, times the sum of the multipliers' sizes.
 ROUNDING = 1e-11
-# Multipliers adding up to less than this cannot overflow a weight.
-FINITE_SUM = 1e300
 
 
 class SortedList:
@@ -214,20 +212,6 @@ def _add_plain_three(totals, run):
     return new
 
 
-def _largest(scores, count):
-    """The positions of the count largest scores, largest first, of equal ones the
-    lower position first: heapq.nlargest(count, range(len(scores)), key=scores.__getitem__)
-    for finite scores, by the values alone (a C comparison each) and list.index."""
-    values = heapq.nlargest(count, scores)
-    positions = []
-    for value, group in groupby(values):
-        position = -1
-        for dummy in group:
-            position = scores.index(value, position + 1)
-            positions.append(position)
-    return positions
-
-
 def _positions(values, value):
     """The positions of value in values: by list.index where it is rare (a
     scan in C per position), else in one pass."""
@@ -262,7 +246,6 @@ class HostWeights:
         self._pending = set()       # positions whose raw figures changed since scoring
         self._top = []              # the best [(position, weight)] while nothing changed
         self.retired = set()        # candidates weighed (in the bounds) but out of the order
-        self._finite = True         # every weight is a finite number
         if self.count > 1:
             # A weigher adds nothing (it is left out) when its multiplier is 0 and
             # no aggregate sets its option, or when every raw figure is 0.
@@ -273,12 +256,6 @@ class HostWeights:
                     self.terms.append(_Term(weigher, self.hosts, spec_obj, overridden_at))
             self._bounds = [term.bounds(term.raw) for term in self.terms]
             self.scores = self._score_all()
-            # With finite bounds each term's part is within its multipliers' size (the
-            # figures normalised to 0..1), so finite multipliers adding up to well below
-            # the float range give finite weights, no NaN among them.
-            self._finite = (all(term.finite for term in self.terms)
-                            and all(isfinite(low) and isfinite(span) for low, span in self._bounds)
-                            and sum(term.size for term in self.terms) < FINITE_SUM)
 
     def __len__(self):
         return self.count
@@ -335,12 +312,8 @@ class HostWeights:
             # Nothing changed yet (one decision asks several times): one selection.
             if len(self._top) < min(count, self.count):
                 scores = self.scores
-                wanted = max(count, TOP)
-                if self._finite:
-                    top = _largest(scores, wanted)
-                else:       # a NaN compares false either way: the decorated form's order
-                    top = heapq.nlargest(wanted, range(len(scores)), key=scores.__getitem__)
-                self._top = [(p, scores[p]) for p in top]
+                self._top = [(p, scores[p]) for p in heapq.nlargest(max(count, TOP), range(len(scores)),
+                                                                    key=scores.__getitem__)]
             return self._top[:count]
         self._settle()
         bounds = [term.bounds() for term in self.terms]

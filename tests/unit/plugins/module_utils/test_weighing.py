@@ -4,7 +4,6 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
-import heapq
 import random
 import struct
 
@@ -15,7 +14,7 @@ from ansible_collections.novalite.compute.plugins.module_utils.scheduler.request
 from ansible_collections.novalite.compute.plugins.module_utils.scheduler.weights.registry import build_weighers
 from ansible_collections.novalite.compute.plugins.module_utils.scheduler import weighing
 from ansible_collections.novalite.compute.plugins.module_utils.scheduler.weighing import (
-    HostWeights, _largest, _positions)
+    HostWeights, _positions)
 from ansible_collections.novalite.compute.tests.unit.plugins.module_utils.test_scheduler_equivalence import (
     OPTIONS, random_host)
 from ansible_collections.novalite.compute.tests.unit.plugins.module_utils.reference_scheduler import weigh_hosts
@@ -143,28 +142,3 @@ def test_first_weights_are_the_plain_loops_bit_for_bit(monkeypatch):
         assert dict((host.host, _bits(weights.scores[p])) for p, host in enumerate(hosts)) == expected, seed
     # The one pass ran, with and without multipliers to add up again.
     assert passes.count(True) >= 3 and passes.count(False) >= 3, passes
-
-
-@pytest.mark.parametrize("seed", range(30))
-def test_largest_is_nlargest_by_position(seed):
-    """Of equal scores (0.0 and -0.0 are equal) the lower position comes first, as in
-    heapq.nlargest over the positions keyed by their scores."""
-    rng = random.Random(seed)
-    scores = [rng.choice([0.0, -0.0, 1.0, 0.5, -2.0, rng.random()]) for dummy in range(rng.randint(1, 300))]
-    for count in (1, 3, 8, len(scores), len(scores) + 5):
-        expected = heapq.nlargest(count, range(len(scores)), key=scores.__getitem__)
-        assert _largest(scores, count) == expected
-
-
-def test_weights_with_an_infinite_multiplier_keep_the_plain_loops_order():
-    """An infinite multiplier makes some weights NaN (inf * 0.0): the best are then
-    chosen as the plain loop does, not by the finite-only shortcut."""
-    rng = random.Random(5)
-    hosts = [random_host(rng, "h%03d" % i, ["g1"], ["u1", "u2"]) for i in range(40)]
-    weighers = build_weighers({"ram_weight_multiplier": float("inf")})
-    spec = RequestSpec(Flavor("f", 1, 512, 1), ImageMeta("img"))
-    weights = HostWeights(hosts, spec, weighers)
-    assert not weights._finite
-    scores = weights.scores
-    expected = heapq.nlargest(8, range(len(scores)), key=scores.__getitem__)
-    assert [p for p, _weight in weights.best(8)] == expected
