@@ -399,35 +399,3 @@ class HostState:
 
 
 _SLOT_VALUES = attrgetter(*HostState.__slots__)
-
-
-# The figures the weighers read, a column at a time: a comprehension that names the
-# slot is read about twice as fast by CPython as the same slot through attrgetter.
-def _free_ram_mb(hosts):
-    return [host.free_ram_mb for host in hosts]
-
-
-def _free_vcpus(hosts):
-    return [host.free_vcpus for host in hosts]
-
-
-def _free_disk_mb(hosts):
-    return [host.free_disk_mb for host in hosts]
-
-
-def _failed_builds(hosts):
-    return [host.failed_builds for host in hosts]
-
-
-def _num_instances(hosts):
-    return [host.num_instances for host in hosts]
-
-
-_COLUMNS = {"free_ram_mb": _free_ram_mb, "free_vcpus": _free_vcpus, "free_disk_mb": _free_disk_mb,
-            "failed_builds": _failed_builds, "num_instances": _num_instances}
-
-
-def column(hosts, attribute):
-    """[host.<attribute> for each host]."""
-    read = _COLUMNS.get(attribute)
-    return read(hosts) if read is not None else list(map(attrgetter(attribute), hosts))

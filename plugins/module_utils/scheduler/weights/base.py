@@ -15,8 +15,7 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 from itertools import repeat
-
-from ansible_collections.novalite.compute.plugins.module_utils.scheduler.host_state import column
+from operator import attrgetter
 
 
 def normalize(weight_list, minval=None, maxval=None):
@@ -30,6 +29,38 @@ def normalize(weight_list, minval=None, maxval=None):
         return [0.0] * len(weight_list)
     span = maxval - minval
     return [(w - minval) / span for w in weight_list]
+
+
+# The figures the weighers read, a column at a time: a comprehension that names the
+# slot is read about twice as fast by CPython as the same slot through attrgetter.
+def _free_ram_mb(hosts):
+    return [host.free_ram_mb for host in hosts]
+
+
+def _free_vcpus(hosts):
+    return [host.free_vcpus for host in hosts]
+
+
+def _free_disk_mb(hosts):
+    return [host.free_disk_mb for host in hosts]
+
+
+def _failed_builds(hosts):
+    return [host.failed_builds for host in hosts]
+
+
+def _num_instances(hosts):
+    return [host.num_instances for host in hosts]
+
+
+_COLUMNS = {"free_ram_mb": _free_ram_mb, "free_vcpus": _free_vcpus, "free_disk_mb": _free_disk_mb,
+            "failed_builds": _failed_builds, "num_instances": _num_instances}
+
+
+def column(hosts, attribute):
+    """[host.<attribute> for each host] (HostState attributes)."""
+    read = _COLUMNS.get(attribute)
+    return read(hosts) if read is not None else list(map(attrgetter(attribute), hosts))
 
 
 class BaseHostWeigher:

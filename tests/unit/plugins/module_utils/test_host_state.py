@@ -7,9 +7,10 @@ from operator import attrgetter
 
 import pytest
 
-from ansible_collections.novalite.compute.plugins.module_utils.scheduler.host_state import HostState, column
+from ansible_collections.novalite.compute.plugins.module_utils.scheduler.host_state import HostState
 from ansible_collections.novalite.compute.plugins.module_utils.scheduler.request_spec import (
     Flavor, ImageMeta, Instance, ServerGroup, build_request_spec)
+from ansible_collections.novalite.compute.plugins.module_utils.scheduler.weights.base import column
 from ansible_collections.novalite.compute.plugins.module_utils.scheduler.weights.registry import ALL_WEIGHERS
 
 
@@ -201,7 +202,7 @@ def test_free_disk_is_in_whole_gb_as_the_resource_tracker_keeps_it():
 
 
 def test_columns_are_the_attributes_of_each_host():
-    """host_state.column reads every weigher's attribute (and any other) as attrgetter does."""
+    """weights.base.column reads every weigher's attribute (and any other) as attrgetter does."""
     hosts = [HostState("h%d" % i, vcpus=4 + i, vcpus_used=i, memory_mb=4096 * (i + 1), memory_mb_used=512 * i,
                        local_gb=100, local_gb_used=i, failed_builds=i % 2) for i in range(5)]
     hosts[2].consume_instance(Flavor("f", 1, 256, 1))
