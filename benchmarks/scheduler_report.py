@@ -128,6 +128,17 @@ def targets(data):
                 ms(one["engine_ms_per_decision"]), ms(one["nova_ms_per_decision"]),
                 format(int(round(one["ratio"])), ","), format(int(round(one["ratio_cpu"])), ",")),
             ratio_verdict(one)])
+    compared = [r for r in (sizes.get((1000, 1)), sizes.get((10000, 1000))) if r and r.get("reference_commit")]
+    if compared:
+        figures = ["%s hosts, %s instance%s: %s vs %s ms per decision (%.2f ×)" % (
+            format(r["hosts"], ","), format(r["instances"], ","), "" if r["instances"] == 1 else "s",
+            ms(r["own_process_ms_per_decision"]), ms(r["reference_ms_per_decision"]), r["ratio_to_reference"])
+            for r in compared]
+        result.append([
+            "scheduler rows within 1.5 × of the engine at %s (issue #12), both engines timed in processes of "
+            "their own, alternating, on the same inputs" % compared[0]["reference_commit"],
+            "; ".join(figures),
+            "met" if all(r["ratio_to_reference"] <= 1.5 for r in compared) else "**missed**"])
     real = realistic(rows)
     if real:
         result.append([
@@ -334,6 +345,21 @@ def section(data):
             out.append("  | %s | %s to %s | %s | %s |" % (
                 format(hosts, ","), format(first_n, ","), format(last_n, ","), ms(each), ms(each_cpu)))
     out.append("")
+    compared = [r for r in rows if r.get("reference_commit")]
+    if compared:
+        out.append("**Against an earlier engine.** At %s, the engine of commit %s and this tree's were also "
+                   "timed each in a fresh process of its own (`benchmarks/scheduler_reference.py`: the same "
+                   "warm-up, `gc.collect()` before each run and run count as above), on the same inputs, the two "
+                   "alternating once per round; medians: %s. The ratio measures the change of the code through "
+                   "the same state of the machine. The engine's rows above are timed in this script's own "
+                   "process, after its earlier sizes: on 2026-12-04 that figure for 1,000 hosts moved between "
+                   "0.80 and 1.57 ms from one run to the next, while Nova's moved by 14%%."
+                   % (" and ".join("%s hosts × %s" % (format(r["hosts"], ","), format(r["instances"], ","))
+                                   for r in compared), compared[0]["reference_commit"],
+                      "; ".join("%s hosts × %s: %s ms vs %s ms (%.2f ×)" % (
+                          format(r["hosts"], ","), format(r["instances"], ","), ms(r["own_process_ms_per_decision"]),
+                          ms(r["reference_ms_per_decision"]), r["ratio_to_reference"]) for r in compared)))
+        out.append("")
     out.append("**What bounds each figure.**")
     out.append("")
     out.append("- Engine, first decision (the 1-instance rows, and T(1) in every request): one pass of each filter "

@@ -22,6 +22,12 @@ choices before it are checked as above (the engine's, untimed, from the
 request of the instances it placed), and a decision is each instance placed
 plus the one that found no host.
 
+With --reference COMMIT (default fd212d4, the engine issue #12 bounds: within 1.5x of
+it), the sizes of --reference-cases are also timed with that commit's engine and with
+this tree's, each in a fresh process of its own (scheduler_reference.py) on the same
+inputs, the two alternating once per round: the ratio of the two is measured through
+the same state of the machine, which absolute times of different days are not.
+
 Writes benchmarks/results/scheduler_vs_nova.json; scheduler_report.py turns it
 into the engine-vs-Nova section of BENCHMARKS.md.
 """
@@ -33,6 +39,7 @@ import gc
 import json
 import os
 import platform
+import shutil
 import statistics
 import subprocess
 import sys
@@ -151,6 +158,35 @@ def run_nova(host_dicts, request, decisions, repetitions, engine_choices, engine
     return json.loads(out.stdout)
 
 
+def reference_tree(commit):
+    """A directory holding `git archive` of commit (this checkout's history), or None for ''."""
+    if not commit:
+        return None
+    folder = tempfile.mkdtemp(prefix="novalite-reference-")
+    archive = subprocess.run(["git", "-C", os.path.dirname(HERE), "archive", "--format=tar", commit],
+                             capture_output=True, check=False)
+    if archive.returncode != 0:
+        raise SystemExit("--reference %s: git archive failed: %s" % (commit, archive.stderr.decode()[-500:]))
+    subprocess.run(["tar", "-x", "-C", folder], input=archive.stdout, check=True)
+    return folder
+
+
+def run_tree(root, host_dicts, request, repetitions, engine_ms):
+    """scheduler_reference.py's answer for the engine of the tree root on these inputs."""
+    with tempfile.NamedTemporaryFile("w", suffix=".json", delete=False) as handle:
+        json.dump({"hosts": host_dicts, "request": request}, handle)
+        path = handle.name
+    try:
+        out = subprocess.run([sys.executable, os.path.join(HERE, "scheduler_reference.py"), root, path,
+                              "--repetitions", str(repetitions), "--engine-ms", str(engine_ms)],
+                             capture_output=True, text=True, check=False)
+    finally:
+        os.unlink(path)
+    if out.returncode != 0:
+        raise RuntimeError("scheduler_reference.py %s failed:\n%s" % (root, out.stderr[-4000:]))
+    return json.loads(out.stdout)
+
+
 def outcome_mismatch(failed_at, decisions, check):
     """[mismatch] if, within the decisions Nova took, one side raised NoValidHost
     and the other did not, or at another instance (per-instance mismatches
@@ -180,6 +216,8 @@ def measure(host_count, instance_counts, args, log, scenario="default"):
         # through the same spells of load from the machine's other users.
         runs, nova_runs, nova = [], [], None
         chosen, failed_at = [], None
+        compared = args.reference_root and scenario == "default" and (host_count, instances) in args.reference_sizes
+        own_runs, reference_runs = [], []
         for round_index in range(args.rounds):
             round_runs, result = time_engine(hosts, spec, args.repetitions, args.engine_ms / 1e3)
             runs.extend(round_runs)
@@ -200,6 +238,10 @@ def measure(host_count, instance_counts, args, log, scenario="default"):
                               NOVA_EXTRA_FILTERS.get(scenario, ()))
             nova = nova or answer       # the check is the first round's
             nova_runs.extend(answer["runs"])
+            if compared:
+                for root, into in ((engine.REPO, own_runs), (args.reference_root, reference_runs)):
+                    answer = run_tree(root, host_dicts, request, args.repetitions, args.engine_ms)
+                    into.append((answer["runs_s"], answer["placed"] + answer["failed"]))
         wall = median([r[0] for r in runs])
         cpu = median([r[1] for r in runs])
         per_run_wall = [sum(d[0] for d in run) / len(run) for run in nova_runs]
@@ -233,6 +275,15 @@ def measure(host_count, instance_counts, args, log, scenario="default"):
             "image_properties": request["image"]["properties"],
             "nova_weighers": nova["weighers"],
         }
+        if compared:
+            # ms per decision of each tree, each in a process of its own (median of its runs).
+            row["reference_commit"] = args.reference
+            for key, tree_runs in (("own_process", own_runs), ("reference", reference_runs)):
+                per_decision = [run[0] * 1e3 / made_there for round_runs, made_there in tree_runs
+                                for run in round_runs]
+                row[key + "_ms_per_decision"] = median(per_decision)
+                row[key + "_runs_ms_per_decision"] = per_decision
+            row["ratio_to_reference"] = row["own_process_ms_per_decision"] / row["reference_ms_per_decision"]
         row["ratio"] = row["nova_ms_per_decision"] / row["engine_ms_per_decision"]
         row["ratio_cpu"] = row["nova_cpu_ms_per_decision"] / row["engine_cpu_ms_per_decision"]
         row["placements_per_s"] = placed / wall
@@ -240,6 +291,10 @@ def measure(host_count, instance_counts, args, log, scenario="default"):
                                        if a["name"] == inputs.REALISTIC_AGGREGATE["name"])
         log("        Nova %.2f ms/decision, ratio %.0fx; check: %d decisions, %d mismatches"
             % (row["nova_ms_per_decision"], row["ratio"], row["check_decisions"], len(row["check_mismatches"])))
+        if compared:
+            log("        in processes of their own: this tree %.3f ms/decision, %s %.3f ms (%.2fx)"
+                % (row["own_process_ms_per_decision"], args.reference, row["reference_ms_per_decision"],
+                   row["ratio_to_reference"]))
         rows.append(row)
     return rows
 
@@ -269,6 +324,10 @@ def main(argv=None):
     parser.add_argument("--extra", default=",".join("%d:%d:%s" % case for case in EXTRA_CASES),
                         help="more cases HOSTS:INSTANCES:SCENARIO, comma-separated (scenarios: %s); '' for none"
                         % ", ".join(inputs.SCENARIOS[1:]))
+    parser.add_argument("--reference", default="fd212d4",
+                        help="a commit whose engine is timed beside this tree's at --reference-cases ('' for none)")
+    parser.add_argument("--reference-cases", default="1000:1,10000:1000",
+                        help="HOSTS:INSTANCES of the default scenario, comma-separated")
     parser.add_argument("--quick", action="store_true", help="1 run each, Nova budget 10000 (a smoke test)")
     parser.add_argument("--output", default=RESULTS)
     args = parser.parse_args(argv)
@@ -277,6 +336,9 @@ def main(argv=None):
         args.extra = QUICK_EXTRA
     if not os.path.exists(NOVA_PYTHON):
         parser.error("%s is missing: run benchmarks/setup-nova-venv.sh first" % NOVA_PYTHON)
+    args.reference_sizes = sorted(set(tuple(int(x) for x in case.split(":"))
+                                      for case in args.reference_cases.split(",") if case))
+    args.reference_root = reference_tree(args.reference)
 
     def log(message):
         print(message, file=sys.stderr, flush=True)
@@ -301,6 +363,8 @@ def main(argv=None):
         "machine": machine(),
         "rows": rows,
     }
+    if args.reference_root:
+        shutil.rmtree(args.reference_root)
     os.makedirs(os.path.dirname(args.output), exist_ok=True)
     with open(args.output, "w") as handle:
         json.dump(report, handle, indent=1)
