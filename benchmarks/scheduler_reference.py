@@ -35,6 +35,23 @@ def load_engine_side(root):
     return module
 
 
+def timed_runs(call, repetitions, min_seconds=0.0):
+    """[(wall, cpu)] seconds of call(), and its last result: two warm-up calls (not
+    recorded), then repetitions calls, or more until they add up to min_seconds (a median
+    of a few runs of a millisecond is at the mercy of a short spell of load), each after
+    gc.collect() (it starts without garbage left by the previous one)."""
+    for dummy in range(2):
+        call()
+    result = None
+    runs = []
+    while len(runs) < repetitions or sum(run[0] for run in runs) < min_seconds:
+        gc.collect()
+        start, start_cpu = time.perf_counter(), time.thread_time()
+        result = call()
+        runs.append((time.perf_counter() - start, time.thread_time() - start_cpu))
+    return runs, result
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split("\n", maxsplit=1)[0])
     parser.add_argument("root")
@@ -56,14 +73,7 @@ def main(argv=None):
             if type(exc).__name__ != "NoValidHost":
                 raise
             return exc
-    for dummy in range(2):
-        select()
-    runs, result = [], None
-    while len(runs) < args.repetitions or sum(run[0] for run in runs) < args.engine_ms / 1e3:
-        gc.collect()
-        start, start_cpu = time.perf_counter(), time.thread_time()
-        result = select()
-        runs.append((time.perf_counter() - start, time.thread_time() - start_cpu))
+    runs, result = timed_runs(select, args.repetitions, args.engine_ms / 1e3)
     failed = isinstance(result, Exception)
     placed = getattr(result, "placed", 0) if failed else len(result.selections)
     json.dump({"runs_s": runs, "placed": placed, "failed": failed}, sys.stdout)

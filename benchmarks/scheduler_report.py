@@ -107,6 +107,13 @@ def check_words(row):
     return text
 
 
+def reference_words(row):
+    """A row's figures beside the reference engine's, in words."""
+    return "%s hosts, %s instance%s: %s vs %s ms per decision (%.2f ×)" % (
+        format(row["hosts"], ","), format(row["instances"], ","), "" if row["instances"] == 1 else "s",
+        ms(row["own_process_ms_per_decision"]), ms(row["reference_ms_per_decision"]), row["ratio_to_reference"])
+
+
 def ratio_verdict(row):
     """met when Nova's time per decision is at least 100 times the engine's, in wall and CPU time."""
     if min(row["ratio"], row["ratio_cpu"]) >= 100:
@@ -130,14 +137,10 @@ def targets(data):
             ratio_verdict(one)])
     compared = [r for r in (sizes.get((1000, 1)), sizes.get((10000, 1000))) if r and r.get("reference_commit")]
     if compared:
-        figures = ["%s hosts, %s instance%s: %s vs %s ms per decision (%.2f ×)" % (
-            format(r["hosts"], ","), format(r["instances"], ","), "" if r["instances"] == 1 else "s",
-            ms(r["own_process_ms_per_decision"]), ms(r["reference_ms_per_decision"]), r["ratio_to_reference"])
-            for r in compared]
         result.append([
             "scheduler rows within 1.5 × of the engine at %s (issue #12), both engines timed in processes of "
             "their own, alternating, on the same inputs" % compared[0]["reference_commit"],
-            "; ".join(figures),
+            "; ".join(map(reference_words, compared)),
             "met" if all(r["ratio_to_reference"] <= 1.5 for r in compared) else "**missed**"])
     real = realistic(rows)
     if real:
@@ -347,18 +350,16 @@ def section(data):
     out.append("")
     compared = [r for r in rows if r.get("reference_commit")]
     if compared:
-        out.append("**Against an earlier engine.** At %s, the engine of commit %s and this tree's were also "
-                   "timed each in a fresh process of its own (`benchmarks/scheduler_reference.py`: the same "
-                   "warm-up, `gc.collect()` before each run and run count as above), on the same inputs, the two "
+        in_process = "; ".join("%s hosts × %s: %s ms there" % (
+            format(r["hosts"], ","), format(r["instances"], ","), ms(r["engine_ms_per_decision"])) for r in compared)
+        out.append("**Against an earlier engine.** The engine of commit %s and this tree's were also timed each "
+                   "in a fresh process of its own (`benchmarks/scheduler_reference.py`: the same warm-up, "
+                   "`gc.collect()` before each run and run count as above), on the same inputs, the two "
                    "alternating once per round; medians: %s. The ratio measures the change of the code through "
                    "the same state of the machine. The engine's rows above are timed in this script's own "
-                   "process, after its earlier sizes: on 2026-12-04 that figure for 1,000 hosts moved between "
-                   "0.80 and 1.57 ms from one run to the next, while Nova's moved by 14%%."
-                   % (" and ".join("%s hosts × %s" % (format(r["hosts"], ","), format(r["instances"], ","))
-                                   for r in compared), compared[0]["reference_commit"],
-                      "; ".join("%s hosts × %s: %s ms vs %s ms (%.2f ×)" % (
-                          format(r["hosts"], ","), format(r["instances"], ","), ms(r["own_process_ms_per_decision"]),
-                          ms(r["reference_ms_per_decision"]), r["ratio_to_reference"]) for r in compared)))
+                   "process, after its earlier sizes, which leave its heap otherwise than a fresh process's (%s), "
+                   "and that figure moves more than Nova's from one run to the next."
+                   % (compared[0]["reference_commit"], "; ".join(map(reference_words, compared)), in_process))
         out.append("")
     out.append("**What bounds each figure.**")
     out.append("")
@@ -373,9 +374,8 @@ def section(data):
                "It grows linearly with the hosts, and faster than linearly from 1,000 to 10,000 hosts where the host "
                "objects no longer fit the CPU caches. Each timed run follows a `gc.collect()`, which also leaves the "
                "host objects and the scheduler's own code and objects out of the caches: the spread between rounds "
-               "in the raw numbers is mostly that, and much of it is paid once per request (at 10 hosts a decision "
-               "took about 90 us right after another and 250 us after a `gc.collect()`, on 2026-12-04). Exact: "
-               "every host is read.")
+               "in the raw numbers is mostly that, and much of it is paid once per request, whatever the hosts. "
+               "Exact: every host is read.")
     out.append("- Engine, later instances: the filters run again only on the hosts whose state changed (the one "
                "just chosen, and hosts holding a uuid involved); each weigher's figures are kept sorted (its "
                "min and max in O(log n)) and the hosts sorted by weight; a changed host is weighed again and "

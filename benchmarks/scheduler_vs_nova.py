@@ -35,7 +35,6 @@ into the engine-vs-Nova section of BENCHMARKS.md.
 from __future__ import absolute_import, division, print_function
 
 import argparse
-import gc
 import json
 import os
 import platform
@@ -51,6 +50,7 @@ sys.path.insert(0, HERE)
 
 import scheduler_engine_side as engine  # noqa: E402  pylint: disable=wrong-import-position
 import scheduler_inputs as inputs  # noqa: E402  pylint: disable=wrong-import-position
+from scheduler_reference import timed_runs  # noqa: E402  pylint: disable=wrong-import-position
 
 NOVA_PYTHON = os.path.join(HERE, ".venv-nova", "bin", "python")
 RESULTS = os.path.join(HERE, "results", "scheduler_vs_nova.json")
@@ -112,20 +112,9 @@ def select_or_fail(hosts, spec, config):
 
 def time_engine(hosts, spec, repetitions, min_seconds=0.0):
     """[(wall, cpu)] seconds of select_destinations, and its result (or the
-    NoValidHost it raised): repetitions runs, or more until the runs add up to
-    min_seconds (a median of a few runs of a millisecond is at the mercy of a
-    short spell of load)."""
+    NoValidHost it raised), as scheduler_reference.timed_runs takes them."""
     config = engine.config()
-    for dummy in range(2):
-        select_or_fail(hosts, spec, config)     # warm up, not recorded
-    result = None
-    runs = []
-    while len(runs) < repetitions or sum(run[0] for run in runs) < min_seconds:
-        gc.collect()    # each run starts without garbage left by the previous one
-        start, start_cpu = time.perf_counter(), time.thread_time()
-        result = select_or_fail(hosts, spec, config)
-        runs.append((time.perf_counter() - start, time.thread_time() - start_cpu))
-    return runs, result
+    return timed_runs(lambda: select_or_fail(hosts, spec, config), repetitions, min_seconds)
 
 
 def engine_outcome(hosts, request, result):
@@ -162,11 +151,11 @@ def reference_tree(commit):
     """A directory holding `git archive` of commit (this checkout's history), or None for ''."""
     if not commit:
         return None
-    folder = tempfile.mkdtemp(prefix="novalite-reference-")
     archive = subprocess.run(["git", "-C", os.path.dirname(HERE), "archive", "--format=tar", commit],
                              capture_output=True, check=False)
     if archive.returncode != 0:
-        raise SystemExit("--reference %s: git archive failed: %s" % (commit, archive.stderr.decode()[-500:]))
+        raise SystemExit("--reference %s: git archive failed: %s" % (commit, archive.stderr.decode().strip()[-500:]))
+    folder = tempfile.mkdtemp(prefix="novalite-reference-")
     subprocess.run(["tar", "-x", "-C", folder], input=archive.stdout, check=True)
     return folder
 
@@ -346,13 +335,17 @@ def main(argv=None):
     started = time.time()
     load_before = load_average()
     rows = []
-    for host_count in [int(x) for x in args.hosts.split(",")]:
-        rows.extend(measure(host_count, [int(x) for x in args.instances.split(",")], args, log))
-    for case in [c for c in args.extra.split(",") if c]:
-        host_count, instances, scenario = case.split(":")
-        if scenario not in inputs.SCENARIOS:
-            parser.error("--extra: unknown scenario %r" % scenario)
-        rows.extend(measure(int(host_count), [int(instances)], args, log, scenario))
+    try:
+        for host_count in [int(x) for x in args.hosts.split(",")]:
+            rows.extend(measure(host_count, [int(x) for x in args.instances.split(",")], args, log))
+        for case in [c for c in args.extra.split(",") if c]:
+            host_count, instances, scenario = case.split(":")
+            if scenario not in inputs.SCENARIOS:
+                parser.error("--extra: unknown scenario %r" % scenario)
+            rows.extend(measure(int(host_count), [int(instances)], args, log, scenario))
+    finally:
+        if args.reference_root:
+            shutil.rmtree(args.reference_root)      # also when a size fails
     report = {
         "command": command_line(sys.argv[1:] if argv is None else argv),
         "arguments": vars(args),
@@ -363,8 +356,6 @@ def main(argv=None):
         "machine": machine(),
         "rows": rows,
     }
-    if args.reference_root:
-        shutil.rmtree(args.reference_root)
     os.makedirs(os.path.dirname(args.output), exist_ok=True)
     with open(args.output, "w") as handle:
         json.dump(report, handle, indent=1)

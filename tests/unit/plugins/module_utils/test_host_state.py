@@ -3,15 +3,11 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
-from operator import attrgetter
-
 import pytest
 
 from ansible_collections.novalite.compute.plugins.module_utils.scheduler.host_state import HostState
 from ansible_collections.novalite.compute.plugins.module_utils.scheduler.request_spec import (
     Flavor, ImageMeta, Instance, ServerGroup, build_request_spec)
-from ansible_collections.novalite.compute.plugins.module_utils.scheduler.weights.base import column
-from ansible_collections.novalite.compute.plugins.module_utils.scheduler.weights.registry import ALL_WEIGHERS
 
 
 def record(uuid, name, vcpus=1, ram=512, disk=1, vm_state="active", group=None, project="p"):
@@ -199,15 +195,3 @@ def test_free_disk_is_in_whole_gb_as_the_resource_tracker_keeps_it():
                               {"name": "h1", "reserved_host_disk_mb": 1500})
     assert hs.free_disk_mb == (100 - 1 - 2) * 1024          # 1500 MB reserved -> 1 GB, 512 MB swap -> 0 GB
     assert hs.inventories["DISK_GB"].reserved == 2 and hs.usages["DISK_GB"] == 3
-
-
-def test_columns_are_the_attributes_of_each_host():
-    """weights.base.column reads every weigher's attribute (and any other) as attrgetter does."""
-    hosts = [HostState("h%d" % i, vcpus=4 + i, vcpus_used=i, memory_mb=4096 * (i + 1), memory_mb_used=512 * i,
-                       local_gb=100, local_gb_used=i, failed_builds=i % 2) for i in range(5)]
-    hosts[2].consume_instance(Flavor("f", 1, 256, 1))
-    attributes = [cls.attribute for cls in ALL_WEIGHERS if cls.attribute] + ["vcpu_room", "host"]
-    assert "free_ram_mb" in attributes
-    for attribute in attributes:
-        assert column(hosts, attribute) == list(map(attrgetter(attribute), hosts)), attribute
-    assert column([], "free_ram_mb") == []

@@ -3,10 +3,12 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
+from operator import attrgetter
+
 import pytest
 
 from ansible_collections.novalite.compute.plugins.module_utils.scheduler.weights import registry as w
-from ansible_collections.novalite.compute.plugins.module_utils.scheduler.weights.base import normalize
+from ansible_collections.novalite.compute.plugins.module_utils.scheduler.weights.base import column, normalize
 from ansible_collections.novalite.compute.plugins.module_utils.scheduler.host_state import HostState
 from ansible_collections.novalite.compute.plugins.module_utils.scheduler.request_spec import (
     Flavor, ImageMeta, RequestSpec, ServerGroup)
@@ -186,3 +188,15 @@ def test_build_weighers_options():
         w.build_weighers({"cpu_weight_multiplier": "x"})
     with pytest.raises(ValueError, match="cpu_weight_multiplier"):
         w.build_weighers({"cpu_weight_multiplier": True})
+
+
+def test_columns_are_the_attributes_of_each_host():
+    """weights.base.column reads every weigher's attribute (and any other) as attrgetter does."""
+    hosts = [HostState("h%d" % i, vcpus=4 + i, vcpus_used=i, memory_mb=4096 * (i + 1), memory_mb_used=512 * i,
+                       local_gb=100, local_gb_used=i, failed_builds=i % 2) for i in range(5)]
+    hosts[2].consume_instance(Flavor("f", 1, 256, 1))
+    attributes = [cls.attribute for cls in w.ALL_WEIGHERS if cls.attribute] + ["vcpu_room", "host"]
+    assert "free_ram_mb" in attributes
+    for attribute in attributes:
+        assert column(hosts, attribute) == list(map(attrgetter(attribute), hosts)), attribute
+    assert column([], "free_ram_mb") == []

@@ -13,8 +13,7 @@ from ansible_collections.novalite.compute.plugins.module_utils.scheduler.request
     Flavor, ImageMeta, RequestSpec, ServerGroup)
 from ansible_collections.novalite.compute.plugins.module_utils.scheduler.weights.registry import build_weighers
 from ansible_collections.novalite.compute.plugins.module_utils.scheduler import weighing
-from ansible_collections.novalite.compute.plugins.module_utils.scheduler.weighing import (
-    HostWeights, _positions)
+from ansible_collections.novalite.compute.plugins.module_utils.scheduler.weighing import HostWeights, _positions
 from ansible_collections.novalite.compute.tests.unit.plugins.module_utils.test_scheduler_equivalence import (
     OPTIONS, random_host)
 from ansible_collections.novalite.compute.tests.unit.plugins.module_utils.reference_scheduler import weigh_hosts
